@@ -1,0 +1,123 @@
+//! The command line (a public contract: see DESIGN.md). Each command's own options live in
+//! its file under `commands/`; this file holds the global options and the dispatch table.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wsdoctor",
+    version,
+    about = "A doctor for Socket.IO / WebSocket deployments that use Redis",
+    long_about = "wsdoctor reads a deployment (.env and compose files), probes its Redis, its \
+                  Engine.IO endpoint and its Docker containers, and says whether the websocket \
+                  layer will work and, if not, exactly why.\n\nExit codes: 0 no failing check \
+                  (warnings allowed unless --strict); 1 at least one failing check; 2 usage \
+                  error or input that cannot be read or parsed."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the deployment files (.env and compose) without touching any server.
+    Lint(commands::lint::LintArgs),
+    /// Probe a live Redis, read-only.
+    Redis(commands::redis::RedisArgs),
+    /// Probe a live Engine.IO / Socket.IO endpoint.
+    Ws(commands::ws::WsArgs),
+    /// Inspect the deployment's containers and networks through the Docker Engine API.
+    Docker(commands::docker::DockerArgs),
+    /// Every check at once: files, Redis, Docker and the live app, in one report.
+    Diagnose(commands::diagnose::DiagnoseArgs),
+    /// List every check: id, severity, summary.
+    Checks,
+    /// Explain a check: what it looks at, why it matters, how to fix it.
+    Explain {
+        /// A check id, e.g. config.redis-url-host.
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+    Sarif,
+    Junit,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalOpts {
+    /// Output format; repeat together with --output to write several formats in one run
+    /// (the n-th --output receives the n-th --format; a format without an output goes to stdout).
+    #[arg(long = "format", global = true, value_enum)]
+    pub formats: Vec<Format>,
+    /// Write the report to FILE instead of stdout (pairs with --format, in order).
+    #[arg(short = 'o', long = "output", global = true, value_name = "FILE")]
+    pub outputs: Vec<PathBuf>,
+    /// When to colour text output (NO_COLOR and CLICOLOR_FORCE are honoured under auto).
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// Deadline for each network probe, e.g. 3s, 500ms.
+    #[arg(long, global = true, default_value = "3s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Warnings fail the run (exit 1).
+    #[arg(long, global = true)]
+    pub strict: bool,
+    /// Print passwords and tokens instead of redacting them.
+    #[arg(long, global = true)]
+    pub show_secrets: bool,
+    /// Suppress a check by id (repeatable); suppressed results stay visible as suppressed.
+    #[arg(long = "ignore", global = true, value_name = "ID")]
+    pub ignore: Vec<String>,
+}
+
+/// Parses `3s`, `500ms`, `1m30s`; a bare number is seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 && secs < 1e9 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+        return Err(format!("'{s}' is not a usable duration"));
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration ({e}); try 3s or 500ms"))
+}
+
+/// The deployment files to read; shared by `lint`, `redis --from-config`, `docker` and
+/// `diagnose`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProjectArgs {
+    /// The deployment directory (where .env and compose files are).
+    #[arg(long, value_name = "DIR")]
+    pub project_dir: Option<PathBuf>,
+    /// A compose file (repeatable; merged in order). Default: compose.yaml and friends,
+    /// plus the matching *.override.* file, or COMPOSE_FILE.
+    #[arg(short = 'f', long = "file", value_name = "COMPOSE")]
+    pub files: Vec<PathBuf>,
+    /// The env file used for interpolation (default: DIR/.env).
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// Only report on this service (and the Redis it uses).
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+}

@@ -1,0 +1,55 @@
+//! `wsdoctor explain ID`: a rule's documentation, from its catalogue entry.
+
+use std::io::Write;
+
+use crate::catalogue::{self, Rule};
+use crate::commands::write_stdout;
+
+/// The documentation of one rule as Markdown-flavoured text (also used for docs/checks.md).
+pub fn document(rule: &Rule) -> String {
+    format!(
+        "{id} ({severity}): {title}\n\nWhat it looks at\n  {summary}\n\nWhy it matters\n{why}\n\nHow to fix\n{fix}\n",
+        id = rule.id,
+        severity = rule.severity.as_str(),
+        title = rule.title,
+        summary = rule.summary,
+        why = indent(rule.why),
+        fix = indent(rule.fix),
+    )
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("  {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn run(id: &str) -> u8 {
+    match catalogue::find(id) {
+        Some(rule) => {
+            write_stdout(&document(rule));
+            0
+        }
+        None => {
+            let mut err = std::io::stderr();
+            let _ = match catalogue::nearest(id) {
+                Some(near) => writeln!(
+                    err,
+                    "error: no check '{id}'; did you mean '{near}'? (wsdoctor checks lists them all)"
+                ),
+                None => writeln!(
+                    err,
+                    "error: no check '{id}' (wsdoctor checks lists them all)"
+                ),
+            };
+            2
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Live docker probe. OWNER: the docker helper.

@@ -1,0 +1,1 @@
+//! Live engineio probe. OWNER: the engineio helper.

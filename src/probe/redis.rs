@@ -1,0 +1,1 @@
+//! Live redis probe. OWNER: the redis helper.

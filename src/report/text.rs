@@ -1,0 +1,148 @@
+//! `--format text`: for a terminal. Verdict first, then what to fix (failures, warnings), then
+//! the proof of what was verified (skips with reasons, passes), one line each.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use crate::report::{CheckResult, Report, Status, Verdict};
+
+fn style(color: bool, s: Style) -> Style {
+    if color { s } else { Style::new() }
+}
+
+fn status_style(status: Status) -> Style {
+    match status {
+        Status::Fail => Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+        Status::Warn => Style::new().bold().fg_color(Some(AnsiColor::Yellow.into())),
+        Status::Pass => Style::new().fg_color(Some(AnsiColor::Green.into())),
+        Status::Skip => Style::new().dimmed(),
+    }
+}
+
+/// The headline: `wsdoctor lint: FAIL (1 failing, 2 warnings, 12 passed, 4 skipped) in 3 ms`.
+pub fn headline(report: &Report) -> String {
+    let s = &report.summary;
+    let mut parts = vec![
+        format!("{} failing", s.fail),
+        format!("{} warning{}", s.warn, if s.warn == 1 { "" } else { "s" }),
+        format!("{} passed", s.pass),
+        format!("{} skipped", s.skip),
+    ];
+    if s.suppressed > 0 {
+        parts.push(format!("{} suppressed", s.suppressed));
+    }
+    let verdict = match s.verdict {
+        Verdict::Pass => "PASS",
+        Verdict::Warn => "PASS with warnings",
+        Verdict::Fail => "FAIL",
+    };
+    format!(
+        "wsdoctor {}: {verdict} ({}){}",
+        report.command,
+        parts.join(", "),
+        if s.strict && s.warn > 0 {
+            " [--strict: warnings fail]"
+        } else {
+            ""
+        }
+    )
+}
+
+pub fn render(report: &Report, color: bool) -> String {
+    let mut out = String::new();
+    let head = style(
+        color,
+        match report.summary.verdict {
+            Verdict::Pass => status_style(Status::Pass).bold(),
+            Verdict::Warn => status_style(Status::Warn),
+            Verdict::Fail => status_style(Status::Fail),
+        },
+    );
+    let _ = writeln!(out, "{head}{}{head:#}", headline(report));
+    let ordered = report.by_importance();
+    let (detailed, brief): (Vec<&CheckResult>, Vec<&CheckResult>) = ordered
+        .into_iter()
+        .partition(|c| c.counts() && matches!(c.status, Status::Fail | Status::Warn));
+    for c in &detailed {
+        out.push('\n');
+        write_detailed(&mut out, c, color);
+    }
+    if !brief.is_empty() {
+        out.push('\n');
+    }
+    for c in brief {
+        write_brief(&mut out, c, color);
+    }
+    out
+}
+
+fn label(c: &CheckResult) -> &'static str {
+    if !c.counts() {
+        return "IGNORED";
+    }
+    match c.status {
+        Status::Fail => "FAIL",
+        Status::Warn => "WARN",
+        Status::Pass => "PASS",
+        Status::Skip => "SKIP",
+    }
+}
+
+fn write_detailed(out: &mut String, c: &CheckResult, color: bool) {
+    let st = style(color, status_style(c.status));
+    let bold = style(color, Style::new().bold());
+    let dim = style(color, Style::new().dimmed());
+    let _ = writeln!(
+        out,
+        "{st}{:<4}{st:#} {bold}{}{bold:#}  {}",
+        label(c),
+        c.id,
+        c.title
+    );
+    let mut place = String::new();
+    if let Some(loc) = &c.location {
+        place.push_str(&loc.to_string());
+    }
+    if let Some(subject) = &c.subject {
+        if !place.is_empty() {
+            place.push(' ');
+        }
+        let _ = write!(place, "[{subject}]");
+    }
+    if !place.is_empty() {
+        let _ = writeln!(out, "     {dim}at{dim:#} {place}");
+    }
+    for line in c.message.lines() {
+        let _ = writeln!(out, "     {line}");
+    }
+    if let Some(hint) = &c.hint {
+        let mut lines = hint.lines();
+        if let Some(first) = lines.next() {
+            let _ = writeln!(out, "     {bold}fix:{bold:#} {first}");
+        }
+        for line in lines {
+            let _ = writeln!(out, "          {line}");
+        }
+    }
+}
+
+fn write_brief(out: &mut String, c: &CheckResult, color: bool) {
+    let st = style(
+        color,
+        if c.counts() {
+            status_style(c.status)
+        } else {
+            Style::new().dimmed()
+        },
+    );
+    let mut line = c.message.lines().next().unwrap_or("").to_string();
+    if let Some(subject) = &c.subject {
+        line = format!("[{subject}] {line}");
+    }
+    if let Some(sup) = &c.suppressed {
+        let reason = sup.reason.as_deref().unwrap_or("no reason given");
+        line = format!("{line} (suppressed: {reason})");
+    }
+    let _ = writeln!(out, "{st}{:<7}{st:#} {:<34} {line}", label(c), c.id);
+}
