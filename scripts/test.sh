@@ -32,4 +32,4 @@ export WSDOCTOR_CORPORA="${WSDOCTOR_CORPORA:-$PWD/../shared/corpora}"
 [ -d "$WSDOCTOR_CORPORA" ] || log "WARNING: no corpora at $WSDOCTOR_CORPORA"
 
 log "cargo test"
-cargo test --all-targets "$@"
+cargo test "$@"
