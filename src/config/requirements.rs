@@ -33,7 +33,9 @@ pub fn parse(path: &str, text: &str) -> RequirementsFile {
                 None
             };
             let Some(item) = item else { continue };
-            let Some(start) = item.find('"') else { continue };
+            let Some(start) = item.find('"') else {
+                continue;
+            };
             let rest = &item[start + 1..];
             let Some(end) = rest.find('"') else { continue };
             l = &rest[..end];

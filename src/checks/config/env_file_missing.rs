@@ -20,23 +20,16 @@ pub static RULE: Rule = Rule {
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
     let d = facts.deployment;
     let mut out = Vec::new();
-    for m in &d.missing_env_files {
-        let at = m.span.as_ref().map(|s| s.location());
-        let r = if m.required {
+    // `required: false` files may be absent by design: compose skips them, and so do we.
+    for m in d.missing_env_files.iter().filter(|m| m.required) {
+        out.push(
             RULE.fire(format!(
                 "env_file {} does not exist: docker compose refuses to start",
                 m.path
             ))
-        } else {
-            RULE.warn(format!(
-                "env_file {} does not exist (required: false): the service starts without its variables",
-                m.path
-            ))
-        };
-        out.push(
-            r.at(at)
-                .subject(m.service.clone())
-                .hint("create the file or fix the path (relative to the compose file)"),
+            .at(m.span.as_ref().map(|s| s.location()))
+            .subject(m.service.clone())
+            .hint("create the file, fix the path (relative to the compose file), or mark it required: false"),
         );
     }
     if out.is_empty() {
@@ -44,7 +37,12 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
         if count == 0 {
             out.push(RULE.skip("no service uses env_file"));
         } else {
-            out.push(RULE.pass(format!("all {count} env_file entries exist")));
+            let optional = d.missing_env_files.len();
+            out.push(RULE.pass(if optional == 0 {
+                format!("all {count} env_file entries exist")
+            } else {
+                format!("every required env_file exists ({optional} optional one(s) absent)")
+            }));
         }
     }
     out

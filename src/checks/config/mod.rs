@@ -112,6 +112,8 @@ pub enum Target<'a> {
     Unknown,
     /// A unix socket.
     Socket,
+    /// With REDIS_SENTINEL_HOSTS the host is the Sentinel master *name*, not a DNS name.
+    SentinelMaster,
     /// The URL does not parse, or its password breaks it.
     Unusable,
 }
@@ -239,7 +241,15 @@ impl<'a> Facts<'a> {
                 };
                 let parsed = redis_url::parse(&text);
                 let unencoded = redis_url::find_unencoded_password(&text);
-                let target = resolve_target(deployment, &parsed, &unencoded);
+                let sentinel = service
+                    .env("REDIS_SENTINEL_HOSTS")
+                    .is_some_and(|h| !h.trim().is_empty());
+                let target = match resolve_target(deployment, &parsed, &unencoded) {
+                    Target::Unknown | Target::Service { .. } | Target::External if sentinel => {
+                        Target::SentinelMaster
+                    }
+                    t => t,
+                };
                 urls.push(UrlUse {
                     service,
                     variable,

@@ -58,6 +58,10 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                 }
                 Target::Unusable => RULE.skip_because("config.redis-url-syntax"),
                 Target::Socket => RULE.skip(format!("{} is a unix socket", u.label())),
+                Target::SentinelMaster => RULE.skip(format!(
+                    "{}: with REDIS_SENTINEL_HOSTS, '{host}' is the Sentinel master name",
+                    u.label()
+                )),
                 Target::Loopback => RULE.skip(format!(
                     "{}: host '{host}' is a loopback address (see config.redis-url-loopback)",
                     u.label()

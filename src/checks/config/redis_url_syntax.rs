@@ -25,12 +25,12 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
         .urls
         .iter()
         .map(|u| {
+            let broken_password = u.unencoded.as_ref().is_some_and(|x| !x.only_at);
             let r = match &u.parsed {
+                // A broken password makes the parse meaningless (or its error confusing): the
+                // unencoded check explains what the client really reads.
+                _ if broken_password => RULE.skip_because("config.redis-url-unencoded"),
                 Ok(_) => RULE.pass(format!("{} parses: {}", u.label(), u.shown())),
-                // A broken password gives confusing parse errors; the unencoded check explains.
-                Err(_) if u.unencoded.is_some() => {
-                    RULE.skip_because("config.redis-url-unencoded")
-                }
                 Err(e) => RULE
                     .fire(format!("{} = {}: {e}", u.label(), u.shown()))
                     .hint("use redis://<service>:6379/0 (rediss:// for TLS, unix:///path for a socket)"),
