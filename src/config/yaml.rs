@@ -310,7 +310,12 @@ fn yaml_error(e: serde_saphyr::Error) -> YamlError {
     YamlError {
         line,
         column,
-        message: message.lines().next().unwrap_or_default().trim().to_string(),
+        message: message
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
     }
 }
 
@@ -364,7 +369,10 @@ mod tests {
         assert_eq!(root.get("a").unwrap().as_str(), Some("yes"));
         assert_eq!(root.get("b").unwrap().value, Value::Bool(true));
         assert_eq!(root.get("c").unwrap().as_str(), Some("80:80"));
-        assert_eq!(root.get("d").unwrap().scalar_string().as_deref(), Some("1.5"));
+        assert_eq!(
+            root.get("d").unwrap().scalar_string().as_deref(),
+            Some("1.5")
+        );
         assert!(root.get("e").unwrap().is_null());
     }
 
@@ -376,7 +384,9 @@ mod tests {
 
     #[test]
     fn alias_bomb_is_refused_quickly() {
-        let mut text = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut text = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
         let names = ["b", "c", "d", "e", "f", "g", "h", "i"];
         let mut prev = "a";
         for n in names {
