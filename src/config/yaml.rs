@@ -303,19 +303,39 @@ fn yaml_error(e: serde_saphyr::Error) -> YamlError {
             message = rest.to_string();
         }
     }
-    let lower = message.to_ascii_lowercase();
-    if lower.contains("alias") && (lower.contains("limit") || lower.contains("budget")) {
-        message = format!("excessive aliasing (a YAML alias bomb?): {message}");
+    message = message
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    // The position is carried separately; drop serde-saphyr's trailing " at line L, column C…".
+    if let Some(i) = message.find(" at line ") {
+        message.truncate(i);
     }
     YamlError {
         line,
         column,
-        message: message
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
+        message: friendly(&message),
+    }
+}
+
+/// serde-saphyr's wording for the limits and refusals a user may meet, said plainly.
+fn friendly(message: &str) -> String {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("alias") && (lower.contains("limit") || lower.contains("budget")) {
+        format!("excessive aliasing (a YAML alias bomb?): {message}")
+    } else if lower.contains("budget breached: depth") {
+        format!("nested more than {MAX_DEPTH} levels deep")
+    } else if lower.contains("budget breached") {
+        format!("the document is too large or complex to read ({message})")
+    } else if lower.contains("recursive references") {
+        "an alias refers to a node that contains it (a cycle; compose refuses it)".into()
+    } else if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(", set ").next().unwrap_or(rest);
+        format!("duplicate key `{key}` (compose refuses duplicate keys)")
+    } else {
+        message.to_string()
     }
 }
 
