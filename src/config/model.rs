@@ -364,6 +364,17 @@ impl Requirement {
 }
 
 impl Deployment {
+    /// The project .env and every env_file, each file once.
+    pub fn all_env_files(&self) -> Vec<&EnvFile> {
+        let mut files: Vec<&EnvFile> = Vec::new();
+        for f in self.dotenv.iter().chain(self.env_files.iter()) {
+            if !files.iter().any(|g| g.path == f.path) {
+                files.push(f);
+            }
+        }
+        files
+    }
+
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)
     }

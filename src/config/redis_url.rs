@@ -62,11 +62,25 @@ pub struct RedisUrl {
 }
 
 impl RedisUrl {
-    /// The URL with the password masked, for messages.
+    /// The URL with the password masked.
     pub fn display_redacted(&self) -> String {
-        let auth = match (&self.username, &self.password) {
-            (Some(u), Some(_)) => format!("{u}:****@"),
-            (None, Some(_)) => ":****@".to_string(),
+        self.render(Some(crate::redact::MASK))
+    }
+
+    /// The URL as a client would use it (password percent-encoded). Reports are redacted
+    /// before rendering, so this may go into a message or a hint.
+    pub fn display(&self) -> String {
+        self.render(None)
+    }
+
+    fn render(&self, mask: Option<&str>) -> String {
+        let password = self.password.as_ref().map(|p| match mask {
+            Some(m) => m.to_string(),
+            None => utf8_percent_encode(p, USERINFO).to_string(),
+        });
+        let auth = match (&self.username, &password) {
+            (Some(u), Some(p)) => format!("{u}:{p}@"),
+            (None, Some(p)) => format!(":{p}@"),
             (Some(u), None) => format!("{u}@"),
             (None, None) => String::new(),
         };

@@ -64,7 +64,8 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
         out.push(r.subject(u.service.name.clone()));
     }
     if out.is_empty() {
-        out.push(RULE.skip("no REDIS_URL points at a Redis service of this project"));
+        // Say why, from the first URL: a failed host check is the usual reason.
+        out.push(facts.urls[0].skip_without_server(&RULE));
     }
     out
 }

@@ -21,7 +21,7 @@ pub static RULE: Rule = Rule {
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
     let d = facts.deployment;
-    let files: Vec<&crate::config::EnvFile> = d.dotenv.iter().chain(d.env_files.iter()).collect();
+    let files = d.all_env_files();
     if files.is_empty() {
         return vec![RULE.skip("no .env or env_file in this deployment")];
     }

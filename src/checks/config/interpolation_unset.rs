@@ -22,11 +22,11 @@ pub static RULE: Rule = Rule {
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
     let d = facts.deployment;
-    let findings = d
-        .interpolation
-        .iter()
-        .chain(d.dotenv.iter().flat_map(|f| f.interpolation.iter()))
-        .chain(d.env_files.iter().flat_map(|f| f.interpolation.iter()));
+    let findings = d.interpolation.iter().chain(
+        d.all_env_files()
+            .into_iter()
+            .flat_map(|f| f.interpolation.iter()),
+    );
     let mut out = Vec::new();
     for f in findings {
         let at = f.span.as_ref().map(|s| s.location());

@@ -153,11 +153,34 @@ impl<'a> UrlUse<'a> {
         format!("{} {}", self.service.name, self.variable)
     }
 
-    /// The URL with the password masked.
+    /// The URL as written (the report is redacted before rendering).
     pub fn shown(&self) -> String {
-        match &self.parsed {
-            Ok(u) => u.display_redacted(),
-            Err(_) => crate::redact::mask_url_passwords(&self.text),
+        self.text.clone()
+    }
+
+    /// Why there is no Redis service of the project to compare this URL with: a failed
+    /// prerequisite (named, so the report correlates instead of repeating), or a plain reason.
+    pub fn skip_without_server(&self, rule: &'static Rule) -> CheckResult {
+        match &self.target {
+            Target::Unknown => rule.skip_because("config.redis-url-host"),
+            Target::Loopback => rule.skip_because("config.redis-url-loopback"),
+            Target::Unusable if self.unencoded.as_ref().is_some_and(|x| !x.only_at) => {
+                rule.skip_because("config.redis-url-unencoded")
+            }
+            Target::Unusable => rule.skip_because("config.redis-url-syntax"),
+            Target::SentinelMaster => rule.skip(format!(
+                "{}: the host is a Sentinel master name, resolved at run time",
+                self.label()
+            )),
+            Target::Socket => rule.skip(format!("{} is a unix socket", self.label())),
+            Target::External => {
+                rule.skip(format!("{}: Redis is outside this project", self.label()))
+            }
+            Target::Service { service, .. } => rule.skip(format!(
+                "{}: {} is not a Redis service wsdoctor recognises",
+                self.label(),
+                service.name
+            )),
         }
     }
 

@@ -44,7 +44,7 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
         .iter()
         .map(|u| {
             let r = match u.redis_service() {
-                None => RULE.skip(format!("{}: does not point at a service of this project", u.label())),
+                None => u.skip_without_server(&RULE),
                 Some(redis) if redis.name == u.service.name => RULE.pass(format!("{}: same service", u.label())),
                 Some(redis) => match (networks_of(d, u.service, 0), networks_of(d, redis, 0)) {
                     (Some(a), Some(b)) => {

@@ -26,7 +26,7 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
         .iter()
         .map(|u| {
             let r = match u.usable() {
-                None => RULE.skip_because("config.redis-url-syntax"),
+                None => u.skip_without_server(&RULE),
                 Some(url) => {
                     let server = facts.server_for(u);
                     let (databases, known) = match server {

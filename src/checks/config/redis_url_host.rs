@@ -89,7 +89,7 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                             .map(|p| {
                                 let mut p = p.clone();
                                 p.host = name.to_string();
-                                p.display_redacted()
+                                p.display()
                             })
                             .unwrap_or_default();
                         r.message.push_str(&format!("; did you mean '{name}'?"));

@@ -32,11 +32,8 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
         .iter()
         .map(|u| {
             let r = match (u.usable(), facts.server_for(u)) {
-                (None, _) => RULE.skip_because("config.redis-url-syntax"),
-                (Some(_), None) => RULE.skip(format!(
-                    "{}: does not point at a Redis service of this project",
-                    u.label()
-                )),
+                (None, _) => u.skip_without_server(&RULE),
+                (Some(_), None) => u.skip_without_server(&RULE),
                 (Some(url), Some(server)) => {
                     let name = &server.service.name;
                     let given = url.password.as_deref().filter(|p| !p.is_empty());

@@ -27,11 +27,8 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
         .iter()
         .map(|u| {
             let r = match (u.usable(), facts.server_for(u)) {
-                (None, _) => RULE.skip_because("config.redis-url-syntax"),
-                (Some(_), None) => RULE.skip(format!(
-                    "{}: does not point at a Redis service of this project",
-                    u.label()
-                )),
+                (None, _) => u.skip_without_server(&RULE),
+                (Some(_), None) => u.skip_without_server(&RULE),
                 (Some(url), Some(server)) => match server.listen_port() {
                     None => RULE.skip(format!(
                         "{} reads a config file; its port is unknown",
@@ -59,7 +56,7 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                         let mut fixed = url.clone();
                         fixed.port = listen;
                         RULE.fire(format!("{}: {why}", u.label()))
-                            .hint(format!("use {}", fixed.display_redacted()))
+                            .hint(format!("use {}", fixed.display()))
                             .evidence("url_port", url.port)
                             .evidence("listen_port", listen)
                     }
