@@ -420,8 +420,17 @@ fn report_schema_rejects_what_the_contract_forbids() {
 
 /// The official SARIF 2.1.0 schema (OASIS) as serde-sarif ships it in its crate source. Not
 /// copied into this repository: its licence is OASIS's, not MIT/Apache. serde-sarif is a
-/// dependency, so cargo has its source wherever this test builds.
+/// dependency, so its source is wherever cargo keeps it: the registry cache, else (vendored
+/// sources, another CARGO_HOME) where `cargo metadata` says.
 fn sarif_schema() -> Option<Value> {
+    let path = sarif_schema_in_registry().or_else(sarif_schema_from_metadata)?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut schema: Value = serde_json::from_str(&text).ok()?;
+    fix_language_pattern(&mut schema);
+    Some(schema)
+}
+
+fn sarif_schema_in_registry() -> Option<PathBuf> {
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
@@ -431,18 +440,39 @@ fn sarif_schema() -> Option<Value> {
             continue;
         };
         for krate in crates.flatten() {
-            let name = krate.file_name().to_string_lossy().into_owned();
-            if name.starts_with("serde-sarif-0.8") {
-                let path = krate.path().join("src").join("schema.json");
-                if let Ok(text) = std::fs::read_to_string(&path) {
-                    let mut schema: Value = serde_json::from_str(&text).ok()?;
-                    fix_language_pattern(&mut schema);
-                    return Some(schema);
-                }
+            let path = krate.path().join("src").join("schema.json");
+            if krate
+                .file_name()
+                .to_string_lossy()
+                .starts_with("serde-sarif-0.8")
+                && path.is_file()
+            {
+                return Some(path);
             }
         }
     }
     None
+}
+
+fn sarif_schema_from_metadata() -> Option<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()?;
+    let meta: Value = serde_json::from_slice(&out.stdout).ok()?;
+    let manifest = meta["packages"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == "serde-sarif")?["manifest_path"]
+        .as_str()?
+        .to_string();
+    let path = PathBuf::from(manifest)
+        .parent()?
+        .join("src")
+        .join("schema.json");
+    path.is_file().then_some(path)
 }
 
 /// An erratum of the published schema: the `language` pattern
@@ -627,6 +657,16 @@ fn sarif_describes_a_result_whose_rule_is_not_in_the_list() {
     let rules = log["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
+    // Every catalogue rule, then one per unknown id, each id once.
+    let catalogue = wsdoctor::catalogue::all();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    for rule in &catalogue {
+        assert!(ids.contains(&rule.id), "{} missing", rule.id);
+    }
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "duplicate rule ids: {ids:?}");
     for r in log["runs"][0]["results"].as_array().unwrap() {
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"]);

@@ -30,9 +30,15 @@ pub fn render(report: &Report) -> String {
 
 /// The report as SARIF, describing `rules` (tests pass their own).
 pub fn render_with_rules(report: &Report, rules: &[&Rule]) -> String {
-    let mut descriptors: Vec<sarif::ReportingDescriptor> =
-        rules.iter().map(|r| rule_descriptor(r)).collect();
-    let mut ids: Vec<&str> = rules.iter().map(|r| r.id).collect();
+    // One descriptor per id: code scanning keys rules by id.
+    let mut descriptors: Vec<sarif::ReportingDescriptor> = Vec::with_capacity(rules.len());
+    let mut ids: Vec<&str> = Vec::with_capacity(rules.len());
+    for rule in rules {
+        if !ids.contains(&rule.id) {
+            ids.push(rule.id);
+            descriptors.push(rule_descriptor(rule));
+        }
+    }
     // Results whose rule the catalogue does not list still need a rule to point at.
     for c in &report.checks {
         if is_finding(c) && !ids.contains(&c.id) {
