@@ -1115,6 +1115,17 @@ fn text_shows_no_terminal_escapes_from_values() {
     let out = text::render(&hostile_report(), false);
     assert!(!out.contains('\u{1b}'), "{out}");
     assert!(out.contains("\\u{1b}[31m"));
+    // One line per brief result, whatever the subject or reason holds.
+    let brief: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("IGNORED") || l.starts_with("SKIP") || l.starts_with("PASS"))
+        .collect();
+    assert_eq!(brief.len(), 3, "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("# injected")).count(),
+        0,
+        "{out}"
+    );
     let coloured = text::render(&report(), true);
     assert!(coloured.contains("\u{1b}["));
 }

@@ -111,7 +111,7 @@ fn write_detailed(out: &mut String, c: &CheckResult, color: bool) {
         if !place.is_empty() {
             place.push(' ');
         }
-        let _ = write!(place, "[{}]", printable(subject));
+        let _ = write!(place, "[{}]", one_line(subject));
     }
     if !place.is_empty() {
         let _ = writeln!(out, "     {dim}at{dim:#} {place}");
@@ -143,13 +143,23 @@ fn write_brief(out: &mut String, c: &CheckResult, color: bool) {
     let message = printable(&c.message);
     let mut line = message.lines().next().unwrap_or("").to_string();
     if let Some(subject) = &c.subject {
-        line = format!("[{}] {line}", printable(subject));
+        line = format!("[{}] {line}", one_line(subject));
     }
     if let Some(sup) = &c.suppressed {
         let reason = sup.reason.as_deref().unwrap_or("no reason given");
-        line = format!("{line} (suppressed: {})", printable(reason));
+        line = format!("{line} (suppressed: {})", one_line(reason));
     }
     let _ = writeln!(out, "{st}{:<7}{st:#} {:<34} {line}", label(c), c.id);
+}
+
+/// [`printable`] on one line: for values inside a one-line layout (a subject, a reason).
+fn one_line(s: &str) -> String {
+    printable(s)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `s` with control characters other than newline and tab shown as `\u{..}`, so a value read
