@@ -104,21 +104,28 @@ pub fn render(report: &Report) -> String {
             row(&mut out, "skip", c, &c.message);
         }
         for c in &suppressed {
-            let how = c.suppressed.as_ref().map_or("", |sup| match sup.kind {
-                "inline" => "inline comment",
-                "cli" => "--ignore",
-                other => other,
+            // `warn (inline comment at .env:3): reason — finding at .env:3:21: message`
+            let mut how = c.suppressed.as_ref().map_or(String::new(), |sup| {
+                match sup.kind {
+                    "inline" => "inline comment",
+                    "cli" => "--ignore",
+                    other => other,
+                }
+                .to_string()
             });
+            if let Some(at) = c.suppressed.as_ref().and_then(|sup| sup.location.as_ref()) {
+                let _ = write!(how, " at {at}");
+            }
             let reason = c
                 .suppressed
                 .as_ref()
                 .and_then(|sup| sup.reason.as_deref())
                 .unwrap_or("no reason given");
-            let mut detail = format!("{} ({how}): {reason}", c.status.as_str());
-            if let Some(at) = c.suppressed.as_ref().and_then(|sup| sup.location.as_ref()) {
-                let _ = write!(detail, " at {at}");
+            let mut detail = format!("{} ({how}): {reason} — finding", c.status.as_str());
+            if let Some(loc) = &c.location {
+                let _ = write!(detail, " at {loc}");
             }
-            let _ = write!(detail, " — finding: {}", c.message);
+            let _ = write!(detail, ": {}", c.message);
             row(&mut out, "suppressed", c, &detail);
         }
         for c in &passed {
