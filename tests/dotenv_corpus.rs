@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use serde_json::Value;
+use wsdoctor::config::dotenv::{parse, parse_with_fallback, read};
 use wsdoctor::config::interpolate::{InterpolationError, interpolate};
+use wsdoctor::config::{EnvFile, InterpolationProblem};
 
 /// The corpora directory: `$WSDOCTOR_CORPORA`, else `../shared/corpora` beside the crate.
 fn corpora() -> Option<PathBuf> {
@@ -101,7 +103,275 @@ fn compose_go_interpolation_cases() {
     );
 }
 
-#[allow(dead_code)]
-fn sorted(m: HashMap<String, String>) -> BTreeMap<String, String> {
-    m.into_iter().collect()
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn json_map(v: &Value) -> BTreeMap<String, String> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every problem of a parsed file as compose would word it (it stops at the first).
+fn problems(file: &EnvFile) -> Vec<String> {
+    let mut out: Vec<String> = file.errors.iter().map(|e| e.message.clone()).collect();
+    for f in &file.interpolation {
+        match &f.kind {
+            InterpolationProblem::Unset => {}
+            InterpolationProblem::Required(m) if m.is_empty() => out.push(format!(
+                "required variable {} is missing a value",
+                f.variable
+            )),
+            InterpolationProblem::Required(m) => out.push(format!(
+                "required variable {} is missing a value: {m}",
+                f.variable
+            )),
+            InterpolationProblem::Invalid(m) => out.push(m.clone()),
+        }
+    }
+    out
+}
+
+/// compose-go's `Read()` / `ReadWithLookup()` drop keys that start with a digit (the corpus
+/// README says so); the paths docker compose uses keep them, and so does our parser.
+fn without_digit_keys(m: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    m.into_iter()
+        .filter(|(k, _)| !k.starts_with(|c: char| c.is_ascii_digit()))
+        .collect()
+}
+
+#[test]
+fn compose_go_fixtures() {
+    let Some(dir) = dotenv_dir("compose_go_fixtures") else {
+        return;
+    };
+    let fixtures = dir.join("compose-go-fixtures");
+    let index = read_json(&fixtures.join("expectations-index.json"));
+    let entries = index["fixtures"].as_array().expect("fixtures list");
+    assert!(
+        entries.len() >= 17,
+        "expected 17 fixture runs, found {}",
+        entries.len()
+    );
+    let mut failures = Vec::new();
+    for entry in entries {
+        let fixture = entry["fixture"].as_str().expect("fixture");
+        let Some(expectation) = entry.get("expectation_file").and_then(Value::as_str) else {
+            // `custom.format` is no dotenv syntax (a test registers its own parser for it).
+            assert!(
+                fixture.ends_with("custom.format"),
+                "{fixture}: no expectation file"
+            );
+            continue;
+        };
+        let os_env = string_map(entry.get("os_env"));
+        let lookup = |k: &str| os_env.get(k).cloned();
+        let file = read(&fixtures.join(fixture), fixture, &lookup)
+            .unwrap_or_else(|e| panic!("{fixture}: {e}"));
+        let expected = read_json(&fixtures.join(expectation));
+        if let Some(contains) = expected.get("error_contains").and_then(Value::as_str) {
+            let got = problems(&file);
+            if !got.iter().any(|m| m.contains(contains)) {
+                failures.push(format!(
+                    "{fixture}: expected an error containing {contains:?}, got {got:?}"
+                ));
+            }
+            continue;
+        }
+        let got = without_digit_keys(file.to_map());
+        let want = json_map(&expected);
+        if got != want || !file.errors.is_empty() {
+            failures.push(format!(
+                "{expectation}: got {got:?} (errors {:?}), expected {want:?}",
+                file.errors
+            ));
+        }
+    }
+    // `custom.format` is no dotenv syntax (a test registers its own parser for it): no
+    // expectation exists, so it is not compared.
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn compose_go_parse_cases() {
+    let Some(dir) = dotenv_dir("compose_go_parse_cases") else {
+        return;
+    };
+    let cases = read_json(&dir.join("compose-go-cases/compose-go__dotenv__parse-cases.json"));
+    let cases = cases.as_array().expect("a JSON list");
+    assert!(
+        cases.len() >= 79,
+        "expected 79 cases, found {}",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for case in cases {
+        let input = case["input"].as_str().expect("input");
+        let env = string_map(case.get("env"));
+        let file = parse(".env", input, &|k| env.get(k).cloned());
+        let got = file.to_map();
+        let problems = problems(&file);
+        if case.get("error").and_then(Value::as_bool) == Some(true) {
+            // compose refuses the file; we must report the same problem (its message, when
+            // the case states one).
+            let contains = case
+                .get("error_contains")
+                .and_then(Value::as_str)
+                .or_else(|| case.get("peer_error").and_then(Value::as_str))
+                .unwrap_or("");
+            if !problems.iter().any(|m| m.contains(contains)) {
+                failures.push(format!(
+                    "{input:?}: expected an error containing {contains:?}, got {problems:?}"
+                ));
+            }
+            continue;
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{input:?}: unexpected problems {problems:?}"));
+        }
+        let expected = json_map(&case["expected"]);
+        for (k, v) in &expected {
+            if got.get(k) != Some(v) {
+                failures.push(format!("{input:?}: {k} = {:?}, expected {v:?}", got.get(k)));
+            }
+        }
+        if case.get("exact").and_then(Value::as_bool) == Some(true) && got.len() != expected.len() {
+            failures.push(format!(
+                "{input:?}: {} keys, expected exactly {}",
+                got.len(),
+                expected.len()
+            ));
+        }
+        // Stronger than the test's assertions: the whole map compose-go returned.
+        if let Some(full) = case.get("peer_full_result") {
+            let full = json_map(full);
+            if got != full {
+                failures.push(format!(
+                    "{input:?}: map {got:?}, compose-go returned {full:?}"
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// compose-go's `GetEnvFromFile(current_env, files)`: files in order into one map; `${…}`
+/// resolves from the current environment first, then from values read so far.
+#[test]
+fn compose_go_multiple_files_cases() {
+    let Some(dir) = dotenv_dir("compose_go_multiple_files_cases") else {
+        return;
+    };
+    let cases =
+        read_json(&dir.join("compose-go-cases/compose-go__dotenv__multiple-files-cases.json"));
+    let cases = cases.as_array().expect("a JSON list");
+    assert!(!cases.is_empty());
+    for case in cases {
+        let current = string_map(case.get("current_env"));
+        let mut merged: BTreeMap<String, String> = BTreeMap::new();
+        for f in case["files"].as_array().expect("files") {
+            let name = f["name"].as_str().expect("name");
+            let content = f["content"].as_str().expect("content");
+            let snapshot = merged.clone();
+            let file = parse_with_fallback(name, content, &|k| current.get(k).cloned(), &|k| {
+                snapshot.get(k).cloned()
+            });
+            assert!(file.errors.is_empty(), "{name}: {:?}", file.errors);
+            merged.extend(file.to_map());
+        }
+        assert_eq!(merged, json_map(&case["expected"]), "{}", case["source"]);
+    }
+}
+
+/// compose-go's output on every env input of the corpus (real examples, compose test data,
+/// fixtures): `GetEnvFromFile({}, [file])`, no OS environment.
+#[test]
+fn compose_go_peer_results() {
+    let Some(dir) = dotenv_dir("compose_go_peer_results") else {
+        return;
+    };
+    let root = dir.parent().expect("corpora root").to_path_buf();
+    let index = read_json(&dir.join("peer-results/index.json"));
+    let results = index["results"].as_array().expect("results");
+    assert!(
+        results.len() >= 80,
+        "expected 82 results, found {}",
+        results.len()
+    );
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    let mut missing = Vec::new();
+    let mut refused = 0;
+    for r in results {
+        let input = r["input"].as_str().expect("input");
+        let result = r["result"].as_str().expect("result");
+        if !root.join(input).exists() {
+            // docker/compose's secret-detection fixture: its peer result is in the corpus, the
+            // file itself was left out on purpose (corpus README, "Notes for use").
+            eprintln!("note: {input} is not in the corpus; its peer result is not compared");
+            missing.push(input.to_string());
+            continue;
+        }
+        let file =
+            read(&root.join(input), input, &no_env).unwrap_or_else(|e| panic!("{input}: {e}"));
+        let expected = read_json(&root.join(result));
+        let got = file.to_map();
+        let problems = problems(&file);
+        compared += 1;
+        if let Some(error) = expected.get("error").and_then(Value::as_str) {
+            // compose-go refuses the file ("failed to read X: line 7: …"): we report that
+            // problem, and only it.
+            if !(problems.len() == 1 && error.ends_with(&problems[0])) {
+                failures.push(format!("{input}: {problems:?}, compose-go: {error:?}"));
+            }
+            refused += 1;
+            continue;
+        }
+        let expected = json_map(&expected);
+        if got != expected || !problems.is_empty() {
+            failures.push(format!(
+                "{input}: problems {problems:?}; differences {:?}",
+                diff(&got, &expected)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(
+        refused, 1,
+        "invalid1.env is the one file compose-go refuses"
+    );
+    assert!(
+        missing.len() <= 1,
+        "inputs missing from the corpus: {missing:?}"
+    );
+    assert!(compared >= 80, "only {compared} files compared");
+}
+
+/// Keys whose values differ: (key, ours, theirs).
+fn diff(
+    ours: &BTreeMap<String, String>,
+    theirs: &BTreeMap<String, String>,
+) -> Vec<(String, Option<String>, Option<String>)> {
+    let mut keys: Vec<&String> = ours.keys().chain(theirs.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| ours.get(*k) != theirs.get(*k))
+        .map(|k| (k.clone(), ours.get(k).cloned(), theirs.get(k).cloned()))
+        .collect()
 }

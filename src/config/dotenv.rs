@@ -48,11 +48,26 @@ const BOM: char = '\u{feff}';
 /// Parses .env text. `file` is the path as shown to the user; `lookup` resolves variables
 /// that are not defined earlier in the file (the process environment).
 pub fn parse(file: &str, src: &str, lookup: &dyn Fn(&str) -> Option<String>) -> EnvFile {
+    parse_with_fallback(file, src, lookup, &|_| None)
+}
+
+/// [`parse`] for one of several env files read in order into one map (docker compose's
+/// `--env-file a --env-file b`): a `${VAR}` resolves from `lookup` (the process environment)
+/// first, then from this file's entries so far, then from `earlier` (the values of the files
+/// read before). compose-go's test `TestMultipleFiles` fixes that order: a later file's own
+/// `HOST=…` wins over an earlier file's `HOST` in its `${HOST}`, the process wins over both.
+pub fn parse_with_fallback(
+    file: &str,
+    src: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    earlier: &dyn Fn(&str) -> Option<String>,
+) -> EnvFile {
     let text = src.strip_prefix(BOM).unwrap_or(src);
     let mut parser = Parser {
         file,
         text,
         lookup,
+        earlier,
         positions: Positions::new(text),
         defined: HashMap::new(),
         out: EnvFile {
@@ -70,6 +85,16 @@ pub fn read(
     path: &Path,
     file: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<EnvFile, CliError> {
+    read_with_fallback(path, file, lookup, &|_| None)
+}
+
+/// [`read`] with the lookup order of [`parse_with_fallback`].
+pub fn read_with_fallback(
+    path: &Path,
+    file: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    earlier: &dyn Fn(&str) -> Option<String>,
 ) -> Result<EnvFile, CliError> {
     let input_error = |line: Option<u32>, column: Option<u32>, message: String| CliError::Input {
         file: file.to_string(),
@@ -120,7 +145,7 @@ pub fn read(
             ),
         )
     })?;
-    Ok(parse(file, text, lookup))
+    Ok(parse_with_fallback(file, text, lookup, earlier))
 }
 
 /// The text of `bytes`, or the line, column (1-based, in characters) and value of the first
@@ -172,6 +197,8 @@ struct Parser<'a> {
     file: &'a str,
     text: &'a str,
     lookup: &'a dyn Fn(&str) -> Option<String>,
+    /// Consulted after this file's own entries (values of env files read before this one).
+    earlier: &'a dyn Fn(&str) -> Option<String>,
     positions: Positions<'a>,
     /// The values defined so far in this file (last wins), visible to later `${…}`.
     defined: HashMap<String, String>,
@@ -403,9 +430,13 @@ impl Parser<'_> {
         if !template.contains('$') {
             return Some(template.to_string());
         }
-        let lookup = self.lookup;
+        let (lookup, earlier) = (self.lookup, self.earlier);
         let defined = &self.defined;
-        let resolve = |name: &str| lookup(name).or_else(|| defined.get(name).cloned());
+        let resolve = |name: &str| {
+            lookup(name)
+                .or_else(|| defined.get(name).cloned())
+                .or_else(|| earlier(name))
+        };
         match interpolate::interpolate(template, &resolve) {
             Ok(done) => {
                 for name in done.unset {
