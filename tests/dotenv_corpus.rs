@@ -375,3 +375,255 @@ fn diff(
         .map(|k| (k.clone(), ours.get(k).cloned(), theirs.get(k).cloned()))
         .collect()
 }
+
+/// python-dotenv (what Open WebUI and Chainlit use inside the container) reads some lines
+/// differently from docker compose. Each case where our (compose) reading differs from
+/// python-dotenv's is listed here with the reason; the test fails if the set changes either
+/// way. These differences are worth telling users: the app and compose can see different
+/// values for the same line.
+const PYTHON_DOTENV_PARSE_DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "'a'=b",
+        "python-dotenv accepts a quoted key; compose refuses the file (`'` is no key character)",
+    ),
+    (" export 'a'=b", "the same, after `export`"),
+    (
+        "a=b\t#c",
+        "python-dotenv starts a comment at `#` after a tab; compose only at ` #` (a space), so the value is `b<TAB>#c`",
+    ),
+    (
+        "a= #b",
+        "python-dotenv: empty value and a comment; compose skips the blanks after `=` first, so the value is `#b`",
+    ),
+    ("a=  # b", "the same: compose reads `# b`"),
+    ("a=\t#c", "the same: compose reads `#c`"),
+    ("a= #c\nd=e", "the same: compose reads `#c`"),
+    (
+        "a='b\\\\c'",
+        "in single quotes python-dotenv turns `\\\\` into `\\`; compose keeps both (only `\\'` is an escape there)",
+    ),
+    ("a='b\\\\'\nc='d'", "the same: compose reads `b\\\\`"),
+    ("a='b\\\\\\'c'", "the same: compose reads `b\\\\'c`"),
+    (
+        "no_value_var",
+        "a bare key on the last line without a newline: python-dotenv reads a key without a value; compose's key scanner finds no separator before the end and reads an empty key whose value is `no_value_var`",
+    ),
+    (
+        "a: b",
+        "compose accepts `:` as the separator (YAML style); python-dotenv skips the line",
+    ),
+    (
+        "a=b\rc=d",
+        "python-dotenv treats a lone CR as a line break; compose treats it as a blank, so `a` is `b<CR>c=d`",
+    ),
+    (
+        "uglyKey[%$=\"S3cr3t_P4ssw#rD\" #\na=b",
+        "python-dotenv accepts any key character; compose refuses `%` and `$` in a key",
+    ),
+];
+
+/// Our reading of one input, as python-dotenv's `parse_stream` bindings: (key, value) per
+/// entry in order, and whether any line could not be read.
+fn bindings(file: &EnvFile) -> (Vec<(String, Option<String>)>, bool) {
+    let entries = file
+        .entries
+        .iter()
+        .map(|e| (e.key.clone(), e.value.clone()))
+        .collect();
+    (entries, !problems(file).is_empty())
+}
+
+#[test]
+fn python_dotenv_parse_stream_cases() {
+    let Some(dir) = dotenv_dir("python_dotenv_parse_stream_cases") else {
+        return;
+    };
+    let cases = read_json(&dir.join("python-dotenv-cases/python-dotenv__parse-stream-cases.json"));
+    let cases = cases.as_array().expect("a JSON list");
+    assert!(
+        cases.len() >= 56,
+        "expected 56 cases, found {}",
+        cases.len()
+    );
+    let mut differing = Vec::new();
+    for case in cases {
+        let input = case["input"].as_str().expect("input");
+        let mut theirs = Vec::new();
+        let mut their_error = false;
+        for b in case["bindings"].as_array().expect("bindings") {
+            if b["error"].as_bool() == Some(true) {
+                their_error = true;
+                continue;
+            }
+            if let Some(key) = b["key"].as_str() {
+                theirs.push((key.to_string(), b["value"].as_str().map(str::to_string)));
+            }
+        }
+        let (ours, our_error) = bindings(&parse(".env", input, &no_env));
+        if ours != theirs || our_error != their_error {
+            eprintln!(
+                "DIFF {input:?}: compose {ours:?} error={our_error}; python-dotenv {theirs:?} error={their_error}"
+            );
+            differing.push(input.to_string());
+        }
+    }
+    let documented: Vec<String> = PYTHON_DOTENV_PARSE_DIFFERENCES
+        .iter()
+        .map(|(i, _)| i.to_string())
+        .collect();
+    assert_eq!(
+        differing, documented,
+        "the cases where compose and python-dotenv differ changed"
+    );
+}
+
+/// Where `dotenv_values` (python-dotenv) and compose give a different map.
+const PYTHON_DOTENV_VALUES_DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "a=$b",
+        "python-dotenv expands only `${b}`, never `$b`; compose expands both",
+    ),
+    (
+        "a='${b}'",
+        "python-dotenv interpolates inside single quotes; compose does not",
+    ),
+    (
+        "b=d\na=${b}",
+        "with `b=c` in the process environment: python-dotenv resolves `${b}` to the file's `d`; compose lets the process environment win (`c`)",
+    ),
+];
+
+#[test]
+fn python_dotenv_values_cases() {
+    let Some(dir) = dotenv_dir("python_dotenv_values_cases") else {
+        return;
+    };
+    let cases = read_json(&dir.join("python-dotenv-cases/python-dotenv__dotenv-values-cases.json"));
+    let cases = cases.as_array().expect("a JSON list");
+    assert!(
+        cases.len() >= 20,
+        "expected 20 cases, found {}",
+        cases.len()
+    );
+    let mut differing = Vec::new();
+    let mut not_applicable = 0;
+    for case in cases {
+        let input = case["input"].as_str().expect("input");
+        if case["interpolate"].as_bool() == Some(false) {
+            // python-dotenv's `interpolate=False`: compose always interpolates.
+            not_applicable += 1;
+            continue;
+        }
+        let env = string_map(case.get("os_env"));
+        let ours = parse(".env", input, &|k| env.get(k).cloned()).to_map();
+        let theirs = json_map(&case["expected"]);
+        if ours != theirs {
+            eprintln!("DIFF {input:?} env {env:?}: compose {ours:?}; python-dotenv {theirs:?}");
+            differing.push(input.to_string());
+        }
+    }
+    assert_eq!(not_applicable, 3);
+    let documented: Vec<String> = PYTHON_DOTENV_VALUES_DIFFERENCES
+        .iter()
+        .map(|(i, _)| i.to_string())
+        .collect();
+    assert_eq!(
+        differing, documented,
+        "the cases where compose and python-dotenv differ changed"
+    );
+}
+
+/// python-dotenv's output on every env input of the corpus: the corpus index flags where it
+/// differs from compose-go; we must differ exactly there (we read as compose does).
+#[test]
+fn python_dotenv_peer_results() {
+    let Some(dir) = dotenv_dir("python_dotenv_peer_results") else {
+        return;
+    };
+    let root = dir.parent().expect("corpora root").to_path_buf();
+    let index = read_json(&dir.join("peer-results/index.json"));
+    let results = index["python_dotenv"]["results"]
+        .as_array()
+        .expect("results");
+    let mut differing = Vec::new();
+    for r in results {
+        let input = r["input"].as_str().expect("input");
+        if !root.join(input).exists() {
+            continue;
+        }
+        let file =
+            read(&root.join(input), input, &no_env).unwrap_or_else(|e| panic!("{input}: {e}"));
+        let theirs = json_map(&read_json(
+            &root.join(r["result"].as_str().expect("result")),
+        ));
+        let ours = file.to_map();
+        if ours != theirs || !problems(&file).is_empty() {
+            eprintln!("DIFF {input}: {:?}", diff(&ours, &theirs));
+            differing.push(input.rsplit('/').next().unwrap_or(input).to_string());
+        }
+    }
+    assert!(results.len() >= 80);
+    let documented: Vec<String> = PYTHON_DOTENV_PEER_DIFFERENCES
+        .iter()
+        .map(|(i, _)| i.to_string())
+        .collect();
+    assert_eq!(
+        differing, documented,
+        "the files where compose and python-dotenv differ changed"
+    );
+}
+
+/// The corpus files python-dotenv reads differently (a bare `KEY` is `None` there and absent
+/// here: the same for the app, so it is not counted).
+const PYTHON_DOTENV_PEER_DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "compose-go__dotenv__fixtures__invalid1.env",
+        "python-dotenv skips the line `INVALID LINE`; compose refuses the file (we report it)",
+    ),
+    (
+        "compose-go__dotenv__fixtures__substitutions-default.env",
+        "`OPTION_C=$OPTION_B`: python-dotenv does not expand `$VAR` without braces",
+    ),
+    (
+        "compose-go__dotenv__fixtures__substitutions.env",
+        "the same",
+    ),
+];
+
+/// python-dotenv's `parse_variables` splits a value into text and `${name}` / `${name:-default}`
+/// atoms; compose's interpolation agrees on all of them. Checked both with every variable set
+/// and with none set.
+#[test]
+fn python_dotenv_parse_variables_cases() {
+    let Some(dir) = dotenv_dir("python_dotenv_parse_variables_cases") else {
+        return;
+    };
+    let cases =
+        read_json(&dir.join("python-dotenv-cases/python-dotenv__parse-variables-cases.json"));
+    let cases = cases.as_array().expect("a JSON list");
+    assert!(cases.len() >= 6, "expected 6 cases, found {}", cases.len());
+    for case in cases {
+        let input = case["input"].as_str().expect("input");
+        let mut all_set = String::new();
+        let mut none_set = String::new();
+        let mut unset = Vec::new();
+        for atom in case["atoms"].as_array().expect("atoms") {
+            if let Some(text) = atom.get("literal").and_then(Value::as_str) {
+                all_set.push_str(text);
+                none_set.push_str(text);
+            } else {
+                let name = atom["variable"].as_str().expect("variable");
+                all_set.push_str(&format!("<{name}>"));
+                match atom.get("default").and_then(Value::as_str) {
+                    Some(default) => none_set.push_str(default),
+                    None => unset.push(name.to_string()),
+                }
+            }
+        }
+        let got = interpolate(input, &|k| Some(format!("<{k}>"))).expect(input);
+        assert_eq!(got.value, all_set, "{input:?} with every variable set");
+        let got = interpolate(input, &|_| None).expect(input);
+        assert_eq!(got.value, none_set, "{input:?} with no variable set");
+        assert_eq!(got.unset, unset, "{input:?}: unset variables");
+    }
+}

@@ -601,7 +601,10 @@ impl<'a> Positions<'a> {
     }
 
     fn at(&mut self, offset: usize) -> (u32, u32) {
-        let offset = offset.min(self.text.len());
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         if offset < self.offset {
             // Backwards (rare): restart from the beginning of that line.
             let line_start = self.text[..offset].rfind('\n').map_or(0, |p| p + 1);
@@ -1006,7 +1009,12 @@ mod tests {
         ];
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let lookup = |k: &str| (k == "A").then(|| "from-env".to_string());
-        for _ in 0..3000 {
+        // WSDOCTOR_FUZZ_ITERATIONS raises the count for a longer local run.
+        let iterations = std::env::var("WSDOCTOR_FUZZ_ITERATIONS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(3000);
+        for _ in 0..iterations {
             let len = (rng.next() % 40) as usize;
             let input: String = (0..len).map(|_| rng.pick(&pieces)).collect();
             let file = parse(".env", &input, &lookup);

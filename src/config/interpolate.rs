@@ -479,4 +479,36 @@ mod tests {
         let unbalanced = "${A:-{x}".repeat(50_000);
         let _ = run(&unbalanced, &env(&[]));
     }
+
+    #[test]
+    fn random_templates_never_panic() {
+        let pieces = [
+            "$", "$$", "{", "}", "${", "A", "b_1", ":", "-", "+", "?", ":-", ":?", ":+", " ", "\n",
+            "\n", "\"", "é", "🦀", "0", "x",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let vars = env(&[("A", "set"), ("b_1", "")]);
+        for _ in 0..20_000 {
+            let len = (next() % 24) as usize;
+            let template: String = (0..len)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
+            match run(&template, &vars) {
+                Ok(done) if !template.contains('$') => assert_eq!(done.value, template),
+                Ok(_) => {}
+                Err(InterpolationError::Invalid { offset, .. }) => {
+                    assert_eq!(template.as_bytes().get(offset), Some(&b'$'), "{template:?}")
+                }
+                Err(InterpolationError::Required { variable, .. }) => {
+                    assert!(template.contains(&variable), "{template:?}")
+                }
+            }
+        }
+    }
 }
