@@ -23,6 +23,7 @@
 //! template instead of recursing (compose-go recurses without a bound; real files nest two or
 //! three levels).
 
+use std::collections::HashSet;
 use std::fmt;
 
 /// How deeply defaults may nest (`${A:-${B:-${C:-x}}}` is depth 3). Bounds recursion and so
@@ -74,6 +75,7 @@ pub fn interpolate(
     let mut engine = Engine {
         lookup,
         unset: Vec::new(),
+        seen: HashSet::new(),
     };
     let value = engine.substitute(template, 0, 0)?;
     Ok(Interpolated {
@@ -113,6 +115,8 @@ impl Operator {
 struct Engine<'l> {
     lookup: &'l dyn Fn(&str) -> Option<String>,
     unset: Vec<String>,
+    /// The names in `unset`, so that a value naming many variables stays linear.
+    seen: HashSet<String>,
 }
 
 fn is_name_start(b: u8) -> bool {
@@ -161,7 +165,7 @@ impl Engine<'_> {
     }
 
     fn note_unset(&mut self, name: &str) {
-        if !self.unset.iter().any(|n| n == name) {
+        if self.seen.insert(name.to_string()) {
             self.unset.push(name.to_string());
         }
     }
@@ -478,6 +482,10 @@ mod tests {
         assert_eq!(got.value.len(), 200_000);
         let unbalanced = "${A:-{x}".repeat(50_000);
         let _ = run(&unbalanced, &env(&[]));
+        // 100k distinct unset names in one value.
+        let many: String = (0..100_000).map(|i| format!("$V{i} ")).collect();
+        let got = run(&many, &env(&[])).expect("interpolates");
+        assert_eq!(got.unset.len(), 100_000);
     }
 
     #[test]
