@@ -55,7 +55,10 @@ fn main() {
             .output()
             .expect("run wsdoctor");
         wall.push(t.elapsed());
-        assert!(out.status.code() == Some(1), "the seed fixture fails one check");
+        assert!(
+            out.status.code() == Some(1),
+            "the seed fixture fails one check"
+        );
     }
     println!(
         "lint seed fixture, binary (fresh process):  median {}  (30 runs), peak RSS {:.1} MiB",
@@ -70,7 +73,10 @@ fn main() {
         std::hint::black_box(load_and_check(&seed, None));
         t_in.push(t.elapsed());
     }
-    println!("lint seed fixture, in-process load+check: median {}  (200 runs)", ms(median(t_in)));
+    println!(
+        "lint seed fixture, in-process load+check: median {}  (200 runs)",
+        ms(median(t_in))
+    );
 
     // 3. The corpus, in-process.
     let corpus = std::env::var_os("WSDOCTOR_CORPORA")
@@ -78,7 +84,10 @@ fn main() {
         .unwrap_or_else(|| root.join("../shared/corpora"));
     let dir = corpus.join("compose");
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        println!("corpus: not found at {} (set WSDOCTOR_CORPORA)", dir.display());
+        println!(
+            "corpus: not found at {} (set WSDOCTOR_CORPORA)",
+            dir.display()
+        );
         return;
     };
     let files: Vec<PathBuf> = entries
@@ -90,7 +99,10 @@ fn main() {
     let mut results = 0;
     for _ in 0..7 {
         let t = Instant::now();
-        results = files.iter().map(|f| load_and_check(&dir, Some(f))).sum::<usize>();
+        results = files
+            .iter()
+            .map(|f| load_and_check(&dir, Some(f)))
+            .sum::<usize>();
         t_corpus.push(t.elapsed());
     }
     println!(
