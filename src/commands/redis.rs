@@ -1,15 +1,168 @@
-//! `wsdoctor redis`. OWNER: the redis helper.
+//! `wsdoctor redis`: a live, read-only probe of one Redis (or a Sentinel / Cluster
+//! deployment). The probe sends only [`COMMANDS_SENT`](crate::probe::redis::COMMANDS_SENT).
+
+use std::time::Instant;
 
 use clap::Args;
 
+use crate::checks::redis::Expectations;
 use crate::commands::{CliError, RunContext};
+use crate::config::Deployment;
+use crate::probe::redis::target::{self, HostPort, RedisTarget, SentinelSpec};
+use crate::probe::redis::{DEFAULT_CHANNEL, ProbeOptions};
+use crate::redact::Secrets;
 use crate::report::Report;
 
 #[derive(Debug, Clone, Args)]
-pub struct RedisArgs {}
+pub struct RedisArgs {
+    /// The Redis URL: redis://[[user]:password@]host[:port][/db], rediss://… for TLS
+    /// (`#insecure` skips certificate checks), or
+    /// redis+sentinel://[:password@]host:26379[,host:port…]/MASTER[/db].
+    #[arg(value_name = "URL", conflicts_with = "from_config")]
+    pub url: Option<String>,
+    /// Take the URL from the deployment files (WEBSOCKET_REDIS_URL, else REDIS_URL).
+    #[arg(long)]
+    pub from_config: bool,
+    /// Connect here instead of the URL's host, keeping its credentials and db (reach a
+    /// compose service from the host through its published port: --host 127.0.0.1:6379).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub host: Option<String>,
+    /// Number of Socket.IO worker processes that should each subscribe to the manager
+    /// channel (uvicorn --workers × replicas).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<u32>,
+    /// python-socketio manager channel (AsyncRedisManager(channel=…)).
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_CHANNEL)]
+    pub channel: String,
+    /// A sentinel to ask for the master (repeatable); needs --master. Credentials and db
+    /// come from the URL when one is given.
+    #[arg(long = "sentinel", value_name = "HOST:PORT", requires = "master")]
+    pub sentinels: Vec<String>,
+    /// The master name the sentinels monitor (`sentinel monitor NAME …`).
+    #[arg(long, value_name = "NAME")]
+    pub master: Option<String>,
+    /// PINGs timed for the latency check.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub samples: u32,
+    #[command(flatten)]
+    pub project: crate::cli::ProjectArgs,
+}
 
-pub fn run(_args: &RedisArgs, _ctx: &RunContext) -> Result<Report, CliError> {
+/// The app's Redis URL as the deployment gives it to its containers.
+// The integrator replaces this body with `crate::config::apps::websocket_redis_urls`.
+fn url_from_deployment(deployment: &Deployment) -> Result<String, CliError> {
+    let wanted = |s: &crate::config::model::Service, key: &str| s.env(key).map(str::to_string);
+    for key in ["WEBSOCKET_REDIS_URL", "REDIS_URL"] {
+        for s in &deployment.services {
+            if let Some(url) = wanted(s, key).filter(|u| !u.trim().is_empty()) {
+                return Ok(url);
+            }
+        }
+    }
     Err(CliError::Usage(
-        "wsdoctor redis is not built yet".to_string(),
+        "--from-config: no service sets WEBSOCKET_REDIS_URL or REDIS_URL; give the URL as an \
+         argument"
+            .to_string(),
+    ))
+}
+
+/// Builds the probe target from the command line (and the deployment for --from-config).
+pub fn target_from_args(args: &RedisArgs, secrets: &mut Secrets) -> Result<RedisTarget, CliError> {
+    let url = if args.from_config {
+        let deployment = crate::commands::lint::load_deployment(&args.project)?;
+        secrets.merge(&deployment.secrets);
+        Some(url_from_deployment(&deployment)?)
+    } else {
+        args.url.clone()
+    };
+    if let Some(u) = &url {
+        // Registered before anything can format an error with it.
+        secrets.add_url_passwords(u);
+    }
+    let mut t = match (&url, args.sentinels.is_empty()) {
+        (Some(u), _) => {
+            let t = target::parse_url(u).map_err(|e| CliError::Usage(format!("{u}: {e}")))?;
+            if let Some(p) = &t.password {
+                secrets.add(p);
+            }
+            t
+        }
+        (None, false) => RedisTarget {
+            addr: HostPort {
+                host: String::new(),
+                port: target::DEFAULT_PORT,
+            },
+            tls: false,
+            insecure: false,
+            username: None,
+            password: None,
+            db: 0,
+            sentinel: None,
+            overridden_from: None,
+        },
+        (None, true) => {
+            return Err(CliError::Usage(
+                "give a Redis URL (wsdoctor redis redis://:PASSWORD@HOST:6379/0), \
+                 --from-config, or --sentinel HOST:PORT --master NAME"
+                    .to_string(),
+            ));
+        }
+    };
+    if !args.sentinels.is_empty() {
+        let mut sentinels = Vec::new();
+        for s in &args.sentinels {
+            sentinels.push(
+                HostPort::parse(s, target::DEFAULT_SENTINEL_PORT)
+                    .map_err(|e| CliError::Usage(format!("--sentinel {e}")))?,
+            );
+        }
+        let master = args
+            .master
+            .clone()
+            .ok_or_else(|| CliError::Usage("--sentinel needs --master NAME".to_string()))?;
+        t.addr = sentinels[0].clone();
+        t.sentinel = Some(SentinelSpec { sentinels, master });
+    } else if let (Some(m), Some(spec)) = (&args.master, t.sentinel.as_mut()) {
+        spec.master = m.clone();
+    } else if args.master.is_some() {
+        return Err(CliError::Usage(
+            "--master is for Sentinel: give --sentinel HOST:PORT too (or a redis+sentinel:// URL)"
+                .to_string(),
+        ));
+    }
+    if let Some(h) = &args.host {
+        let hp = HostPort::parse(h, target::DEFAULT_PORT)
+            .map_err(|e| CliError::Usage(format!("--host {e}")))?;
+        t = t.with_host_override(hp);
+    }
+    Ok(t)
+}
+
+pub fn run(args: &RedisArgs, ctx: &RunContext) -> Result<Report, CliError> {
+    let started = Instant::now();
+    let mut secrets = Secrets::new();
+    let target = target_from_args(args, &mut secrets)?;
+    let opts = ProbeOptions {
+        deadline: ctx.timeout,
+        latency_samples: args.samples,
+        channel: args.channel.clone(),
+    };
+    let rt = crate::commands::runtime()?;
+    let obs = rt.block_on(crate::probe::redis::probe(&target, &opts));
+    // Close every connection the probe opened before the report is written.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    let results = crate::checks::redis::run(
+        &obs,
+        &Expectations {
+            workers: args.workers,
+        },
+    );
+    Ok(Report::finish(
+        "redis",
+        results,
+        &ctx.cli_suppressions(),
+        ctx.strict,
+        started.elapsed(),
+        secrets,
     ))
 }
