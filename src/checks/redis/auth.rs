@@ -28,11 +28,8 @@ pub static AUTH: Rule = Rule {
 };
 
 pub fn auth(obs: &RedisObservations) -> CheckResult {
-    match blocker(obs) {
-        Some(id @ ("redis.sentinel" | "redis.connect" | "redis.tls")) => {
-            return AUTH.skip_because(id);
-        }
-        _ => {}
+    if let Some(id @ ("redis.sentinel" | "redis.connect" | "redis.tls")) = blocker(obs) {
+        return AUTH.skip_because(id);
     }
     if no_answer(obs).is_some() {
         return AUTH.skip_because("redis.connect");

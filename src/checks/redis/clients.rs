@@ -64,7 +64,7 @@ pub fn maxclients(obs: &RedisObservations) -> CheckResult {
     let connected = obs
         .info_field("connected_clients")
         .and_then(|v| v.parse::<u64>().ok())
-        .or_else(|| match &obs.client_list {
+        .or(match &obs.client_list {
             Some(Ok(l)) => Some(l.len() as u64),
             _ => None,
         });
@@ -240,8 +240,7 @@ pub fn summarize(clients: &[ClientEntry], own_id: Option<u64>) -> ClientListSumm
         .filter(|c| c.idle_over_1h >= LEAK_MIN_CONNECTIONS)
         .cloned()
         .collect();
-    s.leaking
-        .sort_by(|a, b| b.idle_over_1h.cmp(&a.idle_over_1h));
+    s.leaking.sort_by_key(|c| std::cmp::Reverse(c.idle_over_1h));
     sources.truncate(5);
     s.top_sources = sources;
     s

@@ -306,7 +306,31 @@ pub async fn probe(target: &RedisTarget, opts: &ProbeOptions) -> RedisObservatio
     run_commands(&mut session, target, opts, &mut obs).await;
     obs.commands_sent = std::mem::take(&mut session.sent);
     drop(session);
+    if !target.tls {
+        explain_closed_connection(&addr, opts.deadline, &mut obs).await;
+    }
     obs
+}
+
+/// When the very first command found the connection closed, finds out whether the server
+/// refused it with a line sent on accept (maxclients, protected mode) and records that
+/// instead of the bare "closed".
+async fn explain_closed_connection(
+    addr: &HostPort,
+    deadline: Duration,
+    obs: &mut RedisObservations,
+) {
+    let first = match (&mut obs.auth, &mut obs.ping) {
+        (Some(Err(e)), _) => e,
+        (None, Some(Err(e))) => e,
+        _ => return,
+    };
+    if first.kind != CmdErrorKind::Closed {
+        return;
+    }
+    if let Some(refusal) = transport::listen_for_refusal(addr, deadline).await {
+        *first = refusal;
+    }
 }
 
 /// AUTH, PING, SELECT, then the read-only questions, on one connection.

@@ -356,6 +356,23 @@ impl CmdError {
         } else {
             format!("{code} {detail}").trim().to_string()
         };
+        Self::classify(code, detail, text, e)
+    }
+
+    /// Classifies an error line the server sent unasked (`-ERR max number of clients
+    /// reached`, `-DENIED Redis is running in protected mode …`) before closing.
+    pub fn from_server_line(line: &str) -> CmdError {
+        let line = line.trim().trim_start_matches('-');
+        let (code, detail) = line.split_once(' ').unwrap_or((line, ""));
+        let lower = detail.to_ascii_lowercase();
+        let kind = match code {
+            "ERR" if lower.contains("max number of clients") => CmdErrorKind::MaxClients,
+            _ => CmdErrorKind::ServerError,
+        };
+        CmdError::new(kind, line.to_string())
+    }
+
+    fn classify(code: &str, detail: &str, text: String, e: &redis::RedisError) -> CmdError {
         let lower = detail.to_ascii_lowercase();
         let kind = match code {
             "NOAUTH" => CmdErrorKind::NoAuth,
@@ -453,6 +470,26 @@ impl Session {
             Ok(Ok(v)) => Ok(v),
         }
     }
+}
+
+/// Opens a second plain connection and listens, without sending anything, for a line the
+/// server sends on accept before closing: Redis does this at `maxclients` (`-ERR max number
+/// of clients reached`) and in protected mode (`-DENIED …`). Used only after the first
+/// command failed with a closed connection (the write can fail before that line is read).
+pub async fn listen_for_refusal(addr: &HostPort, deadline: Duration) -> Option<CmdError> {
+    use tokio::io::AsyncReadExt;
+    let (mut tcp, _, _) = tcp_connect(addr, deadline).await.ok()?;
+    let mut buf = [0u8; 512];
+    // A healthy Redis sends nothing unasked: wait at most a second for a refusal.
+    let window = deadline.min(Duration::from_secs(1));
+    let n = tokio::time::timeout(window, tcp.read(&mut buf))
+        .await
+        .ok()?
+        .ok()?;
+    let text = String::from_utf8_lossy(&buf[..n]);
+    let line = text.lines().next()?;
+    line.starts_with('-')
+        .then(|| CmdError::from_server_line(line))
 }
 
 /// Connects (TCP, then TLS when asked) and starts a session: used for sentinels and cluster
