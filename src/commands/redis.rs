@@ -166,3 +166,74 @@ pub fn run(args: &RedisArgs, ctx: &RunContext) -> Result<Report, CliError> {
         secrets,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::{EnvSource, EnvVar, Service};
+
+    fn service(name: &str, env: &[(&str, &str)]) -> Service {
+        let mut s = Service {
+            name: name.to_string(),
+            ..Service::default()
+        };
+        for (k, v) in env {
+            s.environment.insert(
+                k.to_string(),
+                EnvVar {
+                    value: Some(v.to_string()),
+                    raw: Some(v.to_string()),
+                    span: None,
+                    source: EnvSource::Environment,
+                    shadowed: Vec::new(),
+                },
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn url_from_deployment_prefers_websocket_redis_url() {
+        let d = Deployment {
+            services: vec![
+                service("worker", &[("REDIS_URL", "redis://redis:6379/0")]),
+                service("app", &[("WEBSOCKET_REDIS_URL", "redis://redis:6379/1")]),
+            ],
+            ..Deployment::default()
+        };
+        assert_eq!(
+            url_from_deployment(&d).expect("url"),
+            "redis://redis:6379/1"
+        );
+        let d = Deployment {
+            services: vec![service("worker", &[("REDIS_URL", "redis://redis:6379/0")])],
+            ..Deployment::default()
+        };
+        assert_eq!(
+            url_from_deployment(&d).expect("url"),
+            "redis://redis:6379/0"
+        );
+        assert!(url_from_deployment(&Deployment::default()).is_err());
+    }
+
+    #[test]
+    fn url_password_is_registered_before_probing() {
+        let args = RedisArgs {
+            url: Some("redis://:p%40ss-w0rd@redis:6379/0".to_string()),
+            from_config: false,
+            host: Some("127.0.0.1:6380".to_string()),
+            workers: None,
+            channel: DEFAULT_CHANNEL.to_string(),
+            sentinels: Vec::new(),
+            master: None,
+            samples: 20,
+            project: crate::cli::ProjectArgs::default(),
+        };
+        let mut secrets = Secrets::new();
+        let t = target_from_args(&args, &mut secrets).expect("target");
+        assert_eq!(t.addr.to_string(), "127.0.0.1:6380");
+        assert_eq!(t.db, 0);
+        assert_eq!(secrets.redact("AUTH p@ss-w0rd failed"), "AUTH **** failed");
+        assert_eq!(secrets.redact("x p%40ss-w0rd y"), "x **** y");
+    }
+}

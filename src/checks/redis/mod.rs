@@ -177,3 +177,132 @@ pub(crate) fn denied_commands(obs: &RedisObservations) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::probe::redis::{ClusterObservation, Connected};
+    use crate::report::Status;
+
+    /// A connected, authenticated observation with the given INFO fields.
+    fn ready(info: &[(&str, &str)]) -> RedisObservations {
+        RedisObservations {
+            target: "redis://h:6379/0".into(),
+            addr: "h:6379".into(),
+            connect: Some(Ok(Connected {
+                peer: "10.0.0.2:6379".into(),
+                resolved: vec!["10.0.0.2:6379".into()],
+                took_ms: 1,
+            })),
+            ping: Some(Ok("PONG".into())),
+            info: Some(Ok(info
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect())),
+            channel: "socketio".into(),
+            ..RedisObservations::default()
+        }
+    }
+
+    fn status_of(results: &[CheckResult], id: &str) -> Status {
+        results
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.status)
+            .expect("check present")
+    }
+
+    #[test]
+    fn every_rule_reports_once_in_catalogue_order() {
+        let results = run(&RedisObservations::default(), &Expectations::default());
+        let ids: Vec<&str> = results.iter().map(|r| r.id).collect();
+        let rules: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        assert_eq!(ids, rules);
+    }
+
+    #[test]
+    fn slow_latency_warns() {
+        let mut obs = ready(&[]);
+        obs.latency_us = Some(Ok(vec![12_000, 15_000, 11_000]));
+        assert_eq!(server::latency(&obs).status, Status::Warn);
+        obs.latency_us = Some(Ok(vec![200, 300, 40_000]));
+        assert_eq!(server::latency(&obs).status, Status::Pass);
+    }
+
+    #[test]
+    fn memory_near_maxmemory_warns() {
+        let obs = ready(&[
+            ("used_memory", "950"),
+            ("maxmemory", "1000"),
+            ("maxmemory_policy", "noeviction"),
+        ]);
+        let r = server::memory(&obs);
+        assert_eq!(r.status, Status::Warn);
+        assert!(r.message.contains("OOM"));
+        let obs = ready(&[("used_memory", "100"), ("maxmemory", "0")]);
+        assert_eq!(server::memory(&obs).status, Status::Pass);
+    }
+
+    #[test]
+    fn replica_valkey_and_old_redis() {
+        let obs = ready(&[("redis_version", "7.2.4"), ("role", "slave")]);
+        assert_eq!(server::version(&obs).status, Status::Warn);
+        let obs = ready(&[
+            ("redis_version", "7.2.4"),
+            ("valkey_version", "8.0.1"),
+            ("server_name", "valkey"),
+            ("role", "master"),
+        ]);
+        let r = server::version(&obs);
+        assert_eq!(r.status, Status::Pass);
+        assert_eq!(r.message, "Valkey 8.0.1, standalone, role master");
+        let obs = ready(&[("redis_version", "5.0.7"), ("role", "master")]);
+        assert_eq!(server::version(&obs).status, Status::Warn);
+    }
+
+    #[test]
+    fn cluster_with_missing_slots_fails() {
+        let mut obs = ready(&[("cluster_enabled", "1")]);
+        let info: BTreeMap<String, String> = [
+            ("cluster_state", "fail"),
+            ("cluster_slots_assigned", "10923"),
+            ("cluster_slots_ok", "10923"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        obs.cluster = Some(ClusterObservation {
+            info: Ok(info),
+            nodes: Ok(Vec::new()),
+            reach: Vec::new(),
+        });
+        assert_eq!(
+            status_of(&run(&obs, &Expectations::default()), "redis.cluster"),
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn maxclients_thresholds() {
+        let mut obs = ready(&[("connected_clients", "96")]);
+        obs.config.insert("maxclients".into(), Ok("100".into()));
+        assert_eq!(clients::maxclients(&obs).status, Status::Fail);
+        let mut obs = ready(&[("connected_clients", "79")]);
+        obs.config.insert("maxclients".into(), Ok("100".into()));
+        assert_eq!(clients::maxclients(&obs).status, Status::Pass);
+        // Neither CONFIG nor INFO knows the limit (Redis 6 with CONFIG renamed).
+        let mut obs = ready(&[("connected_clients", "5")]);
+        obs.config.insert(
+            "maxclients".into(),
+            Err(CmdError::new(
+                CmdErrorKind::UnknownCommand,
+                "ERR unknown command 'CONFIG'",
+            )),
+        );
+        let r = clients::maxclients(&obs);
+        assert_eq!(r.status, Status::Skip);
+        assert!(r.message.contains("renamed"), "{}", r.message);
+    }
+}
