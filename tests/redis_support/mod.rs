@@ -112,6 +112,47 @@ impl RedisServer {
         Self::spawn(cmd, port, dir, None)
     }
 
+    /// Starts a TLS-only redis-server (`--port 0 --tls-port P`) with the given PEM files;
+    /// ready when the port accepts connections (a plain PING gets no answer there).
+    pub fn start_tls(cert: &str, key: &str, ca: &str) -> RedisServer {
+        let port = free_port();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port_s = port.to_string();
+        let child = Command::new(REDIS_SERVER)
+            .args(["--port", "0", "--tls-port", &port_s, "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--timeout", "300"])
+            .args([
+                "--tls-cert-file",
+                cert,
+                "--tls-key-file",
+                key,
+                "--tls-ca-cert-file",
+                ca,
+            ])
+            .args(["--tls-auth-clients", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        let server = RedisServer {
+            port,
+            password: None,
+            dir,
+            child,
+        };
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "TLS redis-server on {port} did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
     fn spawn(
         mut cmd: Command,
         port: u16,
@@ -324,8 +365,31 @@ pub fn wsdoctor_json(args: &[&str]) -> Run {
 
 /// Runs the binary with `args` (no format added), bounded by 60 s.
 pub fn wsdoctor(args: &[&str]) -> Run {
+    wsdoctor_env(args, &[])
+}
+
+/// Runs `wsdoctor redis … --format json` with extra environment variables.
+pub fn wsdoctor_json_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut all = vec!["redis"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let run = wsdoctor_env(&all, env);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            run.stdout, run.stderr
+        )
+    });
+    Run { json, ..run }
+}
+
+/// Runs the binary with `args` and extra environment variables, bounded by 60 s.
+pub fn wsdoctor_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::cargo_bin("wsdoctor").expect("wsdoctor binary");
     cmd.args(args).env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     let out = assert_cmd::Command::from_std(cmd)
         .timeout(Duration::from_secs(60))
         .output()
