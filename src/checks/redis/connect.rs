@@ -97,6 +97,13 @@ pub fn connect(obs: &RedisObservations) -> CheckResult {
             };
             if let Some(e) = no_answer(obs) {
                 let (stage, message, hint) = match e.kind {
+                    CmdErrorKind::ProtectedMode => (
+                        "protected-mode",
+                        format!("{} refused the connection: {e}", c.peer),
+                        "Redis without a password accepts only loopback clients in protected \
+                         mode: set a password (`--requirepass`, and put it in the URL), or \
+                         `--protected-mode no` behind a firewall",
+                    ),
                     CmdErrorKind::Timeout => (
                         "no-answer",
                         format!(

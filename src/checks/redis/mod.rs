@@ -74,14 +74,18 @@ pub(crate) fn first_error(obs: &RedisObservations) -> Option<&CmdError> {
     }
 }
 
-/// The server never answered at all (silent listener, closed, or a TLS port spoken to in
-/// plain text): judged by `redis.connect`.
+/// The server never answered at all (silent listener, closed, a TLS port spoken to in
+/// plain text) or refused the connection on accept (protected mode): judged by
+/// `redis.connect`.
 pub(crate) fn no_answer(obs: &RedisObservations) -> Option<&CmdError> {
     first_error(obs)
         .filter(|e| {
             matches!(
                 e.kind,
-                CmdErrorKind::Timeout | CmdErrorKind::Closed | CmdErrorKind::Client
+                CmdErrorKind::Timeout
+                    | CmdErrorKind::Closed
+                    | CmdErrorKind::Client
+                    | CmdErrorKind::ProtectedMode
             )
         })
         .filter(|_| {
@@ -304,5 +308,32 @@ mod tests {
         let r = clients::maxclients(&obs);
         assert_eq!(r.status, Status::Skip);
         assert!(r.message.contains("renamed"), "{}", r.message);
+    }
+}
+
+#[cfg(test)]
+mod protected_mode_tests {
+    use super::*;
+    use crate::probe::redis::Connected;
+    use crate::report::Status;
+
+    #[test]
+    fn protected_mode_refusal_is_a_connect_failure() {
+        let obs = RedisObservations {
+            connect: Some(Ok(Connected {
+                peer: "172.18.0.3:6379".into(),
+                resolved: vec!["172.18.0.3:6379".into()],
+                took_ms: 0,
+            })),
+            ping: Some(Err(CmdError::new(
+                CmdErrorKind::ProtectedMode,
+                "DENIED Redis is running in protected mode",
+            ))),
+            ..RedisObservations::default()
+        };
+        let results = run(&obs, &Expectations::default());
+        assert_eq!(results[0].status, Status::Fail);
+        assert_eq!(results[0].evidence["stage"], "protected-mode");
+        assert!(results[1..].iter().all(|r| r.status == Status::Skip));
     }
 }

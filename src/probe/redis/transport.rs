@@ -317,6 +317,9 @@ pub enum CmdErrorKind {
     NoPasswordConfigured,
     /// `LOADING Redis is loading the dataset in memory`.
     Loading,
+    /// `DENIED Redis is running in protected mode …`: no password set and the client is not
+    /// on loopback; sent on accept, then the server closes.
+    ProtectedMode,
     /// Any other error reply.
     ServerError,
     /// No answer before the deadline.
@@ -367,6 +370,7 @@ impl CmdError {
         let lower = detail.to_ascii_lowercase();
         let kind = match code {
             "ERR" if lower.contains("max number of clients") => CmdErrorKind::MaxClients,
+            "DENIED" => CmdErrorKind::ProtectedMode,
             _ => CmdErrorKind::ServerError,
         };
         CmdError::new(kind, line.to_string())
@@ -379,6 +383,7 @@ impl CmdError {
             "WRONGPASS" => CmdErrorKind::WrongPass,
             "NOPERM" => CmdErrorKind::NoPerm,
             "LOADING" => CmdErrorKind::Loading,
+            "DENIED" => CmdErrorKind::ProtectedMode,
             "ERR" if lower.contains("max number of clients") => CmdErrorKind::MaxClients,
             "ERR" if lower.contains("without any password configured") => {
                 CmdErrorKind::NoPasswordConfigured
@@ -555,5 +560,25 @@ pub fn value_pairs(v: &Value) -> Vec<(String, Value)> {
                 _ => None,
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusal_lines_sent_on_accept() {
+        let e = CmdError::from_server_line("-ERR max number of clients reached\r");
+        assert_eq!(e.kind, CmdErrorKind::MaxClients);
+        assert_eq!(e.message, "ERR max number of clients reached");
+        let e = CmdError::from_server_line(
+            "-DENIED Redis is running in protected mode because protected mode is enabled",
+        );
+        assert_eq!(e.kind, CmdErrorKind::ProtectedMode);
+        assert_eq!(
+            CmdError::from_server_line("-ERR something").kind,
+            CmdErrorKind::ServerError
+        );
     }
 }
