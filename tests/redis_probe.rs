@@ -538,3 +538,30 @@ fn usage_errors_exit_2() {
     let run = wsdoctor(&["redis", "redis://h:6379", "--master", "mymaster"]);
     assert_eq!(run.code, 2);
 }
+
+#[test]
+fn library_probe_closes_its_connection_while_the_process_lives() {
+    need_redis!("library_probe_closes_its_connection_while_the_process_lives");
+    use wsdoctor::probe::redis::{ProbeOptions, probe, target};
+    let server = RedisServer::start(&["--requirepass", PW]);
+    let before = server.client_count();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let t = target::parse_url(&format!("redis://:{PW}@127.0.0.1:{}/0", server.port))
+        .expect("url");
+    let obs = rt.block_on(probe(&t, &ProbeOptions::default()));
+    assert!(obs.ready());
+    assert_eq!(obs.commands_sent.first().map(String::as_str), Some("AUTH"));
+    // Every command sent is one of the documented read-only commands.
+    for c in &obs.commands_sent {
+        assert!(COMMANDS_SENT.contains(&c.as_str()), "{c} is not in COMMANDS_SENT");
+    }
+    // The runtime (and this process) is still alive: only the probe's own Drop closed it.
+    server.wait_until("probe connection closed", Duration::from_secs(5), |s| {
+        s.client_count() == before
+    });
+    drop(rt);
+}
