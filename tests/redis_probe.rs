@@ -550,14 +550,16 @@ fn library_probe_closes_its_connection_while_the_process_lives() {
         .enable_all()
         .build()
         .expect("runtime");
-    let t = target::parse_url(&format!("redis://:{PW}@127.0.0.1:{}/0", server.port))
-        .expect("url");
+    let t = target::parse_url(&format!("redis://:{PW}@127.0.0.1:{}/0", server.port)).expect("url");
     let obs = rt.block_on(probe(&t, &ProbeOptions::default()));
     assert!(obs.ready());
     assert_eq!(obs.commands_sent.first().map(String::as_str), Some("AUTH"));
     // Every command sent is one of the documented read-only commands.
     for c in &obs.commands_sent {
-        assert!(COMMANDS_SENT.contains(&c.as_str()), "{c} is not in COMMANDS_SENT");
+        assert!(
+            COMMANDS_SENT.contains(&c.as_str()),
+            "{c} is not in COMMANDS_SENT"
+        );
     }
     // The runtime (and this process) is still alive: only the probe's own Drop closed it.
     server.wait_until("probe connection closed", Duration::from_secs(5), |s| {

@@ -41,8 +41,9 @@ pub struct RedisArgs {
     /// The master name the sentinels monitor (`sentinel monitor NAME …`).
     #[arg(long, value_name = "NAME")]
     pub master: Option<String>,
-    /// PINGs timed for the latency check.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    /// PINGs timed for the latency check (0-10000).
+    #[arg(long, value_name = "N", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(0..=10_000))]
     pub samples: u32,
     #[command(flatten)]
     pub project: crate::cli::ProjectArgs,
