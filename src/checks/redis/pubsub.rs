@@ -131,5 +131,16 @@ pub fn pubsub(obs: &RedisObservations, expect: &Expectations) -> CheckResult {
             )
         }
     };
+    // In a Redis Cluster a client subscribes on the node it is connected to (PUBLISH is
+    // broadcast to every node), so NUMSUB counts only this node's subscribers.
+    let result = if obs.cluster.is_some() {
+        let note = " (cluster: PUBSUB NUMSUB counts only the subscribers of this node)";
+        CheckResult {
+            message: format!("{}{note}", result.message),
+            ..result
+        }
+    } else {
+        result
+    };
     base_evidence(result)
 }
