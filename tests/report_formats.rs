@@ -771,9 +771,11 @@ fn markdown_structure() {
     let fail = html.find("Failing checks (2)").unwrap();
     let warn = html.find("Warnings (2)").unwrap();
     assert!(fail < warn);
-    let host = html.find("<code>config.redis-url-host</code>").unwrap();
-    let connect = html.find("<code>redis.connect</code>").unwrap();
-    let timeout = html.find("<code>config.redis-timeout</code>").unwrap();
+    // (searched after the "To fix, in order" list at the top, which names them too)
+    let after = |needle: &str| fail + html[fail..].find(needle).unwrap();
+    let host = after("<code>config.redis-url-host</code>");
+    let connect = after("<code>redis.connect</code>");
+    let timeout = after("<code>config.redis-timeout</code>");
     assert!(host < connect && connect < warn && warn < timeout);
     assert!(html.contains("<code>docker-compose.yml:7:9</code>"));
     assert!(html.contains("<strong>Fix:</strong>"));

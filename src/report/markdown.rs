@@ -46,6 +46,23 @@ pub fn render(report: &Report) -> String {
         s.pass, s.warn, s.fail, s.skip, s.suppressed
     );
 
+    let fixes = report.fix_list();
+    if !fixes.is_empty() {
+        out.push_str("\n**To fix, in order:**\n\n");
+        for (i, (id, subject, what)) in fixes.iter().enumerate() {
+            let subject = subject
+                .map(|s| format!(" ({})", code(s, false)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{}. {}{subject}: {}",
+                i + 1,
+                code(id, false),
+                text(what)
+            );
+        }
+    }
+
     let ordered = report.by_importance();
     let failing: Vec<&CheckResult> = ordered
         .iter()

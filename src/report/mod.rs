@@ -332,6 +332,31 @@ impl Report {
         }
     }
 
+    /// The shortest list of things to fix, in order: each failing result, then each warning,
+    /// as `(id, subject, what to do)`; one line per distinct fix. Derived from statuses the
+    /// checks decided, so every renderer shows the same list.
+    pub fn fix_list(&self) -> Vec<(&'static str, Option<&str>, String)> {
+        let mut out: Vec<(&'static str, Option<&str>, String)> = Vec::new();
+        for status in [Status::Fail, Status::Warn] {
+            for c in self
+                .checks
+                .iter()
+                .filter(|c| c.counts() && c.status == status)
+            {
+                let what = c
+                    .hint
+                    .clone()
+                    .unwrap_or_else(|| c.message.lines().next().unwrap_or("").to_string());
+                if !out.iter().any(|(id, subject, w)| {
+                    *id == c.id && *w == what && *subject == c.subject.as_deref()
+                }) {
+                    out.push((c.id, c.subject.as_deref(), what));
+                }
+            }
+        }
+        out
+    }
+
     /// Results in the order a reader wants them: failures, warnings, skips, passes; stable
     /// within each group.
     pub fn by_importance(&self) -> Vec<&CheckResult> {

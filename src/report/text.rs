@@ -63,6 +63,22 @@ pub fn render(report: &Report, color: bool) -> String {
         },
     );
     let _ = writeln!(out, "{head}{}{head:#}", headline(report));
+    let fixes = report.fix_list();
+    if !fixes.is_empty() {
+        let bold = style(color, Style::new().bold());
+        let _ = writeln!(out, "\n{bold}To fix, in order:{bold:#}");
+        for (i, (id, subject, what)) in fixes.iter().enumerate() {
+            let subject = subject
+                .map(|s| format!(" [{}]", one_line(&printable(s))))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {}. {id}{subject}: {}",
+                i + 1,
+                one_line(&printable(what))
+            );
+        }
+    }
     let ordered = report.by_importance();
     let (detailed, brief): (Vec<&CheckResult>, Vec<&CheckResult>) = ordered
         .into_iter()
