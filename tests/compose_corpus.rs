@@ -1,0 +1,117 @@
+//! Every compose file of the shared corpus (real projects and compose-go's test documents)
+//! goes through the loader: no panic, a clean result either way, and agreement with PyYAML on
+//! which files are readable YAML, except where compose itself refuses what PyYAML accepts.
+
+mod compose_support;
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use compose_support::{compose_files, corpora_or_skip, load_file, yaml_verdicts};
+use wsdoctor::commands::CliError;
+
+/// Files PyYAML loads that compose (and so wsdoctor) refuses, and why.
+const REFUSED_THOUGH_PYYAML_LOADS: &[(&str, &str)] = &[
+    (
+        "compose-go__reset_test__TestAliasBombPrevented__2.yaml",
+        "alias bomb (9^9 nodes once expanded); compose-go: excessive aliasing",
+    ),
+    (
+        "compose-go__reset_test__TestAliasNodePreservation__1.yaml",
+        "alias bomb (9^8 mappings once expanded); compose-go: excessive aliasing",
+    ),
+    (
+        "compose-go__loader_test__TestNonMappingObject__1.yaml",
+        "`services` is a list; compose-go: services must be a mapping",
+    ),
+    (
+        "compose-go__reset_test__TestResetCycle__6.yaml",
+        "a merge key refers to its own anchor; compose-go: cycle detected",
+    ),
+];
+
+/// Files whose outcome the corpus leaves open ("either": compose-go may accept or refuse).
+const EITHER: &[(&str, &str)] = &[(
+    "compose-go__reset_test__TestAliasBombPrevented__1.yaml",
+    "a smaller alias fan-out; compose-go: must finish quickly, may refuse",
+)];
+
+fn name_of(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_corpus_compose_file_loads_or_fails_cleanly() {
+    let Some(corpora) = corpora_or_skip("every_corpus_compose_file_loads_or_fails_cleanly") else {
+        return;
+    };
+    let verdicts = yaml_verdicts(&corpora);
+    let files = compose_files(&corpora);
+    assert!(
+        files.len() >= 300,
+        "expected the full corpus, found {} files",
+        files.len()
+    );
+
+    let mut panics = Vec::new();
+    let mut unexpected_errors = Vec::new();
+    let mut unexpected_loads = Vec::new();
+    let mut slowest = (Duration::ZERO, String::new());
+    let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
+    let started = Instant::now();
+    for path in &files {
+        let name = name_of(path);
+        let rel = path
+            .strip_prefix(&corpora)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let verdict = verdicts.get(&rel).map(String::as_str);
+        let t = Instant::now();
+        let result = catch_unwind(AssertUnwindSafe(|| load_file(path)));
+        let took = t.elapsed();
+        if took > slowest.0 {
+            slowest = (took, name.clone());
+        }
+        let refused_ok = REFUSED_THOUGH_PYYAML_LOADS.iter().any(|(n, _)| *n == name);
+        let either = EITHER.iter().any(|(n, _)| *n == name);
+        match result {
+            Err(_) => panics.push(name),
+            Ok(Ok(_)) => {
+                *outcomes.entry("loaded").or_default() += 1;
+                if verdict == Some("error") || refused_ok {
+                    unexpected_loads.push(name);
+                }
+            }
+            Ok(Err(e)) => {
+                *outcomes.entry("refused").or_default() += 1;
+                assert!(matches!(e, CliError::Input { .. }), "{name}: {e}");
+                let pyyaml_ok = matches!(verdict, Some(v) if v.starts_with("ok"));
+                if pyyaml_ok && !refused_ok && !either {
+                    unexpected_errors.push(format!("{name}: {e}"));
+                }
+            }
+        }
+    }
+    let total = started.elapsed();
+    eprintln!(
+        "compose corpus: {} files in {:.1} ms ({:?}); slowest {} in {:.1} ms",
+        files.len(),
+        total.as_secs_f64() * 1e3,
+        outcomes,
+        slowest.1,
+        slowest.0.as_secs_f64() * 1e3
+    );
+    assert!(panics.is_empty(), "panicked on: {panics:?}");
+    assert!(
+        unexpected_errors.is_empty(),
+        "PyYAML loads these but we refused them:\n{}",
+        unexpected_errors.join("\n")
+    );
+    assert!(
+        unexpected_loads.is_empty(),
+        "these must be refused but loaded: {unexpected_loads:?}"
+    );
+}
