@@ -677,7 +677,7 @@ fn secrets_and_inline_ignores_are_collected() {
     let p = Project::new(&[
         (
             "compose.yaml",
-            "services:\n  app:\n    image: x\n    environment:\n      REDIS_URL: redis://default:hunter22@redis:6379 # wsdoctor: ignore=config.redis-url-host -- ok here\n      API_TOKEN: tok-123456\n  redis:\n    image: redis\n    command: [\"sh\", \"-c\", \"redis-server --requirepass s3cr3tpw\"]\n",
+            "services:\n  app:\n    image: x\n    environment:\n      REDIS_URL: redis://default:hunter22@redis:6379 # wsdoctor: ignore=config.redis-url-host -- ok here\n      API_TOKEN: tok-123456\n  redis:\n    image: redis\n    command: [\"sh\", \"-c\", \"redis-server --requirepass s3cr3tpw\"]\n    healthcheck:\n      test: redis-cli -a hcpass77 ping\n    labels:\n      backup: \"s3://u:labelpw1@bucket\"\n",
         ),
         (
             ".env",
