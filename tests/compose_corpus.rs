@@ -115,3 +115,33 @@ fn every_corpus_compose_file_loads_or_fails_cleanly() {
         "these must be refused but loaded: {unexpected_loads:?}"
     );
 }
+
+/// Prints what the loader found in each real-world file (run with --ignored --nocapture).
+#[test]
+#[ignore]
+fn print_corpus_findings() {
+    let Some(corpora) = corpora_or_skip("print_corpus_findings") else {
+        return;
+    };
+    for path in compose_files(&corpora) {
+        let name = name_of(&path);
+        match load_file(&path) {
+            Ok(d) => {
+                for s in &d.structure {
+                    println!(
+                        "{name}: STRUCTURE {:?} {}",
+                        s.span.as_ref().map(|s| s.line),
+                        s.message
+                    );
+                }
+                println!(
+                    "{name}: {} services, {} interpolation, {} missing env files",
+                    d.services.len(),
+                    d.interpolation.len(),
+                    d.missing_env_files.len()
+                );
+            }
+            Err(e) => println!("{name}: ERROR {e}"),
+        }
+    }
+}

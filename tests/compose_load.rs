@@ -861,3 +861,33 @@ fn deep_nesting_is_refused() {
     assert_eq!(file, "compose.yaml");
     assert_eq!(line, Some(3));
 }
+
+#[test]
+fn include_brings_services_with_their_own_relative_paths() {
+    let p = Project::new(&[
+        (
+            "compose.yaml",
+            "include:\n  - sub/redis.yaml\n  - path: missing.yaml\nservices:\n  app:\n    image: app\n    depends_on: [redis]\n",
+        ),
+        (
+            "sub/redis.yaml",
+            "include:\n  - ../compose.yaml\nservices:\n  redis:\n    image: redis:7\n    env_file: redis.env\n",
+        ),
+        ("sub/redis.env", "REDIS_PASSWORD=pw-from-include\n"),
+    ]);
+    let d = p.load();
+    assert_eq!(names(&d), ["redis", "app"]);
+    let redis = svc(&d, "redis");
+    assert_eq!(redis.image.as_ref().unwrap().span, span("sub/redis.yaml", 5, 12));
+    assert_eq!(redis.env("REDIS_PASSWORD"), Some("pw-from-include"));
+    let problems: Vec<(&str, Option<Span>)> = d
+        .structure
+        .iter()
+        .map(|s| (s.message.as_str(), s.span.clone()))
+        .collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].0.contains("cycle"), "{problems:?}");
+    assert_eq!(problems[0].1, span("sub/redis.yaml", 2, 5));
+    assert!(problems[1].0.contains("missing.yaml"), "{problems:?}");
+    assert_eq!(problems[1].1, span("compose.yaml", 3, 11));
+}

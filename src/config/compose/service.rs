@@ -465,13 +465,14 @@ fn ports(l: &mut Loader<'_>, ports: &Node) -> Vec<PortMapping> {
         let span = Some(l.node_span(item));
         match &item.value {
             Value::Map(_) => {
-                let Some(target) = item.get("target").and_then(Node::scalar_string) else {
+                let Some(target_node) = item.get("target") else {
                     l.structure_problem(item, "a long-syntax port needs `target`");
                     continue;
                 };
+                let target = target_node.scalar_string().unwrap_or_default();
                 if !is_port_or_range(&target) {
                     l.structure_problem(
-                        item,
+                        target_node,
                         format!("port target `{target}` is not a port number"),
                     );
                     continue;
