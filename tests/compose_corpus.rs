@@ -145,3 +145,64 @@ fn print_corpus_findings() {
         }
     }
 }
+
+/// The real-world files in their upstream directory layout: `extends.file`, `include` and
+/// `env_file` targets that the corpus holds are found and used, and nothing panics.
+#[test]
+fn corpus_in_its_upstream_layout_resolves_extends_and_env_files() {
+    let Some(corpora) =
+        corpora_or_skip("corpus_in_its_upstream_layout_resolves_extends_and_env_files")
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let files = compose_support::rebuild_trees(&corpora, tmp.path());
+    assert!(files.len() >= 290, "{} compose files", files.len());
+    let mut panics = Vec::new();
+    let (mut loaded, mut env_files_read) = (0, 0);
+    for (name, path) in &files {
+        match catch_unwind(AssertUnwindSafe(|| load_file(path))) {
+            Err(_) => panics.push(name.clone()),
+            Ok(Ok(d)) => {
+                loaded += 1;
+                env_files_read += d.env_files.len();
+            }
+            Ok(Err(e)) => assert!(matches!(e, CliError::Input { .. }), "{name}: {e}"),
+        }
+    }
+    eprintln!(
+        "upstream layout: {loaded}/{} loaded, {env_files_read} env files read",
+        files.len()
+    );
+    assert!(panics.is_empty(), "panicked on: {panics:?}");
+    assert!(
+        env_files_read >= 10,
+        "only {env_files_read} env files found"
+    );
+
+    // compose-go's own fixture: the extended service's env_file is relative to its file.
+    let path = tmp
+        .path()
+        .join("compose-spec/compose-go/loader/testdata/compose-test-extends.yaml");
+    let d = load_file(&path).expect("compose-test-extends.yaml loads");
+    let importer = d.service("importer").expect("importer");
+    assert_eq!(
+        importer.image.as_ref().map(|i| i.value.as_str()),
+        Some("nginx")
+    );
+    assert_eq!(
+        importer.container_name.as_ref().map(|c| c.value.as_str()),
+        Some("imported")
+    );
+    assert_eq!(importer.env_files[0].value, "subdir/extra.env");
+    assert!(d.missing_env_files.is_empty(), "{:?}", d.missing_env_files);
+    assert!(d.structure.is_empty(), "{:?}", d.structure);
+    assert_eq!(
+        importer
+            .image
+            .as_ref()
+            .and_then(|i| i.span.as_ref())
+            .map(|s| s.file.as_str()),
+        Some("subdir/compose-test-extends-imported.yaml")
+    );
+}

@@ -878,7 +878,10 @@ fn include_brings_services_with_their_own_relative_paths() {
     let d = p.load();
     assert_eq!(names(&d), ["redis", "app"]);
     let redis = svc(&d, "redis");
-    assert_eq!(redis.image.as_ref().unwrap().span, span("sub/redis.yaml", 5, 12));
+    assert_eq!(
+        redis.image.as_ref().unwrap().span,
+        span("sub/redis.yaml", 5, 12)
+    );
     assert_eq!(redis.env("REDIS_PASSWORD"), Some("pw-from-include"));
     let problems: Vec<(&str, Option<Span>)> = d
         .structure

@@ -80,3 +80,34 @@ pub fn load_file(path: &Path) -> Result<Deployment, CliError> {
         process_env: BTreeMap::new(),
     })
 }
+
+/// Rebuilds the upstream directory trees (`<root>/<owner>/<repo>/<path>`) from MANIFEST.json,
+/// so `extends.file`, `include` and `env_file` find their targets where the corpus has them.
+/// Returns (corpus-relative file, its path in the rebuilt tree) for every compose file.
+pub fn rebuild_trees(corpora: &Path, root: &Path) -> Vec<(String, PathBuf)> {
+    let text = std::fs::read_to_string(corpora.join("MANIFEST.json")).expect("MANIFEST.json");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("MANIFEST.json is JSON");
+    let mut compose = Vec::new();
+    for f in json["files"].as_array().into_iter().flatten() {
+        let (Some(file), Some(repo), Some(path), Some(kind)) = (
+            f["file"].as_str(),
+            f["repo"].as_str(),
+            f["path"].as_str(),
+            f["kind"].as_str(),
+        ) else {
+            continue;
+        };
+        if kind.contains("inline") || !(kind == "compose" || kind == "dotenv") {
+            continue;
+        }
+        let target = root.join(repo).join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::copy(corpora.join(file), &target).expect("copy corpus file");
+        if kind == "compose" {
+            compose.push((file.to_string(), target));
+        }
+    }
+    compose
+}
