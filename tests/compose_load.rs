@@ -894,3 +894,21 @@ fn include_brings_services_with_their_own_relative_paths() {
     assert!(problems[1].0.contains("missing.yaml"), "{problems:?}");
     assert_eq!(problems[1].1, span("compose.yaml", 3, 11));
 }
+
+#[test]
+fn non_utf8_dotenv_and_env_file_are_input_errors() {
+    let p = Project::new(&[("compose.yaml", "services:\n  app:\n    image: x\n")]);
+    p.write(".env", b"A=1\nB=caf\xe9\n");
+    let e = p.err();
+    let (file, line, _, _) = input_error(&e);
+    assert_eq!((file, line), (".env", Some(2)));
+
+    let p = Project::new(&[(
+        "compose.yaml",
+        "services:\n  app:\n    image: x\n    env_file: app.env\n",
+    )]);
+    p.write("app.env", b"\xff\xfeA=1\n");
+    let e = p.err();
+    let (file, line, _, _) = input_error(&e);
+    assert_eq!((file, line), ("app.env", Some(1)));
+}
