@@ -206,3 +206,37 @@ fn corpus_in_its_upstream_layout_resolves_extends_and_env_files() {
         Some("subdir/compose-test-extends-imported.yaml")
     );
 }
+
+/// Real files cut at arbitrary points (unclosed quotes, half a mapping, a dangling anchor)
+/// never panic: each cut either loads or is a clean input error.
+#[test]
+fn truncated_corpus_files_never_panic() {
+    let Some(corpora) = corpora_or_skip("truncated_corpus_files_never_panic") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let target = tmp.path().join("compose.yaml");
+    let mut panics = Vec::new();
+    let mut cuts = 0;
+    for path in compose_files(&corpora)
+        .iter()
+        .filter(|p| !p.to_string_lossy().contains("compose-go-inline"))
+    {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        for fraction in [0.13, 0.37, 0.5, 0.71, 0.94] {
+            let mut cut = (text.len() as f64 * fraction) as usize;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            std::fs::write(&target, &text[..cut]).expect("write");
+            cuts += 1;
+            if catch_unwind(AssertUnwindSafe(|| load_file(&target))).is_err() {
+                panics.push(format!("{} cut at {cut}", name_of(path)));
+            }
+        }
+    }
+    assert!(cuts > 1000, "{cuts} cuts");
+    assert!(panics.is_empty(), "panicked on: {panics:?}");
+}

@@ -137,7 +137,10 @@ impl<'a> Loader<'a> {
                 self.dep.structure.push(StructureProblem {
                     message: "the compose file is empty: compose refuses it (empty compose file)"
                         .into(),
-                    span: Some(Span::new(self.files[0].display.clone(), 1, 1)),
+                    span: self
+                        .files
+                        .first()
+                        .map(|f| Span::new(f.display.clone(), 1, 1)),
                 });
                 empty_map(0)
             }
@@ -202,11 +205,14 @@ impl<'a> Loader<'a> {
                 .filter(|s| !s.is_empty())
                 .cloned()
                 .unwrap_or_else(|| ":".to_string());
-            return Ok(list
+            let files: Vec<PathBuf> = list
                 .split(sep.as_str())
                 .filter(|s| !s.is_empty())
                 .map(|f| absolute(&self.project_dir, Path::new(f)))
-                .collect());
+                .collect();
+            if !files.is_empty() {
+                return Ok(files);
+            }
         }
         // compose looks in the working directory, then each parent.
         let mut dir = Some(self.project_dir.as_path());
