@@ -213,7 +213,9 @@ fn env_files(
                 for e in &file.entries {
                     let var = EnvVar {
                         value: e.value.clone(),
-                        raw: Some(e.raw_value.clone()),
+                        // A bare `KEY` line has no text of its own.
+                        raw: Some(e.raw_value.clone())
+                            .filter(|r| !(r.is_empty() && e.value.is_none())),
                         span: Some(e.value_span.clone()),
                         source: EnvSource::EnvFile(display.clone()),
                         shadowed: Vec::new(),
