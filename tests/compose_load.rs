@@ -677,7 +677,7 @@ fn secrets_and_inline_ignores_are_collected() {
     let p = Project::new(&[
         (
             "compose.yaml",
-            "services:\n  app:\n    image: x\n    environment:\n      REDIS_URL: redis://default:hunter22@redis:6379 # wsdoctor: ignore=config.redis-url-host -- ok here\n      API_TOKEN: tok-123456\n  redis:\n    image: redis\n    command: [\"sh\", \"-c\", \"redis-server --requirepass s3cr3tpw\"]\n",
+            "services:\n  app:\n    image: x\n    environment:\n      REDIS_URL: redis://default:hunter22@redis:6379 # wsdoctor: ignore=config.redis-url-host -- ok here\n      API_TOKEN: tok-123456\n  redis:\n    image: redis\n    command: [\"sh\", \"-c\", \"redis-server --requirepass s3cr3tpw\"]\n    healthcheck:\n      test: redis-cli -a hcpass77 ping\n    labels:\n      backup: \"s3://u:labelpw1@bucket\"\n",
         ),
         (
             ".env",
@@ -860,4 +860,55 @@ fn deep_nesting_is_refused() {
     let (file, line, _, _) = input_error(&e);
     assert_eq!(file, "compose.yaml");
     assert_eq!(line, Some(3));
+}
+
+#[test]
+fn include_brings_services_with_their_own_relative_paths() {
+    let p = Project::new(&[
+        (
+            "compose.yaml",
+            "include:\n  - sub/redis.yaml\n  - path: missing.yaml\nservices:\n  app:\n    image: app\n    depends_on: [redis]\n",
+        ),
+        (
+            "sub/redis.yaml",
+            "include:\n  - ../compose.yaml\nservices:\n  redis:\n    image: redis:7\n    env_file: redis.env\n",
+        ),
+        ("sub/redis.env", "REDIS_PASSWORD=pw-from-include\n"),
+    ]);
+    let d = p.load();
+    assert_eq!(names(&d), ["redis", "app"]);
+    let redis = svc(&d, "redis");
+    assert_eq!(
+        redis.image.as_ref().unwrap().span,
+        span("sub/redis.yaml", 5, 12)
+    );
+    assert_eq!(redis.env("REDIS_PASSWORD"), Some("pw-from-include"));
+    let problems: Vec<(&str, Option<Span>)> = d
+        .structure
+        .iter()
+        .map(|s| (s.message.as_str(), s.span.clone()))
+        .collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].0.contains("cycle"), "{problems:?}");
+    assert_eq!(problems[0].1, span("sub/redis.yaml", 2, 5));
+    assert!(problems[1].0.contains("missing.yaml"), "{problems:?}");
+    assert_eq!(problems[1].1, span("compose.yaml", 3, 11));
+}
+
+#[test]
+fn non_utf8_dotenv_and_env_file_are_input_errors() {
+    let p = Project::new(&[("compose.yaml", "services:\n  app:\n    image: x\n")]);
+    p.write(".env", b"A=1\nB=caf\xe9\n");
+    let e = p.err();
+    let (file, line, _, _) = input_error(&e);
+    assert_eq!((file, line), (".env", Some(2)));
+
+    let p = Project::new(&[(
+        "compose.yaml",
+        "services:\n  app:\n    image: x\n    env_file: app.env\n",
+    )]);
+    p.write("app.env", b"\xff\xfeA=1\n");
+    let e = p.err();
+    let (file, line, _, _) = input_error(&e);
+    assert_eq!((file, line), ("app.env", Some(1)));
 }

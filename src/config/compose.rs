@@ -119,8 +119,8 @@ impl<'a> Loader<'a> {
             self.dep
                 .compose_files
                 .push(self.files[index].display.clone());
-            for doc in self.parse_source(index)? {
-                let doc = self.apply_extends(doc, index);
+            let mut includes = vec![path.clone()];
+            for doc in self.load_documents(index, &mut includes)? {
                 root = Some(match root {
                     None => merge::strip_resets(doc),
                     Some(base) => {
@@ -137,7 +137,10 @@ impl<'a> Loader<'a> {
                 self.dep.structure.push(StructureProblem {
                     message: "the compose file is empty: compose refuses it (empty compose file)"
                         .into(),
-                    span: Some(Span::new(self.files[0].display.clone(), 1, 1)),
+                    span: self
+                        .files
+                        .first()
+                        .map(|f| Span::new(f.display.clone(), 1, 1)),
                 });
                 empty_map(0)
             }
@@ -202,11 +205,14 @@ impl<'a> Loader<'a> {
                 .filter(|s| !s.is_empty())
                 .cloned()
                 .unwrap_or_else(|| ":".to_string());
-            return Ok(list
+            let files: Vec<PathBuf> = list
                 .split(sep.as_str())
                 .filter(|s| !s.is_empty())
                 .map(|f| absolute(&self.project_dir, Path::new(f)))
-                .collect());
+                .collect();
+            if !files.is_empty() {
+                return Ok(files);
+            }
         }
         // compose looks in the working directory, then each parent.
         let mut dir = Some(self.project_dir.as_path());
@@ -336,6 +342,8 @@ impl<'a> Loader<'a> {
                     // Compose refuses to start here; keep the text as written so the value
                     // keeps its shape (`KEY=${X:?msg}` stays a KEY) and only this is reported.
                     Err(InterpolationError::Required { variable, message }) => {
+                        // compose stops here; the model keeps the text as written so the rest
+                        // of the value (an env name, a port) is still there.
                         findings.push((variable, InterpolationProblem::Required(message)));
                         (template.clone(), false)
                     }
@@ -390,12 +398,132 @@ impl<'a> Loader<'a> {
         self.span(node.file, node.line, node.column)
     }
 
+    /// Records a value of the wrong shape, unless the value came from a variable that is
+    /// unset or required: that finding already explains it (`${PORT}:${PORT}` is `:`).
     fn problem(&mut self, node: &Node, message: impl Into<String>) {
         let span = Some(self.node_span(node));
+        let explained = self
+            .dep
+            .interpolation
+            .iter()
+            .any(|f| f.span == span && !matches!(f.kind, InterpolationProblem::Invalid(_)));
+        if explained {
+            return;
+        }
         self.dep.structure.push(StructureProblem {
             message: message.into(),
             span,
         });
+    }
+
+    /// The documents of a file with their `include`s and `extends` applied, ready to merge.
+    fn load_documents(
+        &mut self,
+        index: usize,
+        includes: &mut Vec<PathBuf>,
+    ) -> Result<Vec<Node>, CliError> {
+        let mut out = Vec::new();
+        for doc in self.parse_source(index)? {
+            let doc = self.apply_includes(doc, index, includes)?;
+            out.push(self.apply_extends(doc, index));
+        }
+        Ok(out)
+    }
+
+    /// `include:` (compose 2.20+): each included file is loaded as its own small project
+    /// (relative paths from its own directory, or `project_directory`) and the including
+    /// file is merged over what it brings. Missing files and cycles are structure problems.
+    fn apply_includes(
+        &mut self,
+        doc: Node,
+        index: usize,
+        includes: &mut Vec<PathBuf>,
+    ) -> Result<Node, CliError> {
+        let Some(list) = doc.get("include").cloned() else {
+            return Ok(doc);
+        };
+        let doc = without_key(doc, "include");
+        let items: Vec<Node> = match &list.value {
+            Value::Seq(items) => items.clone(),
+            Value::Null => Vec::new(),
+            _ => {
+                self.problem(
+                    &list,
+                    format!("`include` must be a list, found {}", list.kind_name()),
+                );
+                return Ok(doc);
+            }
+        };
+        let from_dir = self.files[index]
+            .path
+            .parent()
+            .map_or_else(|| self.project_dir.clone(), Path::to_path_buf);
+        let mut included: Option<Node> = None;
+        for item in &items {
+            let (paths, project_directory) = match &item.value {
+                Value::Str { value, .. } => (vec![(value.clone(), item.clone())], None),
+                Value::Map(_) => {
+                    let paths = match item.get("path") {
+                        Some(p) => match &p.value {
+                            Value::Seq(ps) => ps
+                                .iter()
+                                .filter_map(|n| n.scalar_string().map(|s| (s, n.clone())))
+                                .collect(),
+                            _ => p
+                                .scalar_string()
+                                .map(|s| (s, p.clone()))
+                                .into_iter()
+                                .collect(),
+                        },
+                        None => Vec::new(),
+                    };
+                    let dir = item
+                        .get("project_directory")
+                        .and_then(Node::scalar_string)
+                        .map(|d| absolute(&from_dir, Path::new(&d)));
+                    (paths, dir)
+                }
+                _ => (Vec::new(), None),
+            };
+            if paths.is_empty() {
+                self.problem(item, "`include` entry without a path");
+                continue;
+            }
+            for (rel, node) in paths {
+                let path = absolute(&from_dir, Path::new(&rel));
+                if includes.contains(&path) {
+                    self.problem(&node, format!("include cycle: `{rel}` includes itself"));
+                    continue;
+                }
+                if !path.is_file() {
+                    self.problem(
+                        &node,
+                        format!("include: file `{rel}` not found (compose refuses to start)"),
+                    );
+                    continue;
+                }
+                let base_dir = project_directory.clone().unwrap_or_else(|| {
+                    path.parent()
+                        .map_or_else(|| from_dir.clone(), Path::to_path_buf)
+                });
+                let i = self.read_source(&path, base_dir)?;
+                includes.push(path);
+                let docs = self.load_documents(i, includes);
+                includes.pop();
+                for d in docs? {
+                    included = Some(match included {
+                        None => merge::strip_resets(d),
+                        Some(base) => {
+                            merge::merge(base, d, &mut Vec::new()).unwrap_or_else(|| empty_map(i))
+                        }
+                    });
+                }
+            }
+        }
+        Ok(match included {
+            None => doc,
+            Some(base) => merge::merge(base, doc.clone(), &mut Vec::new()).unwrap_or(doc),
+        })
     }
 
     /// Applies `extends` to every service of a document (compose-go does it per file, before

@@ -77,7 +77,7 @@ pub(super) fn build(
             ),
         }
     }
-    register_secrets(l, &s);
+    register_secrets(l, &s, svc);
     Ok(s)
 }
 
@@ -213,7 +213,9 @@ fn env_files(
                 for e in &file.entries {
                     let var = EnvVar {
                         value: e.value.clone(),
-                        raw: Some(e.raw_value.clone()),
+                        // A bare `KEY` line has no text of its own.
+                        raw: Some(e.raw_value.clone())
+                            .filter(|r| !(r.is_empty() && e.value.is_none())),
                         span: Some(e.value_span.clone()),
                         source: EnvSource::EnvFile(display.clone()),
                         shadowed: Vec::new(),
@@ -465,13 +467,14 @@ fn ports(l: &mut Loader<'_>, ports: &Node) -> Vec<PortMapping> {
         let span = Some(l.node_span(item));
         match &item.value {
             Value::Map(_) => {
-                let Some(target) = item.get("target").and_then(Node::scalar_string) else {
+                let Some(target_node) = item.get("target") else {
                     l.structure_problem(item, "a long-syntax port needs `target`");
                     continue;
                 };
+                let target = target_node.scalar_string().unwrap_or_default();
                 if !is_port_or_range(&target) {
                     l.structure_problem(
-                        item,
+                        target_node,
                         format!("port target `{target}` is not a port number"),
                     );
                     continue;
@@ -721,9 +724,23 @@ fn labels(l: &mut Loader<'_>, labels: &Node) -> BTreeMap<String, Located<String>
     out
 }
 
-/// Registers every secret value the service shows: secret-named env values, URL passwords,
-/// and Redis passwords on command lines (`--requirepass X`, `requirepass X`, `-a X`).
-fn register_secrets(l: &mut Loader<'_>, s: &Service) {
+/// Registers every secret value the service shows: secret-named env values, URL passwords
+/// anywhere in the service, and Redis passwords on command lines and health checks
+/// (`--requirepass X`, `requirepass X`, `--masterauth X`, `redis-cli -a X`).
+fn register_secrets(l: &mut Loader<'_>, s: &Service, svc: &Node) {
+    let healthcheck: Option<Vec<String>> =
+        svc.get("healthcheck")
+            .and_then(|h| h.get("test"))
+            .map(|t| match &t.value {
+                Value::Seq(items) => items.iter().filter_map(Node::scalar_string).collect(),
+                _ => t
+                    .scalar_string()
+                    .map(|x| {
+                        shell_words::split(&x)
+                            .unwrap_or_else(|_| x.split_whitespace().map(str::to_string).collect())
+                    })
+                    .unwrap_or_default(),
+            });
     let secrets = &mut l.deployment().secrets;
     for (key, var) in &s.environment {
         for v in std::iter::once(var).chain(var.shadowed.iter()) {
@@ -735,13 +752,17 @@ fn register_secrets(l: &mut Loader<'_>, s: &Service) {
             }
         }
     }
-    for cmd in [&s.command, &s.entrypoint].into_iter().flatten() {
-        let args = &cmd.value;
+    add_url_passwords_below(secrets, svc);
+    let commands = [&s.command, &s.entrypoint]
+        .into_iter()
+        .flatten()
+        .map(|c| c.value.as_slice())
+        .chain(healthcheck.as_deref());
+    for args in commands {
         let is_redis_cli = args
             .iter()
             .any(|a| a.contains("redis-cli") || a.contains("valkey-cli"));
         for (i, arg) in args.iter().enumerate() {
-            secrets.add_url_passwords(arg);
             let next = args.get(i + 1);
             match arg.as_str() {
                 "--requirepass" | "requirepass" | "--masterauth" => {
@@ -758,13 +779,36 @@ fn register_secrets(l: &mut Loader<'_>, s: &Service) {
                     // A shell string such as `redis-server --requirepass pw` inside `sh -c`.
                     let words: Vec<&str> = arg.split_whitespace().collect();
                     for w in words.windows(2) {
-                        if matches!(w[0], "--requirepass" | "requirepass" | "--masterauth") {
+                        let cli_flag = is_redis_cli && matches!(w[0], "-a" | "--pass");
+                        if cli_flag
+                            || matches!(w[0], "--requirepass" | "requirepass" | "--masterauth")
+                        {
                             secrets.add(w[1].trim_matches(['"', '\'']));
                         }
                     }
                 }
             }
         }
+    }
+}
+
+fn add_url_passwords_below(secrets: &mut crate::redact::Secrets, node: &Node) {
+    match &node.value {
+        Value::Str { value, raw } => {
+            if value.contains("://") {
+                secrets.add_url_passwords(value);
+            }
+            if let Some(r) = raw.as_deref().filter(|r| r.contains("://")) {
+                secrets.add_url_passwords(r);
+            }
+        }
+        Value::Seq(items) => items
+            .iter()
+            .for_each(|i| add_url_passwords_below(secrets, i)),
+        Value::Map(entries) => entries
+            .iter()
+            .for_each(|(_, v)| add_url_passwords_below(secrets, v)),
+        _ => {}
     }
 }
 
