@@ -78,20 +78,38 @@ fn http_evidence(outcome: &HttpOutcome) -> Value {
     serde_json::to_value(outcome).unwrap_or(Value::Null)
 }
 
-/// `HTTP 400 "Invalid transport" (Server: nginx/1.22.1)`.
+/// `HTTP 400 "Invalid transport" (Server: nginx/1.22.1)`; an HTML page is shown by its
+/// title, other bodies with whitespace collapsed.
 fn describe_answer(a: &HttpAnswer) -> String {
-    let body = a.body_head.trim();
     let mut s = format!("HTTP {}", a.status);
-    if !body.is_empty() {
-        let shown: String = body.chars().take(120).collect();
-        s.push_str(&format!(" {shown}"));
-    } else {
+    let body = summarise_body(&a.body_head);
+    if body.is_empty() {
         s.push_str(" with an empty body");
+    } else {
+        s.push(' ');
+        s.push_str(&body);
     }
     if let Some(server) = a.server() {
         s.push_str(&format!(" (Server: {server})"));
     }
     s
+}
+
+/// A one-line summary of a body: an HTML page's `<title>`, or the text with whitespace
+/// collapsed, at most 120 characters.
+fn summarise_body(body: &str) -> String {
+    let lower = body.to_ascii_lowercase();
+    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>"))
+        && start + 7 <= end
+    {
+        return format!("(HTML page \"{}\")", body[start + 7..end].trim());
+    }
+    let collapsed = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out: String = collapsed.chars().take(120).collect();
+    if collapsed.chars().count() > 120 {
+        out.push('…');
+    }
+    out
 }
 
 /// The proxy named by a `Server` header, or a generic phrase.

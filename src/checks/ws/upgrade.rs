@@ -25,6 +25,14 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
     if !http_answered(obs) {
         return UPGRADE.skip_because("ws.http-reachable");
     }
+    let ws_upgraded = obs.websocket.as_ref().is_some_and(|w| w.outcome.upgraded());
+    if obs.upgrade.is_some() && !ws_upgraded {
+        // The upgrade needs the websocket transport; its own check says why it fails.
+        return UPGRADE.skip_because("ws.websocket-handshake").evidence(
+            "upgrade",
+            serde_json::to_value(&obs.upgrade).unwrap_or_default(),
+        );
+    }
     let Some(u) = &obs.upgrade else {
         return match obs.polling_open() {
             Some(o) if !o.offers_websocket() => UPGRADE.skip(

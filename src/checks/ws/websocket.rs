@@ -108,20 +108,23 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
                         .hint("the app is overloaded or hung; check its logs"),
                     404 => WEBSOCKET_HANDSHAKE
                         .fire(format!("{}: wrong path (see ws.path)", describe_answer(a))),
-                    403 if polling_open.as_ref().is_some_and(|o| o.upgrades.is_empty()) => {
-                        WEBSOCKET_HANDSHAKE
-                            .warn(format!(
-                                "{}: the server accepts polling only (its open packet offers \
-                                 no upgrade); clients fall back to long-polling, which is \
-                                 slower and needs sticky sessions with several workers",
-                                describe_answer(a)
-                            ))
-                            .hint(
-                                "enable the websocket transport on the server (python-socketio: \
-                                 transports=['polling', 'websocket']; Open WebUI: \
-                                 ENABLE_WEBSOCKET_SUPPORT=true)",
-                            )
-                    }
+                    // No Origin was sent and polling opened a v4 session, so neither CORS nor
+                    // the version explains the 403: the websocket transport is off.
+                    // python-engineio 4.15 with transports=['polling'] still offers
+                    // "upgrades":["websocket"] and refuses the websocket with a bare 403.
+                    403 if polling_open.is_some() => WEBSOCKET_HANDSHAKE
+                        .warn(format!(
+                            "{}: the server accepts polling only (the polling handshake works, \
+                             the websocket is refused); clients fall back to long-polling, \
+                             which is slower and needs sticky sessions with several workers",
+                            describe_answer(a)
+                        ))
+                        .hint(
+                            "enable the websocket transport on the server (python-socketio: \
+                             transports=['polling', 'websocket']; Open WebUI: \
+                             ENABLE_WEBSOCKET_SUPPORT=true), and check that no proxy or WAF \
+                             forbids websocket upgrades",
+                        ),
                     403 if is_version_refusal(&polling_body) => WEBSOCKET_HANDSHAKE.fire(
                         format!(
                             "{}: the server refuses this Engine.IO version (see \

@@ -989,10 +989,12 @@ async fn heartbeat(
     hold: Duration,
     timeout: Duration,
 ) -> HeartbeatObs {
-    let started = Instant::now();
+    // The hold counts from the websocket's opening: the connection has been open (and idle
+    // apart from the CONNECT) since then, and that is what a proxy's idle timeout measures.
+    let started = sock.opened;
     let pings_before = sock.pings;
     let log_before = sock.log.len();
-    let end = TokioInstant::now() + hold;
+    let end = TokioInstant::from_std(started) + hold;
     let mut closed = None;
     loop {
         match sock.recv(end, "holding the connection").await {

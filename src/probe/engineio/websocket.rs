@@ -95,8 +95,14 @@ pub async fn open(
             // tungstenite keeps what followed the headers in the same read as the body: enough
             // for the short texts servers and proxies answer with ("Invalid websocket upgrade").
             let status = resp.status().as_u16();
-            let body = resp.body().clone().unwrap_or_default();
-            let mut body = body;
+            let raw = resp.body().clone().unwrap_or_default();
+            let chunked = resp
+                .headers()
+                .get("transfer-encoding")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
+            // nginx sends error bodies chunked (`1b\r\n"Invalid websocket upgrade"\r\n0`):
+            // tungstenite hands back the raw bytes.
+            let mut body = if chunked { dechunk(&raw) } else { raw };
             let truncated = body.len() > super::net::BODY_CAP;
             body.truncate(super::net::BODY_CAP);
             let mut a = HttpAnswer::new(status, resp.headers(), body, truncated);
@@ -107,6 +113,33 @@ pub async fn open(
     }
 }
 
+/// Decodes a chunked body as far as it goes (the tail may be cut short).
+pub fn dechunk(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = raw;
+    loop {
+        let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") else {
+            break;
+        };
+        let size_text = String::from_utf8_lossy(&rest[..eol]);
+        let size_text = size_text.split(';').next().unwrap_or("").trim();
+        let Ok(size) = usize::from_str_radix(size_text, 16) else {
+            break;
+        };
+        if size == 0 {
+            break;
+        }
+        let start = eol + 2;
+        let end = start.saturating_add(size).min(rest.len());
+        out.extend_from_slice(&rest[start..end]);
+        if end + 2 > rest.len() {
+            break;
+        }
+        rest = &rest[end + 2..];
+    }
+    out
+}
+
 /// An Engine.IO session over a WebSocket. Pings (`2`) are answered with pongs (`3`) as a
 /// client must, or the server drops the session after pingTimeout.
 pub struct EioSocket {
@@ -114,6 +147,9 @@ pub struct EioSocket {
     /// Packets received and sent (`<` / `>`), for the report.
     pub log: Vec<String>,
     pub pings: u32,
+    /// When the websocket opened: a proxy's idle timeout counts from the last frame, and
+    /// the first frames come right after the opening.
+    pub opened: Instant,
 }
 
 impl EioSocket {
@@ -122,6 +158,7 @@ impl EioSocket {
             stream,
             log: Vec::new(),
             pings: 0,
+            opened: Instant::now(),
         }
     }
 
@@ -209,5 +246,21 @@ impl EioSocket {
     /// Closes politely, without waiting long for the peer.
     pub async fn close(mut self) {
         let _ = tokio::time::timeout(Duration::from_millis(200), self.stream.close(None)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dechunk;
+
+    #[test]
+    fn dechunks_nginx_error_bodies() {
+        assert_eq!(
+            dechunk(b"1b\r\n\"Invalid websocket upgrade\"\r\n0\r\n\r\n"),
+            b"\"Invalid websocket upgrade\"".to_vec()
+        );
+        assert_eq!(dechunk(b"5\r\nabc"), b"abc".to_vec());
+        assert_eq!(dechunk(b"zz\r\nabc"), Vec::<u8>::new());
+        assert_eq!(dechunk(b"ffffffffffffffffff\r\nabc"), Vec::<u8>::new());
     }
 }
