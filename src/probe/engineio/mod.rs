@@ -759,8 +759,17 @@ fn remaining(deadline: TokioInstant) -> Duration {
     deadline.saturating_duration_since(TokioInstant::now())
 }
 
+/// Characters a query value keeps as they are: RFC 3986 unreserved. Engine.IO sids use
+/// `-` and `_`, and socketioxide compares the raw query value, so encoding them loses the
+/// session ("Session ID unknown").
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 fn encode_query(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 /// A fresh polling session upgraded to websocket: `2probe` → `3probe`, then `5`, then a
@@ -1052,6 +1061,7 @@ mod tests {
         assert!(t.tls);
         assert_eq!(t.path, "/ws/socket.io");
         assert!(Target::parse("redis://h", None).is_err());
+        assert_eq!(encode_query("a-b_c.d~e f/g"), "a-b_c.d~e%20f%2Fg");
         assert!(Target::parse("not a url", None).is_err());
         let t = Target::parse("http://[::1]:9/", None).unwrap();
         assert_eq!(t.base, "http://[::1]:9");
