@@ -85,7 +85,9 @@ def main():
         host="127.0.0.1",
         port=a.port,
         workers=a.workers,
-        log_level="warning",
+        # info: the tests wait for one "Application startup complete." per worker.
+        log_level="info",
+        access_log=False,
         app_dir=here,
     )
 

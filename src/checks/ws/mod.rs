@@ -75,7 +75,10 @@ fn http_answered(obs: &WsObservations) -> bool {
 
 /// Evidence for an HTTP outcome: status, headers that matter, Set-Cookie names, first bytes.
 fn http_evidence(outcome: &HttpOutcome) -> Value {
-    serde_json::to_value(outcome).unwrap_or(Value::Null)
+    match outcome {
+        Ok(a) => serde_json::to_value(a).unwrap_or(Value::Null),
+        Err(e) => serde_json::json!({ "error": e }),
+    }
 }
 
 /// `HTTP 400 "Invalid transport" (Server: nginx/1.22.1)`; an HTML page is shown by its

@@ -42,6 +42,9 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
     let Some(polling) = polling else {
         return EIO_VERSION.skip("no polling answer to tell the version from");
     };
+    if matches!(&polling.answer, Ok(a) if a.status == 404) {
+        return EIO_VERSION.skip_because("ws.path");
+    }
     let v4_body = match &polling.answer {
         Ok(a) => a.body_text(),
         Err(_) => String::new(),

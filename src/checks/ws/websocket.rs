@@ -38,6 +38,10 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
             .evidence("outcome", serde_json::to_value(&ws.outcome).unwrap_or_default())
     };
     let polling_open = obs.polling_open();
+    let polling_status = obs
+        .polling()
+        .and_then(|p| p.answer.as_ref().ok())
+        .map(|a| a.status);
     let polling_body = obs
         .polling()
         .and_then(|p| p.answer.as_ref().ok())
@@ -145,6 +149,13 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
                     )),
                     400 if is_transport_refusal(&body) => WEBSOCKET_HANDSHAKE.fire(format!(
                         "{}: the server does not accept the websocket transport",
+                        describe_answer(a)
+                    )),
+                    // python-socketio's ASGIApp answers a websocket at an unknown path with
+                    // 500: the polling 404 at the same path is the real explanation.
+                    _ if polling_status == Some(404) => WEBSOCKET_HANDSHAKE.fire(format!(
+                        "the upgrade was answered {}, and polling at the same path answered \
+                         404: wrong path (see ws.path)",
                         describe_answer(a)
                     )),
                     _ => WEBSOCKET_HANDSHAKE.fire(format!(

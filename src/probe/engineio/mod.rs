@@ -133,6 +133,7 @@ fn normalise_path(p: &str) -> String {
 pub struct PathAttempt {
     pub path: String,
     pub url: String,
+    #[serde(serialize_with = "net::serialize_outcome")]
     pub answer: HttpOutcome,
 }
 
@@ -185,6 +186,7 @@ pub struct ConnectObs {
 pub struct UpgradeObs {
     /// The open packet of the polling session that was upgraded.
     pub open: Option<OpenPacket>,
+    #[serde(serialize_with = "net::serialize_opt_outcome")]
     pub handshake: Option<HttpOutcome>,
     pub websocket: Option<WsOutcome>,
     /// The server's answer to `2probe` (`3probe` expected).
@@ -202,6 +204,7 @@ pub struct UpgradeObs {
 #[derive(Debug, Clone, Serialize)]
 pub struct CorsObs {
     pub origin: String,
+    #[serde(serialize_with = "net::serialize_outcome")]
     pub polling: HttpOutcome,
     pub websocket: WsOutcome,
 }

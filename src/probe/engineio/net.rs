@@ -372,6 +372,29 @@ impl HttpAnswer {
 /// A request's outcome: an answer (any status) or why there was none.
 pub type HttpOutcome = Result<HttpAnswer, NetError>;
 
+/// Serialises an [`HttpOutcome`] flat: the answer's fields, or `{"error": {…}}`.
+pub fn serialize_outcome<S: serde::Serializer>(o: &HttpOutcome, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Failed<'a> {
+        error: &'a NetError,
+    }
+    match o {
+        Ok(a) => a.serialize(s),
+        Err(e) => Failed { error: e }.serialize(s),
+    }
+}
+
+/// [`serialize_outcome`] for an optional outcome.
+pub fn serialize_opt_outcome<S: serde::Serializer>(
+    o: &Option<HttpOutcome>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match o {
+        Some(o) => serialize_outcome(o, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// The HTTP client of the probe. `fresh_connections` opens a new TCP connection for every
 /// request: with keep-alive, the kernel spreads *connections* (not requests) over uvicorn
 /// workers, so a reused connection always reaches the same worker and a sticky-session test
