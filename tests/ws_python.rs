@@ -24,7 +24,10 @@ fn evidence<'a>(run: &'a Run, id: &str, key: &str) -> &'a serde_json::Value {
 
 #[test]
 fn both_transports_one_worker_passes_every_check() {
-    let s = need!("both_transports_one_worker_passes_every_check", SioServer::start(1, &[]));
+    let s = need!(
+        "both_transports_one_worker_passes_every_check",
+        SioServer::start(1, &[])
+    );
     let run = run_ws(T, &[&s.url()]);
     run.assert_statuses(&ALL_PASS);
     assert_eq!(run.code, 0);
@@ -34,11 +37,23 @@ fn both_transports_one_worker_passes_every_check() {
     assert_eq!(open["pingInterval"], 25000);
     assert_eq!(open["pingTimeout"], 20000);
     assert_eq!(open["maxPayload"], 1_000_000);
-    assert_eq!(evidence(&run, "ws.polling-handshake", "answer")["status"], 200);
-    assert_eq!(evidence(&run, "ws.websocket-handshake", "outcome")["status"], 101);
-    assert_eq!(evidence(&run, "ws.socketio-connect", "transport"), "websocket");
+    assert_eq!(
+        evidence(&run, "ws.polling-handshake", "answer")["status"],
+        200
+    );
+    assert_eq!(
+        evidence(&run, "ws.websocket-handshake", "outcome")["status"],
+        101
+    );
+    assert_eq!(
+        evidence(&run, "ws.socketio-connect", "transport"),
+        "websocket"
+    );
     let packets = evidence(&run, "ws.socketio-connect", "packets").to_string();
-    assert!(packets.contains(r#"> 40"#) && packets.contains(r#"< 40{\"sid\""#), "{packets}");
+    assert!(
+        packets.contains(r#"> 40"#) && packets.contains(r#"< 40{\"sid\""#),
+        "{packets}"
+    );
     assert_eq!(evidence(&run, "ws.sticky-session", "ok"), 20);
     assert_eq!(evidence(&run, "ws.sticky-session", "lost_session"), 0);
     let upgrade = evidence(&run, "ws.upgrade", "upgrade");
@@ -72,8 +87,14 @@ fn polling_only_server_warns_that_websocket_is_refused() {
     assert_eq!(outcome["result"], "refused");
     assert_eq!(outcome["status"], 403);
     assert_eq!(outcome["body_head"], "");
-    assert!(run.message("ws.websocket-handshake").contains("accepts polling only"));
-    assert_eq!(evidence(&run, "ws.socketio-connect", "transport"), "polling");
+    assert!(
+        run.message("ws.websocket-handshake")
+            .contains("accepts polling only")
+    );
+    assert_eq!(
+        evidence(&run, "ws.socketio-connect", "transport"),
+        "polling"
+    );
     assert!(run.message("ws.upgrade").contains("ws.websocket-handshake"));
 }
 
@@ -100,9 +121,15 @@ fn websocket_only_server_is_not_a_polling_failure() {
     let answer = evidence(&run, "ws.polling-handshake", "answer");
     assert_eq!(answer["status"], 400);
     assert_eq!(answer["body_head"], "\"Invalid transport\"");
-    assert!(run.message("ws.polling-handshake").contains("websocket-only"));
+    assert!(
+        run.message("ws.polling-handshake")
+            .contains("websocket-only")
+    );
     assert!(run.message("ws.sticky-session").contains("websocket only"));
-    assert_eq!(evidence(&run, "ws.socketio-connect", "transport"), "websocket");
+    assert_eq!(
+        evidence(&run, "ws.socketio-connect", "transport"),
+        "websocket"
+    );
 }
 
 const TOKEN: &str = "s3cret-t0ken-4711";
@@ -116,7 +143,10 @@ fn auth_rejecting_connect_handler_shows_connect_error_verbatim() {
     let url = s.url();
     let run = run_ws(T, &[&url, "--rounds", "3"]);
     assert_eq!(run.status("ws.socketio-connect"), "fail");
-    assert_eq!(run.message("ws.socketio-connect"), "CONNECT_ERROR over websocket: \"authentication failed\"");
+    assert_eq!(
+        run.message("ws.socketio-connect"),
+        "CONNECT_ERROR over websocket: \"authentication failed\""
+    );
     assert_eq!(
         evidence(&run, "ws.socketio-connect", "connect_error"),
         &serde_json::json!({"message": "authentication failed"})
@@ -126,16 +156,35 @@ fn auth_rejecting_connect_handler_shows_connect_error_verbatim() {
 
     let bad = run_ws(T, &[&url, "--rounds", "3", "--token", "wrong-token-123"]);
     assert_eq!(bad.status("ws.socketio-connect"), "fail");
-    assert!(bad.message("ws.socketio-connect").contains("authentication failed"));
+    assert!(
+        bad.message("ws.socketio-connect")
+            .contains("authentication failed")
+    );
 
     let good = run_ws(T, &[&url, "--rounds", "3", "--token", TOKEN]);
-    assert_eq!(good.status("ws.socketio-connect"), "pass", "{}", good.stdout);
+    assert_eq!(
+        good.status("ws.socketio-connect"),
+        "pass",
+        "{}",
+        good.stdout
+    );
     assert_eq!(evidence(&good, "ws.socketio-connect", "with_auth"), true);
     assert_eq!(good.code, 0);
     // The token is a secret: sent, but never printed.
-    assert!(!good.stdout.contains(TOKEN), "token leaked: {}", good.stdout);
-    assert!(good.stdout.contains(r#"40{\"token\":\"****\"}"#), "{}", good.stdout);
-    let shown = run_ws(T, &[&url, "--rounds", "0", "--token", TOKEN, "--show-secrets"]);
+    assert!(
+        !good.stdout.contains(TOKEN),
+        "token leaked: {}",
+        good.stdout
+    );
+    assert!(
+        good.stdout.contains(r#"40{\"token\":\"****\"}"#),
+        "{}",
+        good.stdout
+    );
+    let shown = run_ws(
+        T,
+        &[&url, "--rounds", "0", "--token", TOKEN, "--show-secrets"],
+    );
     assert!(shown.stdout.contains(TOKEN));
 }
 
@@ -151,7 +200,12 @@ fn always_connect_server_that_takes_the_connection_back_fails() {
     assert!(msg.contains("accepted CONNECT (40{"), "{msg}");
     assert!(msg.contains("took it back"), "{msg}");
     let good = run_ws(T, &[&s.url(), "--rounds", "0", "--token", TOKEN]);
-    assert_eq!(good.status("ws.socketio-connect"), "pass", "{}", good.stdout);
+    assert_eq!(
+        good.status("ws.socketio-connect"),
+        "pass",
+        "{}",
+        good.stdout
+    );
 }
 
 #[test]
@@ -164,7 +218,16 @@ fn restricted_cors_refuses_the_wrong_origin_and_no_origin_is_sent_by_default() {
     let plain = run_ws(T, &[&s.url(), "--rounds", "2"]);
     plain.assert_statuses(&ALL_PASS);
 
-    let evil = run_ws(T, &[&s.url(), "--rounds", "0", "--origin", "https://evil.example"]);
+    let evil = run_ws(
+        T,
+        &[
+            &s.url(),
+            "--rounds",
+            "0",
+            "--origin",
+            "https://evil.example",
+        ],
+    );
     assert_eq!(evil.status("ws.cors"), "fail");
     assert_eq!(
         evil.message("ws.cors"),
@@ -178,11 +241,21 @@ fn restricted_cors_refuses_the_wrong_origin_and_no_origin_is_sent_by_default() {
     assert_eq!(evil.status("ws.websocket-handshake"), "pass");
     assert_eq!(evil.code, 1);
 
-    let good = run_ws(T, &[&s.url(), "--rounds", "0", "--origin", "https://chat.example.com"]);
+    let good = run_ws(
+        T,
+        &[
+            &s.url(),
+            "--rounds",
+            "0",
+            "--origin",
+            "https://chat.example.com",
+        ],
+    );
     assert_eq!(good.status("ws.cors"), "pass", "{}", good.stdout);
-    assert!(good
-        .message("ws.cors")
-        .contains("Access-Control-Allow-Origin: https://chat.example.com"));
+    assert!(
+        good.message("ws.cors")
+            .contains("Access-Control-Allow-Origin: https://chat.example.com")
+    );
     assert!(good.message("ws.cors").contains("websocket 101"));
 }
 
@@ -201,16 +274,26 @@ fn socketio_under_ws_path_is_found_and_reported() {
     );
     assert_eq!(evidence(&run, "ws.path", "socketio_path"), "/ws/socket.io");
     assert!(run.hint("ws.path").contains("--path /ws/socket.io"));
-    assert_eq!(run.check("ws.path")["subject"], format!("{}/ws/socket.io", s.url()));
+    assert_eq!(
+        run.check("ws.path")["subject"],
+        format!("{}/ws/socket.io", s.url())
+    );
 
     // The user insisted on the wrong path: a warning that names the right one.
     let explicit = run_ws(T, &[&s.url(), "--rounds", "0", "--path", "/socket.io"]);
     assert_eq!(explicit.status("ws.path"), "warn");
-    assert!(explicit.message("ws.path").contains("lives at /ws/socket.io"));
+    assert!(
+        explicit
+            .message("ws.path")
+            .contains("lives at /ws/socket.io")
+    );
 
     let right = run_ws(T, &[&format!("{}/ws/socket.io/", s.url()), "--rounds", "0"]);
     assert_eq!(right.status("ws.path"), "pass");
-    assert_eq!(right.message("ws.path"), "socket.io answers at /ws/socket.io");
+    assert_eq!(
+        right.message("ws.path"),
+        "socket.io answers at /ws/socket.io"
+    );
 }
 
 #[test]
@@ -242,7 +325,10 @@ fn socketio_at_an_unknown_path_is_a_path_failure() {
         "the upgrade was answered HTTP 500 Internal Server Error, and polling at the same path \
          answered 404: wrong path (see ws.path)"
     );
-    assert_eq!(run.message("ws.eio-version"), "skipped because ws.path did not pass");
+    assert_eq!(
+        run.message("ws.eio-version"),
+        "skipped because ws.path did not pass"
+    );
 }
 
 #[test]
@@ -258,5 +344,8 @@ fn heartbeat_survives_server_pings_when_held() {
     assert_eq!(hb["closed"], serde_json::Value::Null);
     assert_eq!(hb["ping_interval_ms"], 1000);
     let packets = hb["packets"].to_string();
-    assert!(packets.contains("< 2") && packets.contains("> 3"), "{packets}");
+    assert!(
+        packets.contains("< 2") && packets.contains("> 3"),
+        "{packets}"
+    );
 }

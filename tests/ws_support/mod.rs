@@ -168,7 +168,12 @@ impl SioServer {
         let port = free_port();
         let mut cmd = Command::new(py);
         cmd.arg(repo().join("tests/servers/socketio_server.py"))
-            .args(["--port", &port.to_string(), "--workers", &workers.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--workers",
+                &workers.to_string(),
+            ])
             .args(args);
         let mut proc =
             Proc::spawn("python-socketio", cmd).map_err(|e| format!("cannot start python: {e}"))?;
@@ -210,7 +215,9 @@ impl Nginx {
     /// Proxies `/` to 127.0.0.1:`upstream` with `location_lines` added to the location.
     pub fn start(upstream: u16, location_lines: &str) -> Result<Nginx, String> {
         if !Path::new(NGINX).exists() {
-            return Err(format!("{NGINX} is not installed (apt-get install nginx-light)"));
+            return Err(format!(
+                "{NGINX} is not installed (apt-get install nginx-light)"
+            ));
         }
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let d = dir.path().display().to_string();
@@ -257,7 +264,9 @@ impl Redis {
         let bin = if Path::new(REDIS_SERVER).exists() {
             REDIS_SERVER
         } else {
-            return Err(format!("{REDIS_SERVER} is not installed (apt-get install redis-server)"));
+            return Err(format!(
+                "{REDIS_SERVER} is not installed (apt-get install redis-server)"
+            ));
         };
         let port = free_port();
         let mut cmd = Command::new(bin);
@@ -351,7 +360,10 @@ impl Sioxide {
         cmd.args(["--port", &port.to_string()]).args(args);
         let mut proc = Proc::spawn("socketioxide", cmd).map_err(|e| e.to_string())?;
         if !wait_tcp(port, Duration::from_secs(10)) || proc.exited() {
-            return Err(format!("socketioxide did not start: {}", proc.stderr_text()));
+            return Err(format!(
+                "socketioxide did not start: {}",
+                proc.stderr_text()
+            ));
         }
         Ok(Sioxide { port, proc })
     }

@@ -86,17 +86,16 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
             let lower = message.to_ascii_lowercase();
             let hint = if lower.contains("namespace") {
                 "connect to a namespace the server registers (--namespace)"
-            } else if lower.contains("auth") || lower.contains("token") || lower.contains("unauthor")
+            } else if lower.contains("auth")
+                || lower.contains("token")
+                || lower.contains("unauthor")
             {
                 token_hint
             } else {
                 "the server's connect handler refused the client: see its logs"
             };
             ev(SOCKETIO_CONNECT
-                .fire(format!(
-                    "CONNECT_ERROR over {}: \"{message}\"",
-                    c.transport
-                ))
+                .fire(format!("CONNECT_ERROR over {}: \"{message}\"", c.transport))
                 .hint(hint)
                 .evidence("connect_error", data.clone()))
         }

@@ -34,9 +34,16 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
     let ev = |r: CheckResult| {
         r.evidence("origin", origin.clone())
             .evidence("polling", http_evidence(&c.polling))
-            .evidence("websocket", serde_json::to_value(&c.websocket).unwrap_or_default())
+            .evidence(
+                "websocket",
+                serde_json::to_value(&c.websocket).unwrap_or_default(),
+            )
     };
-    let polling_text = c.polling.as_ref().map(|a| a.body_text()).unwrap_or_default();
+    let polling_text = c
+        .polling
+        .as_ref()
+        .map(|a| a.body_text())
+        .unwrap_or_default();
     if polling_text.contains("not an accepted origin") {
         let a = c.polling.as_ref().ok();
         return ev(CORS.fire(format!(
@@ -45,11 +52,9 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
         )))
         .hint(format!("add {origin} to the server's allowed origins"));
     }
-    let ws_without = obs
-        .websocket
-        .as_ref()
-        .is_some_and(|w| w.outcome.upgraded());
-    let polling_ok = matches!(&c.polling, Ok(a) if a.status == 200 && open_packet_of(&a.body).is_some());
+    let ws_without = obs.websocket.as_ref().is_some_and(|w| w.outcome.upgraded());
+    let polling_ok =
+        matches!(&c.polling, Ok(a) if a.status == 200 && open_packet_of(&a.body).is_some());
     let polling_without = obs.polling_open().is_some();
     match &c.websocket {
         WsOutcome::Refused(a) if ws_without => {

@@ -66,11 +66,7 @@ pub fn judge(obs: &WsObservations) -> Vec<CheckResult> {
 
 /// Whether the probe got any HTTP answer (the other checks depend on it).
 fn http_answered(obs: &WsObservations) -> bool {
-    obs.reach.error.is_none()
-        && obs
-            .path_attempts
-            .first()
-            .is_some_and(|a| a.answer.is_ok())
+    obs.reach.error.is_none() && obs.path_attempts.first().is_some_and(|a| a.answer.is_ok())
 }
 
 /// Evidence for an HTTP outcome: status, headers that matter, Set-Cookie names, first bytes.

@@ -40,15 +40,14 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
             })
         })
         .collect();
-    let found = obs.path_attempts.iter().find(|a| {
-        matches!(&a.answer, Ok(x) if is_engineio_answer(x.status, &x.body))
-    });
+    let found = obs
+        .path_attempts
+        .iter()
+        .find(|a| matches!(&a.answer, Ok(x) if is_engineio_answer(x.status, &x.body)));
     let ws_here = obs.websocket.as_ref().is_some_and(|w| w.open.is_some());
     let given = &obs.target.path;
     let r = match found {
-        Some(a) if &a.path == given => {
-            PATH.pass(format!("socket.io answers at {}", a.path))
-        }
+        Some(a) if &a.path == given => PATH.pass(format!("socket.io answers at {}", a.path)),
         Some(a) => {
             let msg = format!(
                 "socket.io lives at {}, not at {given} ({given} answered {})",

@@ -76,15 +76,17 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
             ))
         }
     } else if is_version_refusal(&body) {
-        POLLING_HANDSHAKE
-            .fire(format!(
-                "the server refuses Engine.IO v4: {} (see ws.eio-version)",
-                describe_answer(a)
-            ))
+        POLLING_HANDSHAKE.fire(format!(
+            "the server refuses Engine.IO v4: {} (see ws.eio-version)",
+            describe_answer(a)
+        ))
     } else {
         match a.status {
-            404 => POLLING_HANDSHAKE
-                .fire(format!("{} at {}: wrong path (see ws.path)", describe_answer(a), polling.path)),
+            404 => POLLING_HANDSHAKE.fire(format!(
+                "{} at {}: wrong path (see ws.path)",
+                describe_answer(a),
+                polling.path
+            )),
             502..=504 => POLLING_HANDSHAKE.fire(format!(
                 "{}: {} cannot reach the app",
                 describe_answer(a),

@@ -64,7 +64,14 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
             .failures
             .iter()
             .find(|f| f.status.is_some())
-            .map(|f| format!(" ({} → HTTP {} {})", f.step, f.status.unwrap_or(0), f.body_head.trim()))
+            .map(|f| {
+                format!(
+                    " ({} → HTTP {} {})",
+                    f.step,
+                    f.status.unwrap_or(0),
+                    f.body_head.trim()
+                )
+            })
             .unwrap_or_default();
         return ev(STICKY_SESSION
             .fire(format!(

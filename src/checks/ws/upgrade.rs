@@ -35,9 +35,9 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
     }
     let Some(u) = &obs.upgrade else {
         return match obs.polling_open() {
-            Some(o) if !o.offers_websocket() => UPGRADE.skip(
-                "the server offers no upgrade (upgrades: []): it runs polling only",
-            ),
+            Some(o) if !o.offers_websocket() => {
+                UPGRADE.skip("the server offers no upgrade (upgrades: []): it runs polling only")
+            }
             Some(_) => UPGRADE.skip("the upgrade was not tried"),
             None if obs.websocket.as_ref().is_some_and(|w| w.open.is_some()) => UPGRADE.skip(
                 "no polling session to upgrade: the server accepts websocket only, and clients \
@@ -70,6 +70,19 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
                 ))
                 .hint(STICKY_FIX));
         }
+        // python-engineio answers every websocket refusal, an unknown sid included, with a
+        // bare 403. The direct websocket (no sid) was accepted on the same path, so a 403 only
+        // when the sid is carried means the answering worker does not know the session.
+        Some(WsOutcome::Refused(a)) if a.status == 403 && a.body_head.trim().is_empty() => {
+            return ev(UPGRADE
+                .fire(format!(
+                    "the websocket request carrying the polling sid was refused ({}) while a \
+                     websocket without a sid is accepted: the worker that answered does not \
+                     know the session; several workers or replicas without sticky sessions",
+                    describe_answer(a)
+                ))
+                .hint(STICKY_FIX));
+        }
         Some(WsOutcome::Refused(a)) => {
             return ev(UPGRADE.fire(format!(
                 "the websocket request with the polling sid was answered {}",
@@ -95,10 +108,9 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
                 e.describe()
             ))
             .hint(STICKY_FIX)),
-        (_, _, _, Some(e)) => ev(UPGRADE.fire(format!(
-            "the upgrade exchange failed: {}",
-            e.describe()
-        ))),
+        (_, _, _, Some(e)) => {
+            ev(UPGRADE.fire(format!("the upgrade exchange failed: {}", e.describe())))
+        }
         _ => ev(UPGRADE.fire("the upgrade exchange ended without an answer")),
     }
 }

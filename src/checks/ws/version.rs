@@ -88,11 +88,13 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
             )))
             .hint("upgrade the server to python-socketio 5 / socket.io 4, or use a v2 client")
         }
-        Ok(a) if v4_refused && is_version_refusal(&a.body_text()) => base(EIO_VERSION.fire(format!(
-            "the server refuses both EIO=4 and EIO=3 ({}): not a working Engine.IO server, or \
+        Ok(a) if v4_refused && is_version_refusal(&a.body_text()) => {
+            base(EIO_VERSION.fire(format!(
+                "the server refuses both EIO=4 and EIO=3 ({}): not a working Engine.IO server, or \
              something in front rewrites the handshake",
-            describe_answer(a)
-        ))),
+                describe_answer(a)
+            )))
+        }
         _ if v4_refused => base(EIO_VERSION.fire(format!(
             "the server refuses Engine.IO v4 ({}) and the EIO=3 retry opened no session ({})",
             polling

@@ -34,8 +34,10 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
         return WEBSOCKET_HANDSHAKE.skip("no websocket handshake was made");
     };
     let ev = |c: CheckResult| {
-        c.evidence("url", ws.url.clone())
-            .evidence("outcome", serde_json::to_value(&ws.outcome).unwrap_or_default())
+        c.evidence("url", ws.url.clone()).evidence(
+            "outcome",
+            serde_json::to_value(&ws.outcome).unwrap_or_default(),
+        )
     };
     let polling_open = obs.polling_open();
     let polling_status = obs
@@ -63,7 +65,8 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
             (None, e) => ev(WEBSOCKET_HANDSHAKE.fire(format!(
                 "HTTP {} Switching Protocols, but no Engine.IO open packet followed: {}",
                 up.status,
-                e.as_ref().map_or_else(|| "unknown".to_string(), |e| e.describe())
+                e.as_ref()
+                    .map_or_else(|| "unknown".to_string(), |e| e.describe())
             ))),
         },
         WsOutcome::Refused(a) => {
@@ -113,10 +116,12 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
                     404 => WEBSOCKET_HANDSHAKE
                         .fire(format!("{}: wrong path (see ws.path)", describe_answer(a))),
                     // No Origin was sent and polling opened a v4 session, so neither CORS nor
-                    // the version explains the 403: the websocket transport is off.
+                    // the version explains the refusal: the websocket transport is off.
                     // python-engineio 4.15 with transports=['polling'] still offers
                     // "upgrades":["websocket"] and refuses the websocket with a bare 403.
-                    403 if polling_open.is_some() => WEBSOCKET_HANDSHAKE
+                    // socketioxide with polling only answers 400 {"code":"3","message":"Bad
+                    // request"}, Node engine.io 400 "Transport unknown".
+                    400 | 403 if polling_open.is_some() => WEBSOCKET_HANDSHAKE
                         .warn(format!(
                             "{}: the server accepts polling only (the polling handshake works, \
                              the websocket is refused); clients fall back to long-polling, \
@@ -129,13 +134,11 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
                              ENABLE_WEBSOCKET_SUPPORT=true), and check that no proxy or WAF \
                              forbids websocket upgrades",
                         ),
-                    403 if is_version_refusal(&polling_body) => WEBSOCKET_HANDSHAKE.fire(
-                        format!(
-                            "{}: the server refuses this Engine.IO version (see \
+                    403 if is_version_refusal(&polling_body) => WEBSOCKET_HANDSHAKE.fire(format!(
+                        "{}: the server refuses this Engine.IO version (see \
                              ws.eio-version)",
-                            describe_answer(a)
-                        ),
-                    ),
+                        describe_answer(a)
+                    )),
                     403 => WEBSOCKET_HANDSHAKE.fire(format!(
                         "{}: refused; python-engineio answers websocket refusals (CORS origin, \
                          Engine.IO version, websocket transport disabled) with a bare 403, and \
@@ -158,10 +161,8 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
                          404: wrong path (see ws.path)",
                         describe_answer(a)
                     )),
-                    _ => WEBSOCKET_HANDSHAKE.fire(format!(
-                        "the upgrade was answered {}",
-                        describe_answer(a)
-                    )),
+                    _ => WEBSOCKET_HANDSHAKE
+                        .fire(format!("the upgrade was answered {}", describe_answer(a))),
                 }
             };
             ev(r).took(std::time::Duration::from_millis(a.elapsed_ms))

@@ -288,14 +288,18 @@ pub fn is_version_refusal(body: &str) -> bool {
 /// python-engineio, `Session ID unknown` from Node engine.io).
 pub fn is_unknown_session(body: &str) -> bool {
     let b = body.to_ascii_lowercase();
-    b.contains("invalid session") || b.contains("session id unknown") || b.contains("unknown session")
+    b.contains("invalid session")
+        || b.contains("session id unknown")
+        || b.contains("unknown session")
 }
 
 /// Whether a body names the transport refusal of a server that does not accept polling
 /// (python-engineio `"Invalid transport"`, Node `Transport unknown`).
 pub fn is_transport_refusal(body: &str) -> bool {
     let b = body.to_ascii_lowercase();
-    b.contains("invalid transport") || b.contains("transport unknown") || b.contains("unknown transport")
+    b.contains("invalid transport")
+        || b.contains("transport unknown")
+        || b.contains("unknown transport")
 }
 
 /// Whether an HTTP answer to a polling request came from an Engine.IO server: an open packet
@@ -423,6 +427,8 @@ mod tests {
         assert!(!is_engineio_answer(200, b"<!doctype html><html>"));
         assert!(!is_engineio_answer(502, b"<html>502 Bad Gateway</html>"));
         assert!(is_unknown_session("\"Invalid session abc\""));
-        assert!(is_version_refusal(r#"{"code":5,"message":"Unsupported protocol version"}"#));
+        assert!(is_version_refusal(
+            r#"{"code":5,"message":"Unsupported protocol version"}"#
+        ));
     }
 }

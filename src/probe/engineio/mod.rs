@@ -469,7 +469,8 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
 
     // Neither transport opened a v4 session: a v3 server answers EIO=3 (only a retry tells it
     // apart, both versions refuse the other's with the same 400 text).
-    let polling_answered_http = matches!(obs.polling().map(|a| &a.answer), Some(Ok(a)) if a.status != 404);
+    let polling_answered_http =
+        matches!(obs.polling().map(|a| &a.answer), Some(Ok(a)) if a.status != 404);
     if polling_open.is_none() && !ws_open && polling_answered_http {
         let url = target.url(&path, false, "EIO=3&transport=polling");
         let answer = net::send(client.get(&url), t).await;
@@ -484,26 +485,54 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
     let auth = auth_payload(opts.token.as_deref());
     if let Some((sock, _)) = session.take() {
         let (c, sock) = connect_ws(sock, &opts.namespace, auth.as_ref(), t).await;
-        let usable = c.answer.as_ref().is_some_and(|a| matches!(a, SioPacket::Connect { .. }))
+        let usable = c
+            .answer
+            .as_ref()
+            .is_some_and(|a| matches!(a, SioPacket::Connect { .. }))
             && c.taken_back.is_none()
             && c.error.is_none();
         obs.connect = Some(c);
         if usable {
-            session = Some((sock, ws_open.then(|| obs.websocket.as_ref().and_then(|w| w.open.clone())).flatten()));
+            session = Some((
+                sock,
+                ws_open
+                    .then(|| obs.websocket.as_ref().and_then(|w| w.open.clone()))
+                    .flatten(),
+            ));
         } else {
             sock.close().await;
         }
     } else if let Some(open) = &polling_open {
         obs.connect = Some(
-            connect_polling(&client, &target, &path, open, &opts.namespace, auth.as_ref(), t)
-                .await,
+            connect_polling(
+                &client,
+                &target,
+                &path,
+                open,
+                &opts.namespace,
+                auth.as_ref(),
+                t,
+            )
+            .await,
         );
     }
 
     // The upgrade, when the polling handshake offers it.
-    if polling_open.as_ref().is_some_and(OpenPacket::offers_websocket) {
+    if polling_open
+        .as_ref()
+        .is_some_and(OpenPacket::offers_websocket)
+    {
         obs.upgrade = Some(
-            upgrade(&client, &target, &path, tls.clone(), &opts.namespace, auth.as_ref(), t).await,
+            upgrade(
+                &client,
+                &target,
+                &path,
+                tls.clone(),
+                &opts.namespace,
+                auth.as_ref(),
+                t,
+            )
+            .await,
         );
     }
 
@@ -562,11 +591,21 @@ async fn connect_ws(
         elapsed_ms: 0,
     };
     let deadline = TokioInstant::now() + timeout;
-    if let Err(e) = sock.send(&codec::connect_message(namespace, auth), deadline).await {
+    if let Err(e) = sock
+        .send(&codec::connect_message(namespace, auth), deadline)
+        .await
+    {
         c.error = Some(e);
     }
     while c.error.is_none() && c.answer.is_none() {
-        match next_sio(&mut sock, deadline, namespace, "waiting for the CONNECT answer").await {
+        match next_sio(
+            &mut sock,
+            deadline,
+            namespace,
+            "waiting for the CONNECT answer",
+        )
+        .await
+        {
             Ok(p) => c.answer = Some(p),
             Err(e) => c.error = Some(e),
         }
@@ -681,7 +720,10 @@ async fn connect_polling(
             break;
         }
         let text = answer.body_text();
-        c.packets.push(format!("< GET {}", text.chars().take(300).collect::<String>()));
+        c.packets.push(format!(
+            "< GET {}",
+            text.chars().take(300).collect::<String>()
+        ));
         let Some(packets) = codec::decode_v4_payload(&text) else {
             c.error = Some(NetError::new(
                 NetErrorKind::Protocol,
@@ -847,9 +889,16 @@ async fn upgrade(
         }
         sock.send("5", deadline).await?;
         u.upgraded = true;
-        sock.send(&codec::connect_message(namespace, auth), deadline).await?;
+        sock.send(&codec::connect_message(namespace, auth), deadline)
+            .await?;
         u.after_upgrade = Some(
-            next_sio(&mut sock, deadline, namespace, "waiting for the CONNECT answer").await?,
+            next_sio(
+                &mut sock,
+                deadline,
+                namespace,
+                "waiting for the CONNECT answer",
+            )
+            .await?,
         );
         Ok(())
     }
@@ -1027,7 +1076,11 @@ async fn heartbeat(
         }
     }
     let held = started.elapsed();
-    let packets = sock.log.get(log_before..).map(<[String]>::to_vec).unwrap_or_default();
+    let packets = sock
+        .log
+        .get(log_before..)
+        .map(<[String]>::to_vec)
+        .unwrap_or_default();
     let pings = sock.pings - pings_before;
     let _ = timeout;
     sock.close().await;

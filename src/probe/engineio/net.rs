@@ -76,7 +76,12 @@ impl NetError {
     }
 
     pub fn describe(&self) -> String {
-        format!("{} during {}: {}", self.kind.as_str(), self.stage, self.detail)
+        format!(
+            "{} during {}: {}",
+            self.kind.as_str(),
+            self.stage,
+            self.detail
+        )
     }
 }
 
@@ -145,8 +150,7 @@ fn io_kind(io: &std::io::Error) -> Option<NetErrorKind> {
         K::TimedOut => Some(NetErrorKind::Timeout),
         _ => {
             let s = io.to_string().to_ascii_lowercase();
-            if s.contains("failed to lookup address") || s.contains("name or service not known")
-            {
+            if s.contains("failed to lookup address") || s.contains("name or service not known") {
                 Some(NetErrorKind::Dns)
             } else {
                 None
@@ -210,7 +214,10 @@ pub async fn reach(
         r.elapsed_ms = ms(started.elapsed());
         r
     };
-    let lookup_host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let lookup_host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let addrs = match tokio::time::timeout(
         timeout,
         tokio::net::lookup_host((lookup_host.as_str(), port)),
@@ -274,7 +281,11 @@ pub async fn reach(
             Err(e) => {
                 return finish(
                     r,
-                    Some(NetError::new(NetErrorKind::Tls, "tls handshake", e.to_string())),
+                    Some(NetError::new(
+                        NetErrorKind::Tls,
+                        "tls handshake",
+                        e.to_string(),
+                    )),
                 );
             }
         };
@@ -329,7 +340,10 @@ impl HttpAnswer {
         let mut shown = Vec::new();
         for name in SHOWN_HEADERS {
             for v in headers.get_all(name) {
-                shown.push((name.to_string(), String::from_utf8_lossy(v.as_bytes()).into()));
+                shown.push((
+                    name.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into(),
+                ));
             }
         }
         let set_cookie_names = headers

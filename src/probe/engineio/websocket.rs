@@ -35,7 +35,7 @@ pub struct UpgradeAnswer {
 }
 
 pub enum WsOpen {
-    Upgraded(UpgradeAnswer, WsStream),
+    Upgraded(UpgradeAnswer, Box<WsStream>),
     /// The server (or a proxy) answered the upgrade request with a plain HTTP response.
     Refused(HttpAnswer),
     Failed(NetError),
@@ -74,12 +74,23 @@ pub async fn open(
         Some(connector),
     );
     match tokio::time::timeout(timeout, fut).await {
-        Err(_) => WsOpen::Failed(NetError::timeout("waiting for the websocket upgrade", timeout)),
+        Err(_) => WsOpen::Failed(NetError::timeout(
+            "waiting for the websocket upgrade",
+            timeout,
+        )),
         Ok(Ok((stream, resp))) => {
             let mut headers = Vec::new();
-            for name in ["server", "upgrade", "connection", "sec-websocket-extensions"] {
+            for name in [
+                "server",
+                "upgrade",
+                "connection",
+                "sec-websocket-extensions",
+            ] {
                 for v in resp.headers().get_all(name) {
-                    headers.push((name.to_string(), String::from_utf8_lossy(v.as_bytes()).into()));
+                    headers.push((
+                        name.to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into(),
+                    ));
                 }
             }
             WsOpen::Upgraded(
@@ -88,7 +99,7 @@ pub async fn open(
                     headers,
                     elapsed_ms: ms(started.elapsed()),
                 },
-                stream,
+                Box::new(stream),
             )
         }
         Ok(Err(WsError::Http(resp))) => {
@@ -117,10 +128,7 @@ pub async fn open(
 pub fn dechunk(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut rest = raw;
-    loop {
-        let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
         let size_text = String::from_utf8_lossy(&rest[..eol]);
         let size_text = size_text.split(';').next().unwrap_or("").trim();
         let Ok(size) = usize::from_str_radix(size_text, 16) else {
@@ -143,7 +151,7 @@ pub fn dechunk(raw: &[u8]) -> Vec<u8> {
 /// An Engine.IO session over a WebSocket. Pings (`2`) are answered with pongs (`3`) as a
 /// client must, or the server drops the session after pingTimeout.
 pub struct EioSocket {
-    stream: WsStream,
+    stream: Box<WsStream>,
     /// Packets received and sent (`<` / `>`), for the report.
     pub log: Vec<String>,
     pub pings: u32,
@@ -153,7 +161,7 @@ pub struct EioSocket {
 }
 
 impl EioSocket {
-    pub fn new(stream: WsStream) -> Self {
+    pub fn new(stream: Box<WsStream>) -> Self {
         EioSocket {
             stream,
             log: Vec::new(),
@@ -183,7 +191,11 @@ impl EioSocket {
     }
 
     /// The next Engine.IO packet that is not a ping (pings are answered and counted).
-    pub async fn recv(&mut self, deadline: TokioInstant, stage: &str) -> Result<EioPacket, NetError> {
+    pub async fn recv(
+        &mut self,
+        deadline: TokioInstant,
+        stage: &str,
+    ) -> Result<EioPacket, NetError> {
         loop {
             let msg = match tokio::time::timeout_at(deadline, self.stream.next()).await {
                 Err(_) => {
@@ -245,7 +257,7 @@ impl EioSocket {
 
     /// Closes politely, without waiting long for the peer.
     pub async fn close(mut self) {
-        let _ = tokio::time::timeout(Duration::from_millis(200), self.stream.close(None)).await;
+        let _ = tokio::time::timeout(Duration::from_millis(200), (*self.stream).close(None)).await;
     }
 }
 
