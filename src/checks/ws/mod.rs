@@ -132,3 +132,203 @@ pub const STICKY_FIX: &str = "make the load balancer sticky (nginx: `ip_hash;` o
 only (client `transports: ['websocket']`; Open WebUI: ENABLE_WEBSOCKET_SUPPORT=true), or run \
 one worker per instance. A Redis manager relays broadcasts between workers; it does not share \
 Engine.IO sessions.";
+
+#[cfg(test)]
+mod tests {
+    //! Judgements from observations built out of the answers real servers gave
+    //! (../shared/ground-truth.md); the live scenarios are in tests/ws_*.rs.
+
+    use reqwest::header::HeaderMap;
+
+    use super::*;
+    use crate::probe::engineio::net::{HttpAnswer, NetError, NetErrorKind, Reachability};
+    use crate::probe::engineio::{PathAttempt, Target, WsHandshake, WsObservations, WsOutcome};
+    use crate::report::Status;
+
+    fn answer(status: u16, body: &[u8]) -> HttpAnswer {
+        HttpAnswer::new(status, &HeaderMap::new(), body.to_vec(), false)
+    }
+
+    fn observations(
+        polling: HttpAnswer,
+        ws: WsOutcome,
+        eio3: Option<HttpAnswer>,
+    ) -> WsObservations {
+        let target = Target::parse("http://127.0.0.1:5000", None).expect("target");
+        let attempt = |a: HttpAnswer, q: &str| PathAttempt {
+            path: "/socket.io".into(),
+            url: format!("http://127.0.0.1:5000/socket.io/?{q}"),
+            answer: Ok(a),
+        };
+        WsObservations {
+            target: target.clone(),
+            namespace: "/".into(),
+            reach: Reachability {
+                host: "127.0.0.1".into(),
+                port: 5000,
+                tls: false,
+                addresses: vec!["127.0.0.1:5000".into()],
+                connected: Some("127.0.0.1:5000".into()),
+                error: None,
+                elapsed_ms: 0,
+            },
+            path_attempts: vec![attempt(polling, "EIO=4&transport=polling")],
+            path: "/socket.io".into(),
+            websocket: Some(WsHandshake {
+                url: "ws://127.0.0.1:5000/socket.io/?EIO=4&transport=websocket".into(),
+                outcome: ws,
+                open: None,
+                open_error: None,
+            }),
+            eio3: eio3.map(|a| attempt(a, "EIO=3&transport=polling")),
+            connect: None,
+            upgrade: None,
+            cors: None,
+            sticky: None,
+            heartbeat: None,
+            stopped: None,
+            hold: None,
+            rounds: 20,
+            origin: None,
+            elapsed_ms: 0,
+        }
+    }
+
+    const UNSUPPORTED: &[u8] =
+        b"\"The client is using an unsupported version of the Socket.IO or Engine.IO protocols\"";
+
+    fn result(obs: &WsObservations, id: &str) -> CheckResult {
+        judge(obs)
+            .into_iter()
+            .find(|r| r.id == id)
+            .expect("every rule is judged")
+    }
+
+    #[test]
+    fn engineio_v3_server_is_told_apart_by_the_eio3_retry() {
+        // python-socketio 4.x: EIO=4 polling 400 unsupported, websocket 403, EIO=3 polling 200
+        // with length-prefixed framing and pingTimeout 60000.
+        let open =
+            r#"0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":60000}"#;
+        let v3 = format!("{}:{open}2:40", open.len());
+        let obs = observations(
+            answer(400, UNSUPPORTED),
+            WsOutcome::Refused(answer(403, b"")),
+            Some(answer(200, v3.as_bytes())),
+        );
+        let r = result(&obs, "ws.eio-version");
+        assert_eq!(r.status, Status::Fail);
+        assert!(
+            r.message.starts_with("Engine.IO v3 server"),
+            "{}",
+            r.message
+        );
+        assert!(
+            r.message.contains("v3 (length-prefixed) framing"),
+            "{}",
+            r.message
+        );
+        assert!(r.message.contains("pingTimeout 60000 ms"), "{}", r.message);
+        let ws = result(&obs, "ws.websocket-handshake");
+        assert_eq!(ws.status, Status::Fail);
+        assert!(
+            ws.message.contains("refuses this Engine.IO version"),
+            "{}",
+            ws.message
+        );
+        assert_eq!(result(&obs, "ws.polling-handshake").status, Status::Fail);
+        assert_eq!(result(&obs, "ws.path").status, Status::Pass);
+    }
+
+    #[test]
+    fn a_server_refusing_both_versions_is_broken_not_old() {
+        let obs = observations(
+            answer(400, UNSUPPORTED),
+            WsOutcome::Refused(answer(403, b"")),
+            Some(answer(400, UNSUPPORTED)),
+        );
+        let r = result(&obs, "ws.eio-version");
+        assert_eq!(r.status, Status::Fail);
+        assert!(
+            r.message
+                .starts_with("the server refuses both EIO=4 and EIO=3"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn a_websocket_refusal_with_a_polling_reason_points_at_it() {
+        // A 403 websocket with an unexplained polling refusal: the report quotes the polling
+        // body, the only place the reason is written.
+        let obs = observations(
+            answer(400, b"\"Bad request\""),
+            WsOutcome::Refused(answer(403, b"")),
+            Some(answer(400, b"\"Bad request\"")),
+        );
+        let ws = result(&obs, "ws.websocket-handshake");
+        assert_eq!(ws.status, Status::Fail);
+        assert!(
+            ws.message
+                .contains("the polling answer was: \"Bad request\""),
+            "{}",
+            ws.message
+        );
+        assert_eq!(result(&obs, "ws.eio-version").status, Status::Skip);
+    }
+
+    #[test]
+    fn proxy_timeouts_and_tls_errors_are_named() {
+        let obs = observations(
+            answer(
+                504,
+                b"<html><head><title>504 Gateway Time-out</title></head></html>",
+            ),
+            WsOutcome::Failed(NetError::new(
+                NetErrorKind::Tls,
+                "tls handshake",
+                "invalid peer certificate: UnknownIssuer",
+            )),
+            None,
+        );
+        let p = result(&obs, "ws.polling-handshake");
+        assert_eq!(p.status, Status::Fail);
+        assert_eq!(
+            p.message,
+            "HTTP 504 (HTML page \"504 Gateway Time-out\"): a proxy or load balancer cannot reach the app"
+        );
+        let ws = result(&obs, "ws.websocket-handshake");
+        assert_eq!(
+            ws.message,
+            "TLS error during the upgrade: invalid peer certificate: UnknownIssuer"
+        );
+        assert_eq!(ws.evidence["error_kind"], "tls");
+    }
+
+    #[test]
+    fn every_rule_is_listed_once_in_catalogue_order() {
+        let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "ws.http-reachable",
+                "ws.path",
+                "ws.eio-version",
+                "ws.polling-handshake",
+                "ws.websocket-handshake",
+                "ws.upgrade",
+                "ws.socketio-connect",
+                "ws.cors",
+                "ws.sticky-session",
+                "ws.heartbeat",
+            ]
+        );
+        let obs = observations(
+            answer(404, b"Not Found"),
+            WsOutcome::Refused(answer(404, b"")),
+            None,
+        );
+        let judged: Vec<&str> = judge(&obs).iter().map(|r| r.id).collect();
+        assert_eq!(judged, ids);
+    }
+}

@@ -562,13 +562,60 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
 
     if let Some(hold) = opts.hold {
         if let Some((sock, open)) = session.take() {
-            obs.heartbeat = Some(heartbeat(sock, open.as_ref(), hold, t).await);
+            obs.heartbeat = Some(heartbeat(sock, open.as_ref(), hold).await);
         }
     } else if let Some((sock, _)) = session.take() {
         sock.close().await;
     }
     obs.elapsed_ms = ms(started.elapsed());
     obs
+}
+
+/// One websocket session from scratch: the upgrade, the open packet, CONNECT and its answer,
+/// without the take-back wait. The core of the probe, timed by `benches/ws.rs`.
+pub async fn websocket_connect(
+    target: &Target,
+    path: &str,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    namespace: &str,
+    auth: Option<&Value>,
+    timeout: Duration,
+) -> Result<SioPacket, NetError> {
+    let url = target.url(path, true, "EIO=4&transport=websocket");
+    let mut sock = match websocket::open(&url, None, tls, timeout).await {
+        WsOpen::Upgraded(_, stream) => EioSocket::new(stream),
+        WsOpen::Refused(a) => {
+            return Err(NetError::new(
+                NetErrorKind::Protocol,
+                "websocket upgrade",
+                format!("HTTP {}", a.status),
+            ));
+        }
+        WsOpen::Failed(e) => return Err(e),
+    };
+    let deadline = TokioInstant::now() + timeout;
+    let result = async {
+        let open = sock.recv(deadline, "waiting for the open packet").await?;
+        if open.kind != EioKind::Open {
+            return Err(NetError::new(
+                NetErrorKind::Protocol,
+                "waiting for the open packet",
+                format!("first packet was {:?}", open.kind),
+            ));
+        }
+        sock.send(&codec::connect_message(namespace, auth), deadline)
+            .await?;
+        next_sio(
+            &mut sock,
+            deadline,
+            namespace,
+            "waiting for the CONNECT answer",
+        )
+        .await
+    }
+    .await;
+    sock.close().await;
+    result
 }
 
 /// Sends CONNECT on an open websocket session and waits for the answer, then briefly for a
@@ -1044,12 +1091,7 @@ pub async fn sticky_rounds(
 
 /// Stays connected for `hold`, answering pings, and records whether and when the connection
 /// ended early.
-async fn heartbeat(
-    mut sock: EioSocket,
-    open: Option<&OpenPacket>,
-    hold: Duration,
-    timeout: Duration,
-) -> HeartbeatObs {
+async fn heartbeat(mut sock: EioSocket, open: Option<&OpenPacket>, hold: Duration) -> HeartbeatObs {
     // The hold counts from the websocket's opening: the connection has been open (and idle
     // apart from the CONNECT) since then, and that is what a proxy's idle timeout measures.
     let started = sock.opened;
@@ -1082,7 +1124,6 @@ async fn heartbeat(
         .map(<[String]>::to_vec)
         .unwrap_or_default();
     let pings = sock.pings - pings_before;
-    let _ = timeout;
     sock.close().await;
     HeartbeatObs {
         hold_ms: ms(hold),
