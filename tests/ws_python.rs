@@ -60,6 +60,17 @@ fn both_transports_one_worker_passes_every_check() {
     assert_eq!(upgrade["probe_answer"], "3probe");
     assert_eq!(upgrade["upgraded"], true);
     assert!(run.message("ws.path").contains("answers at /socket.io"));
+
+    // A namespace the server does not register: python-socketio answers
+    // `44/admin,"Unable to connect"`.
+    let ns = run_ws(T, &[&s.url(), "--rounds", "0", "--namespace", "admin"]);
+    assert_eq!(ns.status("ws.socketio-connect"), "fail");
+    assert_eq!(
+        ns.message("ws.socketio-connect"),
+        "CONNECT_ERROR over websocket: \"Unable to connect\""
+    );
+    assert!(ns.hint("ws.socketio-connect").contains("namespace"));
+    assert_eq!(evidence(&ns, "ws.socketio-connect", "namespace"), "/admin");
 }
 
 #[test]

@@ -4,6 +4,7 @@ Usage:
   python socketio_server.py --port N [--workers 1|4] [--transports polling|websocket|both]
          [--path socket.io] [--cors '*'|ORIGIN[,ORIGIN]] [--auth-token T] [--always-connect]
          [--redis-url redis://127.0.0.1:P/0] [--ping-interval S] [--ping-timeout S]
+         [--ssl-certfile F --ssl-keyfile F]
 
 The same stack as Open WebUI (socketio.ASGIApp under uvicorn). Options travel to the uvicorn
 workers through WSD_* environment variables, because uvicorn imports the app by name in each
@@ -64,6 +65,8 @@ def main():
     p.add_argument("--redis-url")
     p.add_argument("--ping-interval", default="25")
     p.add_argument("--ping-timeout", default="20")
+    p.add_argument("--ssl-certfile")
+    p.add_argument("--ssl-keyfile")
     a = p.parse_args()
     os.environ["WSD_TRANSPORTS"] = a.transports
     os.environ["WSD_PATH"] = a.path.strip("/")
@@ -89,6 +92,8 @@ def main():
         log_level="info",
         access_log=False,
         app_dir=here,
+        ssl_certfile=a.ssl_certfile,
+        ssl_keyfile=a.ssl_keyfile,
     )
 
 

@@ -429,12 +429,21 @@ impl Run {
 
 /// Runs the built binary: `wsdoctor --format json --timeout <t> ws <args>`.
 pub fn run_ws(timeout: &str, args: &[&str]) -> Run {
+    run_ws_env(timeout, args, &[])
+}
+
+/// [`run_ws`] with extra environment variables (e.g. `SSL_CERT_FILE`).
+pub fn run_ws_env(timeout: &str, args: &[&str], env: &[(&str, &Path)]) -> Run {
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_wsdoctor"))
-        .args(["--format", "json", "--timeout", timeout, "ws"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wsdoctor"));
+    cmd.args(["--format", "json", "--timeout", timeout, "ws"])
         .args(args)
-        .output()
-        .expect("run wsdoctor");
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run wsdoctor");
     let elapsed = started.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
@@ -466,4 +475,99 @@ macro_rules! need {
             }
         }
     };
+}
+
+/// A private CA and a leaf certificate for `localhost` / 127.0.0.1, made with the openssl CLI.
+pub struct TestPki {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestPki {
+    pub fn new() -> Result<TestPki, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let d = dir.path();
+        std::fs::write(
+            d.join("ext.cnf"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+             keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .map_err(|e| e.to_string())?;
+        let steps: [&[&str]; 3] = [
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=wsdoctor test CA",
+            ],
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                "leaf.key",
+                "-out",
+                "leaf.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "leaf.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "ext.cnf",
+            ],
+        ];
+        for args in steps {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(d)
+                .output()
+                .map_err(|e| format!("cannot run openssl: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "openssl {} failed: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
+        Ok(TestPki { dir })
+    }
+
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    pub fn cert(&self) -> String {
+        self.dir.path().join("leaf.pem").display().to_string()
+    }
+
+    pub fn key(&self) -> String {
+        self.dir.path().join("leaf.key").display().to_string()
+    }
 }

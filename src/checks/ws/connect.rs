@@ -23,7 +23,7 @@ pub static SOCKETIO_CONNECT: Rule = Rule {
           namespace\" use a namespace the server registers.",
 };
 
-fn packet_text(p: &SioPacket) -> String {
+pub(super) fn packet_text(p: &SioPacket) -> String {
     match p {
         SioPacket::Connect { data, .. } => format!("40{data}"),
         SioPacket::Disconnect { namespace } => format!("41 (disconnect from {namespace})"),
@@ -84,8 +84,13 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
         (Some(SioPacket::ConnectError { data, .. }), _, _) => {
             let message = connect_error_message(data);
             let lower = message.to_ascii_lowercase();
-            let hint = if lower.contains("namespace") {
-                "connect to a namespace the server registers (--namespace)"
+            // python-socketio answers a namespace it does not register with
+            // `44/ns,"Unable to connect"`, Node socket.io with "Invalid namespace".
+            let hint = if lower.contains("namespace")
+                || (c.namespace != "/" && lower.contains("unable to connect"))
+            {
+                "the namespace may not be registered on the server: connect to one it \
+                 registers (--namespace)"
             } else if lower.contains("auth")
                 || lower.contains("token")
                 || lower.contains("unauthor")

@@ -97,7 +97,7 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
     match (&u.probe_answer, u.upgraded, &u.after_upgrade, &u.error) {
         (Some(_), true, Some(after), None) => ev(UPGRADE.pass(format!(
             "2probe → 3probe, 5 sent; the upgraded socket answered CONNECT with {}",
-            serde_json::to_string(after).unwrap_or_default()
+            super::connect::packet_text(after)
         ))),
         (Some(p), false, _, _) => ev(UPGRADE.fire(format!(
             "the server answered 2probe with {p:?} instead of 3probe"
