@@ -82,6 +82,13 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
         ))
     } else {
         match a.status {
+            301 | 302 | 303 | 307 | 308 => POLLING_HANDSHAKE
+                .fire(format!(
+                    "{} redirecting to {}: Socket.IO clients do not follow redirects",
+                    describe_answer(a),
+                    a.header("location").unwrap_or("(no Location header)")
+                ))
+                .hint("use the URL the redirect points to (often https://)"),
             404 => POLLING_HANDSHAKE.fire(format!(
                 "{} at {}: wrong path (see ws.path)",
                 describe_answer(a),

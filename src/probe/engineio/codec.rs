@@ -77,8 +77,15 @@ pub fn decode_v3_payload(body: &[u8]) -> Option<Vec<EioPacket>> {
     if body.first() == Some(&0) || body.first() == Some(&1) {
         let mut rest = body;
         while !rest.is_empty() {
-            let is_string = rest[0] == 0;
+            let is_string = match rest[0] {
+                0 => true,
+                1 => false,
+                _ => return None,
+            };
             let end = rest.iter().position(|b| *b == 0xff)?;
+            if end == 0 {
+                return None;
+            }
             let mut len: usize = 0;
             for d in &rest[1..end] {
                 if *d > 9 {
@@ -379,6 +386,35 @@ mod tests {
         // A truncated or hostile length does not panic.
         assert!(decode_v3_payload(b"99999999999999999999999:0").is_none());
         assert!(decode_v3_payload(&[0, 9, 9, 9, 0xff, b'0']).is_none());
+    }
+
+    #[test]
+    fn hostile_payloads_never_panic() {
+        // Every byte string of length ≤ 4 over the bytes that matter to the framings.
+        let alphabet: [u8; 9] = [0, 1, 0xff, b'0', b'4', b'9', b':', 0x1e, b'{'];
+        let mut inputs: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in 0..4 {
+            let next: Vec<Vec<u8>> = inputs
+                .iter()
+                .flat_map(|p| {
+                    alphabet.iter().map(move |b| {
+                        let mut v = p.clone();
+                        v.push(*b);
+                        v
+                    })
+                })
+                .collect();
+            inputs.extend(next);
+        }
+        for input in &inputs {
+            let _ = decode_v3_payload(input);
+            let text = String::from_utf8_lossy(input);
+            let _ = decode_v4_payload(&text);
+            let _ = SioPacket::parse(&text);
+            let _ = OpenPacket::parse(&text);
+            let _ = engineio_error_message(&text);
+            let _ = is_engineio_answer(200, input);
+        }
     }
 
     #[test]
