@@ -1,6 +1,334 @@
-//! The `ws.*` checks. OWNER: the ws helper.
+//! The `ws.*` checks: pure judgements of what the Engine.IO probe
+//! ([`crate::probe::engineio`]) observed. One file per rule, the rule beside its judge.
+
+mod connect;
+mod cors;
+mod heartbeat;
+mod path;
+mod polling;
+mod reachable;
+mod sticky;
+mod upgrade;
+mod version;
+mod websocket;
+
+use serde_json::Value;
 
 use crate::catalogue::Rule;
+use crate::probe::engineio::WsObservations;
+use crate::probe::engineio::net::{HttpAnswer, HttpOutcome};
+use crate::report::CheckResult;
+
+pub use connect::SOCKETIO_CONNECT;
+pub use cors::CORS;
+pub use heartbeat::HEARTBEAT;
+pub use path::PATH;
+pub use polling::POLLING_HANDSHAKE;
+pub use reachable::HTTP_REACHABLE;
+pub use sticky::STICKY_SESSION;
+pub use upgrade::UPGRADE;
+pub use version::EIO_VERSION;
+pub use websocket::WEBSOCKET_HANDSHAKE;
 
 /// Every `ws.*` rule, in catalogue order.
-pub static RULES: &[&Rule] = &[];
+pub static RULES: &[&Rule] = &[
+    &HTTP_REACHABLE,
+    &PATH,
+    &EIO_VERSION,
+    &POLLING_HANDSHAKE,
+    &WEBSOCKET_HANDSHAKE,
+    &UPGRADE,
+    &SOCKETIO_CONNECT,
+    &CORS,
+    &STICKY_SESSION,
+    &HEARTBEAT,
+];
+
+/// Judges every `ws.*` rule; one result per rule, in catalogue order.
+pub fn judge(obs: &WsObservations) -> Vec<CheckResult> {
+    let subject = format!("{}{}", obs.target.base, obs.path);
+    [
+        reachable::judge(obs),
+        path::judge(obs),
+        version::judge(obs),
+        polling::judge(obs),
+        websocket::judge(obs),
+        upgrade::judge(obs),
+        connect::judge(obs),
+        cors::judge(obs),
+        sticky::judge(obs),
+        heartbeat::judge(obs),
+    ]
+    .into_iter()
+    .map(|r| r.subject(subject.clone()))
+    .collect()
+}
+
+/// Whether the probe got any HTTP answer (the other checks depend on it).
+fn http_answered(obs: &WsObservations) -> bool {
+    obs.reach.error.is_none() && obs.path_attempts.first().is_some_and(|a| a.answer.is_ok())
+}
+
+/// Evidence for an HTTP outcome: status, headers that matter, Set-Cookie names, first bytes.
+fn http_evidence(outcome: &HttpOutcome) -> Value {
+    match outcome {
+        Ok(a) => serde_json::to_value(a).unwrap_or(Value::Null),
+        Err(e) => serde_json::json!({ "error": e }),
+    }
+}
+
+/// `HTTP 400 "Invalid transport" (Server: nginx/1.22.1)`; an HTML page is shown by its
+/// title, other bodies with whitespace collapsed.
+fn describe_answer(a: &HttpAnswer) -> String {
+    let mut s = format!("HTTP {}", a.status);
+    let body = summarise_body(&a.body_head);
+    if body.is_empty() {
+        s.push_str(" with an empty body");
+    } else {
+        s.push(' ');
+        s.push_str(&body);
+    }
+    if let Some(server) = a.server() {
+        s.push_str(&format!(" (Server: {server})"));
+    }
+    s
+}
+
+/// A one-line summary of a body: an HTML page's `<title>`, or the text with whitespace
+/// collapsed, at most 120 characters.
+fn summarise_body(body: &str) -> String {
+    let lower = body.to_ascii_lowercase();
+    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>"))
+        && start + 7 <= end
+    {
+        return format!("(HTML page \"{}\")", body[start + 7..end].trim());
+    }
+    let collapsed = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out: String = collapsed.chars().take(120).collect();
+    if collapsed.chars().count() > 120 {
+        out.push('…');
+    }
+    out
+}
+
+/// The proxy named by a `Server` header, or a generic phrase.
+fn proxy_name(a: &HttpAnswer) -> String {
+    match a.server() {
+        Some(s) => format!("the proxy ({s})"),
+        None => "a proxy or load balancer".to_string(),
+    }
+}
+
+/// The nginx lines that pass a websocket upgrade through.
+pub const NGINX_UPGRADE_LINES: &str = "proxy_http_version 1.1;\n\
+proxy_set_header Upgrade $http_upgrade;\n\
+proxy_set_header Connection \"upgrade\";\n\
+proxy_set_header Host $host;";
+
+/// What to do about several workers without sticky sessions.
+pub const STICKY_FIX: &str = "make the load balancer sticky (nginx: `ip_hash;` or \
+`hash $remote_addr consistent;` in the upstream block; Traefik: `sticky.cookie`; Kubernetes: \
+`sessionAffinity: ClientIP` or an ingress affinity cookie), or use the websocket transport \
+only (client `transports: ['websocket']`; Open WebUI: ENABLE_WEBSOCKET_SUPPORT=true), or run \
+one worker per instance. A Redis manager relays broadcasts between workers; it does not share \
+Engine.IO sessions.";
+
+#[cfg(test)]
+mod tests {
+    //! Judgements from observations built out of the answers real servers gave
+    //! (../shared/ground-truth.md); the live scenarios are in tests/ws_*.rs.
+
+    use reqwest::header::HeaderMap;
+
+    use super::*;
+    use crate::probe::engineio::net::{HttpAnswer, NetError, NetErrorKind, Reachability};
+    use crate::probe::engineio::{PathAttempt, Target, WsHandshake, WsObservations, WsOutcome};
+    use crate::report::Status;
+
+    fn answer(status: u16, body: &[u8]) -> HttpAnswer {
+        HttpAnswer::new(status, &HeaderMap::new(), body.to_vec(), false)
+    }
+
+    fn observations(
+        polling: HttpAnswer,
+        ws: WsOutcome,
+        eio3: Option<HttpAnswer>,
+    ) -> WsObservations {
+        let target = Target::parse("http://127.0.0.1:5000", None).expect("target");
+        let attempt = |a: HttpAnswer, q: &str| PathAttempt {
+            path: "/socket.io".into(),
+            url: format!("http://127.0.0.1:5000/socket.io/?{q}"),
+            answer: Ok(a),
+        };
+        WsObservations {
+            target: target.clone(),
+            namespace: "/".into(),
+            reach: Reachability {
+                host: "127.0.0.1".into(),
+                port: 5000,
+                tls: false,
+                addresses: vec!["127.0.0.1:5000".into()],
+                connected: Some("127.0.0.1:5000".into()),
+                error: None,
+                elapsed_ms: 0,
+            },
+            path_attempts: vec![attempt(polling, "EIO=4&transport=polling")],
+            path: "/socket.io".into(),
+            websocket: Some(WsHandshake {
+                url: "ws://127.0.0.1:5000/socket.io/?EIO=4&transport=websocket".into(),
+                outcome: ws,
+                open: None,
+                open_error: None,
+            }),
+            eio3: eio3.map(|a| attempt(a, "EIO=3&transport=polling")),
+            connect: None,
+            upgrade: None,
+            cors: None,
+            sticky: None,
+            heartbeat: None,
+            stopped: None,
+            hold: None,
+            rounds: 20,
+            origin: None,
+            elapsed_ms: 0,
+        }
+    }
+
+    const UNSUPPORTED: &[u8] =
+        b"\"The client is using an unsupported version of the Socket.IO or Engine.IO protocols\"";
+
+    fn result(obs: &WsObservations, id: &str) -> CheckResult {
+        judge(obs)
+            .into_iter()
+            .find(|r| r.id == id)
+            .expect("every rule is judged")
+    }
+
+    #[test]
+    fn engineio_v3_server_is_told_apart_by_the_eio3_retry() {
+        // python-socketio 4.x: EIO=4 polling 400 unsupported, websocket 403, EIO=3 polling 200
+        // with length-prefixed framing and pingTimeout 60000.
+        let open =
+            r#"0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":60000}"#;
+        let v3 = format!("{}:{open}2:40", open.len());
+        let obs = observations(
+            answer(400, UNSUPPORTED),
+            WsOutcome::Refused(answer(403, b"")),
+            Some(answer(200, v3.as_bytes())),
+        );
+        let r = result(&obs, "ws.eio-version");
+        assert_eq!(r.status, Status::Fail);
+        assert!(
+            r.message.starts_with("Engine.IO v3 server"),
+            "{}",
+            r.message
+        );
+        assert!(
+            r.message.contains("v3 (length-prefixed) framing"),
+            "{}",
+            r.message
+        );
+        assert!(r.message.contains("pingTimeout 60000 ms"), "{}", r.message);
+        let ws = result(&obs, "ws.websocket-handshake");
+        assert_eq!(ws.status, Status::Fail);
+        assert!(
+            ws.message.contains("refuses this Engine.IO version"),
+            "{}",
+            ws.message
+        );
+        assert_eq!(result(&obs, "ws.polling-handshake").status, Status::Fail);
+        assert_eq!(result(&obs, "ws.path").status, Status::Pass);
+    }
+
+    #[test]
+    fn a_server_refusing_both_versions_is_broken_not_old() {
+        let obs = observations(
+            answer(400, UNSUPPORTED),
+            WsOutcome::Refused(answer(403, b"")),
+            Some(answer(400, UNSUPPORTED)),
+        );
+        let r = result(&obs, "ws.eio-version");
+        assert_eq!(r.status, Status::Fail);
+        assert!(
+            r.message
+                .starts_with("the server refuses both EIO=4 and EIO=3"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn a_websocket_refusal_with_a_polling_reason_points_at_it() {
+        // A 403 websocket with an unexplained polling refusal: the report quotes the polling
+        // body, the only place the reason is written.
+        let obs = observations(
+            answer(400, b"\"Bad request\""),
+            WsOutcome::Refused(answer(403, b"")),
+            Some(answer(400, b"\"Bad request\"")),
+        );
+        let ws = result(&obs, "ws.websocket-handshake");
+        assert_eq!(ws.status, Status::Fail);
+        assert!(
+            ws.message
+                .contains("the polling answer was: \"Bad request\""),
+            "{}",
+            ws.message
+        );
+        assert_eq!(result(&obs, "ws.eio-version").status, Status::Skip);
+    }
+
+    #[test]
+    fn proxy_timeouts_and_tls_errors_are_named() {
+        let obs = observations(
+            answer(
+                504,
+                b"<html><head><title>504 Gateway Time-out</title></head></html>",
+            ),
+            WsOutcome::Failed(NetError::new(
+                NetErrorKind::Tls,
+                "tls handshake",
+                "invalid peer certificate: UnknownIssuer",
+            )),
+            None,
+        );
+        let p = result(&obs, "ws.polling-handshake");
+        assert_eq!(p.status, Status::Fail);
+        assert_eq!(
+            p.message,
+            "HTTP 504 (HTML page \"504 Gateway Time-out\"): a proxy or load balancer cannot reach the app"
+        );
+        let ws = result(&obs, "ws.websocket-handshake");
+        assert_eq!(
+            ws.message,
+            "TLS error during the upgrade: invalid peer certificate: UnknownIssuer"
+        );
+        assert_eq!(ws.evidence["error_kind"], "tls");
+    }
+
+    #[test]
+    fn every_rule_is_listed_once_in_catalogue_order() {
+        let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "ws.http-reachable",
+                "ws.path",
+                "ws.eio-version",
+                "ws.polling-handshake",
+                "ws.websocket-handshake",
+                "ws.upgrade",
+                "ws.socketio-connect",
+                "ws.cors",
+                "ws.sticky-session",
+                "ws.heartbeat",
+            ]
+        );
+        let obs = observations(
+            answer(404, b"Not Found"),
+            WsOutcome::Refused(answer(404, b"")),
+            None,
+        );
+        let judged: Vec<&str> = judge(&obs).iter().map(|r| r.id).collect();
+        assert_eq!(judged, ids);
+    }
+}

@@ -1,0 +1,106 @@
+//! `ws.http-reachable`: is there an HTTP server at the URL, and if not, why not.
+
+use crate::catalogue::{Rule, Severity};
+use crate::probe::engineio::WsObservations;
+use crate::probe::engineio::net::NetErrorKind;
+use crate::report::CheckResult;
+
+use super::{describe_answer, http_evidence};
+
+pub static HTTP_REACHABLE: Rule = Rule {
+    id: "ws.http-reachable",
+    severity: Severity::Error,
+    title: "The app answers HTTP",
+    summary: "Resolves the host, opens TCP (and TLS for https/wss) and waits for an HTTP \
+              answer, telling DNS failures, refused ports, timeouts, TLS errors and silent \
+              listeners apart.",
+    why: "Each failure has a different cause: a name that does not resolve (a compose service \
+          name used outside the compose network), a refused port (app down or port not \
+          published), a timeout (firewall, wrong host), a TLS error (certificate, or TLS \
+          spoken to a plain port), or a listener that accepts TCP and never answers (wrong \
+          port, hung app).",
+    fix: "Use the host and port a browser uses to reach the app (the published port, or the \
+          proxy's). From inside a container use the service name; from the host, localhost \
+          and the published port. For TLS errors check the certificate chain (SSL_CERT_FILE \
+          for a private CA) or use http:// on a plain port.",
+};
+
+pub(super) fn judge(obs: &WsObservations) -> CheckResult {
+    let r = &obs.reach;
+    let reach_evidence = serde_json::to_value(r).unwrap_or_default();
+    if let Some(e) = &r.error {
+        let msg = match e.kind {
+            NetErrorKind::Dns => format!("{} does not resolve: {}", r.host, e.detail),
+            NetErrorKind::Refused => format!(
+                "connection refused at {}:{}: nothing listens there ({})",
+                r.host, r.port, e.detail
+            ),
+            NetErrorKind::Timeout => format!(
+                "{} timed out ({}): a firewall drops the packets, or the host is wrong",
+                e.stage, e.detail
+            ),
+            NetErrorKind::Tls => format!("TLS handshake with {} failed: {}", r.host, e.detail),
+            _ => format!("cannot reach {}:{}: {}", r.host, r.port, e.describe()),
+        };
+        let hint = match e.kind {
+            NetErrorKind::Dns => {
+                "a compose service name resolves only inside the compose network; from the \
+                 host use localhost and the published port"
+            }
+            NetErrorKind::Refused => {
+                "start the app, or use the port it listens on (docker compose ps shows the \
+                 published ports)"
+            }
+            NetErrorKind::Tls => {
+                "check the certificate (a private CA needs SSL_CERT_FILE), or use http:// if \
+                 the port speaks plain HTTP"
+            }
+            _ => "check the host and port",
+        };
+        return HTTP_REACHABLE
+            .fire(msg)
+            .hint(hint)
+            .evidence("reachability", serde_json::to_value(r).unwrap_or_default())
+            .evidence("error_kind", e.kind.as_str())
+            .took(std::time::Duration::from_millis(r.elapsed_ms));
+    }
+    let Some(first) = obs.path_attempts.first() else {
+        return HTTP_REACHABLE.skip("no HTTP request was made");
+    };
+    let took = std::time::Duration::from_millis(r.elapsed_ms);
+    match &first.answer {
+        Ok(a) => HTTP_REACHABLE
+            .pass(format!(
+                "{} answered {} in {} ms",
+                first.url,
+                describe_answer(a),
+                a.elapsed_ms
+            ))
+            .evidence("reachability", reach_evidence)
+            .evidence("first_answer", http_evidence(&first.answer))
+            .took(took),
+        Err(e) if e.kind == NetErrorKind::Timeout => HTTP_REACHABLE
+            .fire(format!(
+                "TCP connection to {} opened, but no HTTP answer came within the deadline \
+                 ({}): a silent listener (wrong port, a non-HTTP service, or a hung app)",
+                r.connected.as_deref().unwrap_or(&r.host),
+                e.detail
+            ))
+            .hint("check that this port serves the app over HTTP (curl -v the URL)")
+            .evidence("reachability", serde_json::to_value(r).unwrap_or_default())
+            .evidence("error", serde_json::to_value(e).unwrap_or_default())
+            .evidence("error_kind", e.kind.as_str())
+            .took(took),
+        Err(e) => HTTP_REACHABLE
+            .fire(format!(
+                "connected to {}, but the HTTP request failed: {}",
+                r.connected.as_deref().unwrap_or(&r.host),
+                e.describe()
+            ))
+            .hint("the port may speak TLS (use https://) or not speak HTTP at all")
+            .evidence("reachability", serde_json::to_value(r).unwrap_or_default())
+            .evidence("error", serde_json::to_value(e).unwrap_or_default())
+            .evidence("error_kind", e.kind.as_str())
+            .took(took),
+    }
+}

@@ -1,1 +1,0 @@
-//! Live engineio probe. OWNER: the engineio helper.

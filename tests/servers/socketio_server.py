@@ -1,0 +1,101 @@
+"""python-socketio under uvicorn, configurable, for wsdoctor's `ws` integration tests.
+
+Usage:
+  python socketio_server.py --port N [--workers 1|4] [--transports polling|websocket|both]
+         [--path socket.io] [--cors '*'|ORIGIN[,ORIGIN]] [--auth-token T] [--always-connect]
+         [--redis-url redis://127.0.0.1:P/0] [--ping-interval S] [--ping-timeout S]
+         [--ssl-certfile F --ssl-keyfile F]
+
+The same stack as Open WebUI (socketio.ASGIApp under uvicorn). Options travel to the uvicorn
+workers through WSD_* environment variables, because uvicorn imports the app by name in each
+worker process.
+"""
+
+import argparse
+import os
+import sys
+
+
+def build_app():
+    import socketio
+
+    transports = {
+        "polling": ["polling"],
+        "websocket": ["websocket"],
+        "both": ["polling", "websocket"],
+    }[os.environ.get("WSD_TRANSPORTS", "both")]
+    cors = os.environ.get("WSD_CORS", "*")
+    cors_allowed = "*" if cors == "*" else [o for o in cors.split(",") if o]
+    kwargs = dict(
+        async_mode="asgi",
+        cors_allowed_origins=cors_allowed,
+        transports=transports,
+        always_connect=os.environ.get("WSD_ALWAYS_CONNECT") == "1",
+        ping_interval=float(os.environ.get("WSD_PING_INTERVAL", "25")),
+        ping_timeout=float(os.environ.get("WSD_PING_TIMEOUT", "20")),
+    )
+    redis_url = os.environ.get("WSD_REDIS_URL")
+    if redis_url:
+        kwargs["client_manager"] = socketio.AsyncRedisManager(redis_url)
+    sio = socketio.AsyncServer(**kwargs)
+    token = os.environ.get("WSD_AUTH_TOKEN")
+
+    @sio.event
+    async def connect(sid, environ, auth=None):
+        if token is not None:
+            if not isinstance(auth, dict) or auth.get("token") != token:
+                raise socketio.exceptions.ConnectionRefusedError("authentication failed")
+
+    return socketio.ASGIApp(sio, socketio_path=os.environ.get("WSD_PATH", "socket.io"))
+
+
+if __name__ != "__main__":
+    app = build_app()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--transports", choices=["polling", "websocket", "both"], default="both")
+    p.add_argument("--path", default="socket.io")
+    p.add_argument("--cors", default="*")
+    p.add_argument("--auth-token")
+    p.add_argument("--always-connect", action="store_true")
+    p.add_argument("--redis-url")
+    p.add_argument("--ping-interval", default="25")
+    p.add_argument("--ping-timeout", default="20")
+    p.add_argument("--ssl-certfile")
+    p.add_argument("--ssl-keyfile")
+    a = p.parse_args()
+    os.environ["WSD_TRANSPORTS"] = a.transports
+    os.environ["WSD_PATH"] = a.path.strip("/")
+    os.environ["WSD_CORS"] = a.cors
+    if a.auth_token is not None:
+        os.environ["WSD_AUTH_TOKEN"] = a.auth_token
+    if a.always_connect:
+        os.environ["WSD_ALWAYS_CONNECT"] = "1"
+    if a.redis_url:
+        os.environ["WSD_REDIS_URL"] = a.redis_url
+    os.environ["WSD_PING_INTERVAL"] = a.ping_interval
+    os.environ["WSD_PING_TIMEOUT"] = a.ping_timeout
+    import uvicorn
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    uvicorn.run(
+        "socketio_server:app",
+        host="127.0.0.1",
+        port=a.port,
+        workers=a.workers,
+        # info: the tests wait for one "Application startup complete." per worker.
+        log_level="info",
+        access_log=False,
+        app_dir=here,
+        ssl_certfile=a.ssl_certfile,
+        ssl_keyfile=a.ssl_keyfile,
+    )
+
+
+if __name__ == "__main__":
+    main()
