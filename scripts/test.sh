@@ -13,7 +13,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
 [ -x /bin/busybox ] || missing+=(busybox-static)
-command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the CLI: a private CA for the rediss:// tests
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the CLI: a private CA for the TLS tests
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]} (apt)"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
@@ -23,12 +24,18 @@ fi
 # Debian starts redis-server and nginx as services on install; the tests start their own.
 
 venv="${WSDOCTOR_VENV:-$PWD/target/test-venv}"
-if ! "$venv/bin/python" -c 'import socketio, engineio, uvicorn, redis, jsonschema' >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c 'import socketio, engineio, uvicorn, redis' >/dev/null 2>&1; then
   log "creating the Python venv for the Socket.IO test servers in $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r tests/servers/requirements.txt
 fi
 export WSDOCTOR_PYTHON="$venv/bin/python"
+
+# The second, independent Socket.IO server (socketioxide, Rust) the ws tests run against.
+# Its own project and lock file, built once here; the tests reuse the binary.
+log "building the socketioxide test server"
+cargo build --release --quiet --manifest-path test-servers/socketioxide/Cargo.toml \
+  --target-dir target/test-servers
 export WSDOCTOR_CORPORA="${WSDOCTOR_CORPORA:-$PWD/../shared/corpora}"
 [ -d "$WSDOCTOR_CORPORA" ] || log "WARNING: no corpora at $WSDOCTOR_CORPORA"
 
