@@ -29,8 +29,9 @@ pub static CONTAINERS: Rule = Rule {
 };
 
 /// A container that restarted this many times and has been up for less than
-/// [`FRESH_SECS`] is looping, even when caught in its brief `running` window.
-const LOOP_RESTARTS: i64 = 3;
+/// [`FRESH_SECS`] is looping, even when caught in its brief `running` window (Docker
+/// resets its restart back-off only after a run of 10 s).
+const LOOP_RESTARTS: i64 = 2;
 const FRESH_SECS: i64 = 60;
 
 pub fn judge(obs: &DockerObservations, roles: &Roles<'_>) -> Vec<CheckResult> {
@@ -200,7 +201,7 @@ fn judge_one(c: &ContainerFacts, role: Role, now: i64) -> CheckResult {
             State::RUNNING if restarts > 0 => CONTAINERS
                 .warn(format!("{describe}: running now, but it has crashed before"))
                 .hint(format!("`docker logs --tail 50 {name}` shows why it stopped")),
-            State::RUNNING => CONTAINERS.pass(format!("{describe}")),
+            State::RUNNING => CONTAINERS.pass(describe.clone()),
             State::EXITED if exit_code == 0 && !key_role => {
                 CONTAINERS.pass(format!("{describe} with code 0 (a one-shot job)"))
             }

@@ -194,7 +194,7 @@ fn judge_url(
     let suggestion = redis
         .service()
         .map(str::to_ascii_lowercase)
-        .filter(|s| candidates.iter().any(|c| *c == s))
+        .filter(|s| candidates.contains(&s))
         .or_else(|| {
             candidates
                 .iter()

@@ -211,14 +211,12 @@ fn judge_one(redis: &ContainerFacts, apps: &[&ContainerFacts]) -> CheckResult {
                 "{name} has no --requirepass on its command line; it may be set in {file}, which wsdoctor does not read inside the container"
             )));
         }
-        if env.get("ALLOW_EMPTY_PASSWORD").is_some_and(|v| v == "yes") || !open.is_empty() {
-            if !open.is_empty() {
-                return with(REDIS_COMMAND.fire(format!(
-                    "{name} runs without a password and is published on {}: anyone who reaches the host can read and write it",
-                    open.join(", ")
-                )))
-                .hint("add `--requirepass ${REDIS_PASSWORD}`, and publish on 127.0.0.1 only (or not at all)");
-            }
+        if !open.is_empty() {
+            return with(REDIS_COMMAND.fire(format!(
+                "{name} runs without a password and is published on {}: anyone who reaches the host can read and write it",
+                open.join(", ")
+            )))
+            .hint("add `--requirepass ${REDIS_PASSWORD}`, and publish on 127.0.0.1 only (or not at all)");
         }
         return with(REDIS_COMMAND.warn(format!(
             "{name} runs without --requirepass: any container on its networks can use it"
