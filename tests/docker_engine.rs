@@ -329,3 +329,56 @@ fn host_port_published_twice_or_taken() {
     assert_eq!(code, 1);
     assert!(results(&report, "docker.ports").len() == 1);
 }
+
+/// Forwards loopback TCP to the engine's unix socket (what `socat` or an SSH tunnel does), so
+/// DOCKER_HOST=tcp:// is exercised against the real engine. Threads end with the test.
+fn tcp_forwarder(socket: &str) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let socket = socket.to_string();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let Ok(unix) = std::os::unix::net::UnixStream::connect(&socket) else {
+                continue;
+            };
+            let (mut t_read, mut t_write) = (tcp.try_clone().expect("clone"), tcp);
+            let (mut u_read, mut u_write) = (unix.try_clone().expect("clone"), unix);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut t_read, &mut u_write);
+                let _ = u_write.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut u_read, &mut t_write);
+                let _ = t_write.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn tcp_docker_host_reaches_the_engine() {
+    if !docker_support::engine_or_skip("tcp_docker_host_reaches_the_engine") {
+        return;
+    }
+    let socket = "/var/run/docker.sock";
+    if !std::path::Path::new(socket).exists() {
+        eprintln!("SKIPPED tcp_docker_host_reaches_the_engine: the engine is not on {socket}");
+        return;
+    }
+    let mut lab = Lab::new();
+    redis(&mut lab, &[("default", &[])]);
+    lab.container(app("redis://:pw-Secret-1@beagle-redis:6379/0"));
+    let port = tcp_forwarder(socket);
+    let host = format!("tcp://127.0.0.1:{port}");
+    let (code, report) = docker_support::run_wsdoctor(
+        lab.dir.path(),
+        &["docker", "--format", "json", "--project", &lab.project],
+        &[("DOCKER_HOST", &host)],
+    );
+    let engine = result(&report, "docker.engine", "");
+    assert_eq!(engine["status"], "pass", "{engine}");
+    assert_eq!(engine["evidence"]["endpoint"], host);
+    assert_eq!(status(&report, "docker.dns-alias", "REDIS_URL"), "pass");
+    assert_eq!(code, 0);
+}
