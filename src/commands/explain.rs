@@ -53,3 +53,34 @@ pub fn run(id: &str) -> u8 {
         }
     }
 }
+
+/// The whole catalogue as one Markdown page (docs/checks.md is generated from it).
+pub fn catalogue_markdown() -> String {
+    let mut out = String::from(
+        "# wsdoctor checks\n\n<!-- Generated from the catalogue in src/checks by \
+         `WSDOCTOR_UPDATE_DOCS=1 cargo test --test docs`; do not edit by hand. -->\n\n\
+         | id | severity | title |\n|---|---|---|\n",
+    );
+    let rules = catalogue::all();
+    for r in &rules {
+        out.push_str(&format!(
+            "| [`{}`](#{}) | {} | {} |\n",
+            r.id,
+            r.id.replace('.', ""),
+            r.severity.as_str(),
+            r.title
+        ));
+    }
+    for r in &rules {
+        out.push_str(&format!(
+            "\n## {}\n\n**{}** · severity `{}`\n\n{}\n\n**Why it matters.** {}\n\n**How to fix.** {}\n",
+            r.id,
+            r.title,
+            r.severity.as_str(),
+            r.summary,
+            r.why,
+            r.fix
+        ));
+    }
+    out
+}

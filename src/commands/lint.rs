@@ -34,7 +34,9 @@ pub fn load_deployment(project: &ProjectArgs) -> Result<Deployment, CliError> {
         env_file: project.env_file.clone(),
         process_env: std::env::vars().collect(),
     };
-    compose::load(&opts)
+    let mut deployment = compose::load(&opts)?;
+    deployment.python_requirements = crate::config::requirements::scan(&deployment.project_dir);
+    Ok(deployment)
 }
 
 /// The suppressions of a file-based run: `--ignore` plus inline comments.

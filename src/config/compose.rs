@@ -1,11 +1,27 @@
 //! Loading compose files into the deployment model, as docker compose would.
-//! OWNER: helper B. `load` is the contract with every command that reads files.
+//! `load` is the contract with every command that reads files.
+//!
+//! The steps follow compose-go's loader (`cli/options.go`, `loader/loader.go`): the project
+//! `.env` (or `--env-file`) gives the interpolation environment together with the process
+//! environment (the process wins); the compose files are `-f`, else `COMPOSE_FILE`, else the
+//! first of compose.yaml / compose.yml / docker-compose.yml / docker-compose.yaml found in the
+//! project directory or a parent, plus the first `*.override.*` beside it. Each file (each
+//! document of a file) is interpolated, its `extends` applied, then merged onto the ones before
+//! (see `merge`). The merged tree becomes the model (see `service`).
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+mod merge;
+mod service;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
 
 use crate::commands::CliError;
-use crate::config::Deployment;
+use crate::config::interpolate::{self, InterpolationError};
+use crate::config::yaml::{self, Node, Value};
+use crate::config::{
+    Deployment, EnvFile, InterpolationFinding, InterpolationProblem, Network, Span,
+    StructureProblem, dotenv, scan_ignores,
+};
 
 /// What to read.
 #[derive(Debug, Clone, Default)]
@@ -19,8 +35,782 @@ pub struct LoadOptions {
     pub process_env: BTreeMap<String, String>,
 }
 
+/// The names compose looks for, in its order of preference (compose-go `consts`).
+pub const DEFAULT_FILE_NAMES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+];
+pub const DEFAULT_OVERRIDE_FILE_NAMES: [&str; 4] = [
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+];
+
+/// Compose files above this size are refused before parsing: the largest real ones are a
+/// few hundred KiB, and parsing cost grows with size.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
 /// Reads the deployment. Errors (exit 2): no compose file found, a file that cannot be read,
 /// invalid YAML, a document that is not a mapping, YAML too large or too deeply aliased.
 pub fn load(opts: &LoadOptions) -> Result<Deployment, CliError> {
-    todo!("helper B: load {:?}", opts.project_dir)
+    Loader::new(opts)?.run()
+}
+
+/// A file read by the loader; nodes refer to it by index.
+struct SourceFile {
+    display: String,
+    path: PathBuf,
+    /// The directory relative paths in this file resolve against: the project directory
+    /// for the project's files, the file's own directory for an `extends.file` target
+    /// (compose-go resolves extended services' paths from their file).
+    base_dir: PathBuf,
+    text: String,
+}
+
+pub(crate) struct Loader<'a> {
+    opts: &'a LoadOptions,
+    cwd: PathBuf,
+    project_dir: PathBuf,
+    /// The interpolation environment: the .env, then the process environment over it.
+    env: BTreeMap<String, String>,
+    files: Vec<SourceFile>,
+    dep: Deployment,
+    /// `extends.file` targets already parsed (absolute path → interpolated document).
+    extends_cache: BTreeMap<PathBuf, Option<Node>>,
+}
+
+impl<'a> Loader<'a> {
+    fn new(opts: &'a LoadOptions) -> Result<Self, CliError> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let given_dir = absolute(&cwd, &opts.project_dir);
+        // compose: without --project-dir, the project directory is the first -f file's
+        // directory. `lint` passes "." when the flag is absent.
+        let project_dir = match opts.files.first() {
+            Some(first)
+                if opts.project_dir.as_os_str().is_empty()
+                    || opts.project_dir == Path::new(".") =>
+            {
+                absolute(&cwd, first)
+                    .parent()
+                    .map_or_else(|| given_dir.clone(), Path::to_path_buf)
+            }
+            _ => given_dir,
+        };
+        Ok(Loader {
+            opts,
+            cwd,
+            project_dir,
+            env: BTreeMap::new(),
+            files: Vec::new(),
+            dep: Deployment::default(),
+            extends_cache: BTreeMap::new(),
+        })
+    }
+
+    fn run(mut self) -> Result<Deployment, CliError> {
+        self.read_dotenv()?;
+        let paths = self.compose_paths()?;
+        let mut root: Option<Node> = None;
+        for path in &paths {
+            let index = self.read_source(path, self.project_dir.clone())?;
+            self.dep
+                .compose_files
+                .push(self.files[index].display.clone());
+            for doc in self.parse_source(index)? {
+                let doc = self.apply_extends(doc, index);
+                root = Some(match root {
+                    None => merge::strip_resets(doc),
+                    Some(base) => {
+                        merge::merge(base, doc, &mut Vec::new()).unwrap_or_else(|| empty_map(index))
+                    }
+                });
+            }
+        }
+        let root = match root {
+            Some(r) => r,
+            None => {
+                // compose refuses an empty file ("empty compose file"); the files are readable,
+                // so this is reported by `config.compose-syntax`, not a stop.
+                self.dep.structure.push(StructureProblem {
+                    message: "the compose file is empty: compose refuses it (empty compose file)"
+                        .into(),
+                    span: Some(Span::new(self.files[0].display.clone(), 1, 1)),
+                });
+                empty_map(0)
+            }
+        };
+        self.build(&root)?;
+        self.dep.project_dir = self.project_dir.clone();
+        Ok(self.dep)
+    }
+
+    /// The project `.env` (or `--env-file`), parsed with compose's rules; its variables are
+    /// looked up after the process environment.
+    fn read_dotenv(&mut self) -> Result<(), CliError> {
+        let path = match &self.opts.env_file {
+            Some(p) => {
+                let p = absolute(&self.cwd, p);
+                if !p.is_file() {
+                    return Err(CliError::input(
+                        self.display(&p),
+                        "--env-file: no such file (compose refuses to start)",
+                    ));
+                }
+                p
+            }
+            None => {
+                let p = self.project_dir.join(".env");
+                if !p.is_file() {
+                    self.env = self.opts.process_env.clone();
+                    return Ok(());
+                }
+                p
+            }
+        };
+        let display = self.display(&path);
+        let process = &self.opts.process_env;
+        let lookup = |name: &str| process.get(name).cloned();
+        let file = dotenv::read(&path, &display, &lookup)?;
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            self.dep.ignores.extend(scan_ignores(&display, &text));
+        }
+        let mut env = file.to_map();
+        env.extend(process.iter().map(|(k, v)| (k.clone(), v.clone())));
+        self.env = env;
+        register_env_secrets(&mut self.dep, &file);
+        self.dep.dotenv = Some(file);
+        Ok(())
+    }
+
+    /// `-f` files, else COMPOSE_FILE, else discovery.
+    fn compose_paths(&mut self) -> Result<Vec<PathBuf>, CliError> {
+        if !self.opts.files.is_empty() {
+            return Ok(self
+                .opts
+                .files
+                .iter()
+                .map(|f| absolute(&self.cwd, f))
+                .collect());
+        }
+        if let Some(list) = self.env.get("COMPOSE_FILE").filter(|v| !v.is_empty()) {
+            let sep = self
+                .env
+                .get("COMPOSE_PATH_SEPARATOR")
+                .filter(|s| !s.is_empty())
+                .cloned()
+                .unwrap_or_else(|| ":".to_string());
+            return Ok(list
+                .split(sep.as_str())
+                .filter(|s| !s.is_empty())
+                .map(|f| absolute(&self.project_dir, Path::new(f)))
+                .collect());
+        }
+        // compose looks in the working directory, then each parent.
+        let mut dir = Some(self.project_dir.as_path());
+        while let Some(d) = dir {
+            if let Some(main) = DEFAULT_FILE_NAMES
+                .iter()
+                .map(|n| d.join(n))
+                .find(|p| p.is_file())
+            {
+                let mut found = vec![main];
+                if let Some(o) = DEFAULT_OVERRIDE_FILE_NAMES
+                    .iter()
+                    .map(|n| d.join(n))
+                    .find(|p| p.is_file())
+                {
+                    found.push(o);
+                }
+                return Ok(found);
+            }
+            dir = d.parent();
+        }
+        Err(CliError::input(
+            self.display(&self.project_dir),
+            format!(
+                "no compose file found (looked for {} in this directory and its parents; give one with -f)",
+                DEFAULT_FILE_NAMES.join(", ")
+            ),
+        ))
+    }
+
+    /// The path as shown to the user: relative to the project directory when inside it.
+    fn display(&self, path: &Path) -> String {
+        match path.strip_prefix(&self.project_dir) {
+            Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().into_owned(),
+            _ => {
+                // Outside the project: as relative to the working directory when inside it.
+                match path.strip_prefix(&self.cwd) {
+                    Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().into_owned(),
+                    _ => path.to_string_lossy().into_owned(),
+                }
+            }
+        }
+    }
+
+    /// Reads a compose file (size-limited, UTF-8) into the file table.
+    fn read_source(&mut self, path: &Path, base_dir: PathBuf) -> Result<usize, CliError> {
+        let display = self.display(path);
+        let text = read_text(path, &display)?;
+        self.dep.ignores.extend(scan_ignores(&display, &text));
+        self.files.push(SourceFile {
+            display,
+            path: path.to_path_buf(),
+            base_dir,
+            text,
+        });
+        Ok(self.files.len() - 1)
+    }
+
+    /// Parses a file of the table into its documents, each checked, stamped and interpolated.
+    fn parse_source(&mut self, index: usize) -> Result<Vec<Node>, CliError> {
+        let display = self.files[index].display.clone();
+        let docs = yaml::parse_documents(&self.files[index].text).map_err(|e| CliError::Input {
+            file: display.clone(),
+            line: e.line,
+            column: e.column,
+            message: format!("invalid YAML: {}", e.message),
+        })?;
+        let mut out = Vec::with_capacity(docs.len());
+        let id = u32::try_from(index).unwrap_or(u32::MAX);
+        for mut doc in docs {
+            doc.set_file(id);
+            if doc.as_map().is_none() {
+                return Err(CliError::input_at(
+                    display.clone(),
+                    doc.line,
+                    doc.column,
+                    format!(
+                        "the top level of a compose file must be a mapping (services:, networks:, …), found {}",
+                        doc.kind_name()
+                    ),
+                ));
+            }
+            if let Some(services) = doc.get("services")
+                && !services.is_null()
+                && services.as_map().is_none()
+            {
+                return Err(CliError::input_at(
+                    display.clone(),
+                    services.line,
+                    services.column,
+                    format!(
+                        "`services` must be a mapping of service names, found {}",
+                        services.kind_name()
+                    ),
+                ));
+            }
+            let mut path = Vec::new();
+            self.interpolate(&mut doc, &mut path);
+            out.push(doc);
+        }
+        Ok(out)
+    }
+
+    /// Interpolates every string value (not keys) of a document, recording problems.
+    fn interpolate(&mut self, node: &mut Node, path: &mut Vec<String>) {
+        match &mut node.value {
+            Value::Str { value, raw } => {
+                if !value.contains('$') {
+                    return;
+                }
+                let template = value.clone();
+                let env = &self.env;
+                let lookup = |name: &str| env.get(name).cloned();
+                let span = Some(self.span(node.file, node.line, node.column));
+                let service = match path.as_slice() {
+                    [first, name, ..] if first == "services" => Some(name.clone()),
+                    _ => None,
+                };
+                let mut findings = Vec::new();
+                let (new_value, changed) = match interpolate::interpolate(&template, &lookup) {
+                    Ok(done) => {
+                        for variable in done.unset {
+                            findings.push((variable, InterpolationProblem::Unset));
+                        }
+                        (done.value, true)
+                    }
+                    Err(InterpolationError::Required { variable, message }) => {
+                        findings.push((variable, InterpolationProblem::Required(message)));
+                        (String::new(), true)
+                    }
+                    Err(InterpolationError::Invalid { message, .. }) => {
+                        findings.push((template.clone(), InterpolationProblem::Invalid(message)));
+                        (template.clone(), false)
+                    }
+                };
+                if changed && new_value != template {
+                    *raw = Some(template);
+                    *value = new_value;
+                }
+                for (variable, kind) in findings {
+                    let finding = InterpolationFinding {
+                        variable,
+                        kind,
+                        span: span.clone(),
+                        service: service.clone(),
+                    };
+                    if !self.dep.interpolation.contains(&finding) {
+                        self.dep.interpolation.push(finding);
+                    }
+                }
+            }
+            Value::Seq(items) => {
+                for item in items {
+                    path.push(String::new());
+                    self.interpolate(item, path);
+                    path.pop();
+                }
+            }
+            Value::Map(entries) => {
+                for (k, v) in entries {
+                    path.push(k.scalar_string().unwrap_or_default());
+                    self.interpolate(v, path);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn span(&self, file: u32, line: u32, column: u32) -> Span {
+        let display = self
+            .files
+            .get(file as usize)
+            .map_or_else(String::new, |f| f.display.clone());
+        Span::new(display, line, column)
+    }
+
+    pub(crate) fn node_span(&self, node: &Node) -> Span {
+        self.span(node.file, node.line, node.column)
+    }
+
+    fn problem(&mut self, node: &Node, message: impl Into<String>) {
+        let span = Some(self.node_span(node));
+        self.dep.structure.push(StructureProblem {
+            message: message.into(),
+            span,
+        });
+    }
+
+    /// Applies `extends` to every service of a document (compose-go does it per file, before
+    /// merging the file onto the previous ones).
+    fn apply_extends(&mut self, mut doc: Node, file: usize) -> Node {
+        let Some(names) = doc.get("services").and_then(Node::as_map).map(|m| {
+            m.iter()
+                .filter(|(_, v)| v.get("extends").is_some())
+                .filter_map(|(k, _)| k.scalar_string())
+                .collect::<Vec<_>>()
+        }) else {
+            return doc;
+        };
+        if names.is_empty() {
+            return doc;
+        }
+        let snapshot = doc.clone();
+        let mut resolved = Vec::new();
+        for name in names {
+            let mut stack = Vec::new();
+            if let Some(svc) = self.resolve_service(&snapshot, file, &name, &mut stack) {
+                resolved.push((name, svc));
+            }
+        }
+        if let Value::Map(entries) = &mut doc.value
+            && let Some((_, services)) = entries
+                .iter_mut()
+                .find(|(k, _)| k.as_str() == Some("services"))
+            && let Value::Map(svcs) = &mut services.value
+        {
+            for (name, svc) in resolved {
+                if let Some(slot) = svcs
+                    .iter_mut()
+                    .find(|(k, _)| k.scalar_string().as_deref() == Some(name.as_str()))
+                {
+                    slot.1 = svc;
+                }
+            }
+        }
+        doc
+    }
+
+    /// The service `name` of `doc` with its `extends` chain applied; None when it does not
+    /// exist. `stack` detects cycles.
+    fn resolve_service(
+        &mut self,
+        doc: &Node,
+        file: usize,
+        name: &str,
+        stack: &mut Vec<(usize, String)>,
+    ) -> Option<Node> {
+        let svc = doc.get("services")?.get(name)?.clone();
+        let Some(ext) = svc.get("extends").cloned() else {
+            return Some(svc);
+        };
+        if stack.iter().any(|(f, n)| *f == file && n == name) || stack.len() > 32 {
+            self.problem(&ext, format!("extends: cycle through service `{name}`"));
+            return Some(without_key(svc, "extends"));
+        }
+        stack.push((file, name.to_string()));
+        let (base_name, base_file) = match &ext.value {
+            Value::Str { value, .. } => (value.clone(), None),
+            Value::Map(_) => {
+                let Some(service) = ext.get("service").and_then(Node::scalar_string) else {
+                    self.problem(&ext, "extends: `service` is missing");
+                    stack.pop();
+                    return Some(without_key(svc, "extends"));
+                };
+                (service, ext.get("file").and_then(Node::scalar_string))
+            }
+            _ => {
+                self.problem(
+                    &ext,
+                    format!(
+                        "extends must be a service name or a mapping, found {}",
+                        ext.kind_name()
+                    ),
+                );
+                stack.pop();
+                return Some(without_key(svc, "extends"));
+            }
+        };
+        let base = match base_file {
+            None => {
+                if doc
+                    .get("services")
+                    .and_then(|s| s.get(&base_name))
+                    .is_none()
+                {
+                    self.problem(
+                        &ext,
+                        format!("extends: service `{base_name}` not found in this file (compose refuses it)"),
+                    );
+                    None
+                } else {
+                    self.resolve_service(doc, file, &base_name, stack)
+                }
+            }
+            Some(rel) => self.extends_from_file(&ext, file, &rel, &base_name, stack),
+        };
+        stack.pop();
+        let svc = without_key(svc, "extends");
+        let Some(base) = base else {
+            return Some(svc);
+        };
+        let base = without_key(base, "extends");
+        let mut path = vec!["services".to_string(), name.to_string()];
+        merge::merge(base, svc.clone(), &mut path).or(Some(svc))
+    }
+
+    fn extends_from_file(
+        &mut self,
+        ext: &Node,
+        file: usize,
+        rel: &str,
+        base_name: &str,
+        stack: &mut Vec<(usize, String)>,
+    ) -> Option<Node> {
+        // `extends.file` is relative to the file that says it.
+        let from_dir = self.files[file]
+            .path
+            .parent()
+            .map_or_else(|| self.project_dir.clone(), Path::to_path_buf);
+        let path = absolute(&from_dir, Path::new(rel));
+        if !self.extends_cache.contains_key(&path) {
+            let loaded = if path.is_file() {
+                let base_dir = path
+                    .parent()
+                    .map_or_else(|| from_dir.clone(), Path::to_path_buf);
+                let parsed = match self.read_source(&path, base_dir) {
+                    Ok(i) => self.parse_source(i),
+                    Err(e) => Err(e),
+                };
+                match parsed {
+                    Ok(docs) => docs.into_iter().next(),
+                    Err(e) => {
+                        self.problem(ext, format!("extends: cannot read `{rel}`: {e}"));
+                        None
+                    }
+                }
+            } else {
+                self.problem(
+                    ext,
+                    format!("extends: file `{rel}` not found (compose refuses to start)"),
+                );
+                None
+            };
+            self.extends_cache.insert(path.clone(), loaded);
+        }
+        let other = self.extends_cache.get(&path).cloned().flatten()?;
+        let other_index = other.file as usize;
+        if other
+            .get("services")
+            .and_then(|s| s.get(base_name))
+            .is_none()
+        {
+            self.problem(
+                ext,
+                format!("extends: service `{base_name}` not found in `{rel}`"),
+            );
+            return None;
+        }
+        self.resolve_service(&other, other_index, base_name, stack)
+    }
+
+    /// Builds the model from the merged tree.
+    fn build(&mut self, root: &Node) -> Result<(), CliError> {
+        // Project name: COMPOSE_PROJECT_NAME, then `name:`, then the directory (compose's
+        // precedence after -p), normalized as compose-go's NormalizeProjectName.
+        let from_file = root.get("name").and_then(Node::scalar_string);
+        let name = self
+            .env
+            .get("COMPOSE_PROJECT_NAME")
+            .filter(|n| !n.is_empty())
+            .cloned()
+            .or(from_file)
+            .unwrap_or_else(|| {
+                self.project_dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+        self.dep.project_name = normalize_project_name(&name);
+
+        if let Some(networks) = root.get("networks") {
+            self.build_networks(networks);
+        }
+        if let Some(services) = root.get("services").and_then(Node::as_map) {
+            let mut env_file_cache = BTreeMap::new();
+            for (key, svc) in services {
+                let name = key.scalar_string().unwrap_or_default();
+                let service = service::build(self, &name, key, svc, &mut env_file_cache)?;
+                self.dep.services.push(service);
+            }
+            let mut seen = BTreeSet::new();
+            for (display, file) in env_file_cache.into_values().flatten() {
+                if seen.insert(display) {
+                    self.dep.env_files.push(file);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn build_networks(&mut self, networks: &Node) {
+        let Some(entries) = networks.as_map() else {
+            if !networks.is_null() {
+                self.problem(
+                    networks,
+                    format!(
+                        "top-level `networks` must be a mapping, found {}",
+                        networks.kind_name()
+                    ),
+                );
+            }
+            return;
+        };
+        for (key, value) in entries {
+            let external = value.get("external");
+            let (is_external, legacy_name) = match external {
+                Some(e) if e.as_map().is_some() => {
+                    (true, e.get("name").and_then(Node::scalar_string))
+                }
+                Some(e) => (e.as_bool().unwrap_or(false), None),
+                None => (false, None),
+            };
+            self.dep.networks.push(Network {
+                key: key.scalar_string().unwrap_or_default(),
+                external: is_external,
+                name: value
+                    .get("name")
+                    .and_then(Node::scalar_string)
+                    .or(legacy_name),
+                span: Some(self.node_span(key)),
+            });
+        }
+    }
+
+    pub(crate) fn lookup(&self, name: &str) -> Option<String> {
+        self.env.get(name).cloned()
+    }
+
+    pub(crate) fn file_base_dir(&self, file: u32) -> PathBuf {
+        self.files
+            .get(file as usize)
+            .map_or_else(|| self.project_dir.clone(), |f| f.base_dir.clone())
+    }
+
+    pub(crate) fn file_text_line(&self, file: u32, line: u32) -> Option<&str> {
+        self.files
+            .get(file as usize)?
+            .text
+            .lines()
+            .nth(line.checked_sub(1)? as usize)
+    }
+
+    pub(crate) fn deployment(&mut self) -> &mut Deployment {
+        &mut self.dep
+    }
+
+    pub(crate) fn display_path(&self, path: &Path) -> String {
+        self.display(path)
+    }
+
+    pub(crate) fn read_env_file(
+        &mut self,
+        path: &Path,
+        display: &str,
+    ) -> Result<EnvFile, CliError> {
+        let env = &self.env;
+        let lookup = |name: &str| env.get(name).cloned();
+        let file = dotenv::read(path, display, &lookup)?;
+        if let Ok(text) = std::fs::read_to_string(path) {
+            self.dep.ignores.extend(scan_ignores(display, &text));
+        }
+        register_env_secrets(&mut self.dep, &file);
+        Ok(file)
+    }
+
+    pub(crate) fn structure_problem(&mut self, node: &Node, message: impl Into<String>) {
+        self.problem(node, message);
+    }
+}
+
+fn register_env_secrets(dep: &mut Deployment, file: &EnvFile) {
+    for e in &file.entries {
+        if let Some(v) = &e.value {
+            if crate::redact::is_secret_key(&e.key) {
+                dep.secrets.add(v);
+            }
+            dep.secrets.add_url_passwords(v);
+        }
+    }
+}
+
+fn empty_map(file: usize) -> Node {
+    Node::new(
+        Value::Map(Vec::new()),
+        1,
+        1,
+        u32::try_from(file).unwrap_or(u32::MAX),
+    )
+}
+
+fn without_key(mut node: Node, key: &str) -> Node {
+    if let Value::Map(entries) = &mut node.value {
+        entries.retain(|(k, _)| k.as_str() != Some(key));
+    }
+    node
+}
+
+/// Reads a file as UTF-8 text, refusing files over [`MAX_FILE_BYTES`].
+fn read_text(path: &Path, display: &str) -> Result<String, CliError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| CliError::input(display, format!("cannot read: {}", io_reason(&e))))?;
+    if meta.is_dir() {
+        return Err(CliError::input(
+            display,
+            "is a directory, not a compose file",
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(CliError::input(
+            display,
+            format!(
+                "file too large ({:.1} MiB; compose files over {} MiB are refused: real ones are well under 1 MiB)",
+                meta.len() as f64 / (1024.0 * 1024.0),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError::input(display, format!("cannot read: {}", io_reason(&e))))?;
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.drain(..'\u{feff}'.len_utf8());
+            }
+            Ok(text)
+        }
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let valid = e.utf8_error().valid_up_to();
+            let before = &bytes[..valid];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
+            Err(CliError::input_at(
+                display,
+                u32::try_from(line).unwrap_or(u32::MAX),
+                u32::try_from(column).unwrap_or(u32::MAX),
+                "not valid UTF-8 (compose files must be UTF-8 text)",
+            ))
+        }
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// `base.join(p)` with `.` and `..` removed lexically (no symlink resolution, so paths
+/// shown to the user stay the ones they typed).
+pub(crate) fn absolute(base: &Path, p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// compose-go `NormalizeProjectName`: lowercase, keep `[a-z0-9_-]`, no leading `_`/`-`.
+pub fn normalize_project_name(name: &str) -> String {
+    let lower = name.to_lowercase();
+    let kept: String = lower
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect();
+    kept.trim_start_matches(['_', '-']).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_names_are_normalized_like_compose() {
+        assert_eq!(normalize_project_name("My App.v2"), "myappv2");
+        assert_eq!(normalize_project_name("_-x_y-z"), "x_y-z");
+    }
+
+    #[test]
+    fn absolute_paths_are_cleaned() {
+        assert_eq!(
+            absolute(Path::new("/a/b"), Path::new("../c/./d.yml")),
+            PathBuf::from("/a/c/d.yml")
+        );
+    }
 }

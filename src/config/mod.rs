@@ -8,6 +8,7 @@ pub mod interpolate;
 pub mod model;
 pub mod redis_server;
 pub mod redis_url;
+pub mod requirements;
 pub mod yaml;
 
 pub use model::*;

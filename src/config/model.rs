@@ -316,9 +316,65 @@ pub struct Deployment {
     pub ignores: Vec<InlineIgnore>,
     /// Secret values seen in the files (for redaction).
     pub secrets: Secrets,
+    /// Python requirement files found in the project directory (for dependency checks).
+    pub python_requirements: Vec<RequirementsFile>,
+}
+
+/// A requirements*.txt or pyproject.toml with the packages it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequirementsFile {
+    pub path: String,
+    pub packages: Vec<Requirement>,
+}
+
+/// One package requirement: `redis>=4.2`, `aioredis==1.3.1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    /// Normalised: lowercase, `_` and `.` as `-`.
+    pub name: String,
+    /// The version specifier as written (`>=4.2`, or empty).
+    pub spec: String,
+    pub span: Span,
+}
+
+impl Requirement {
+    /// Whether the specifier only allows versions below `major.minor` (`==4.1.0`, `<4.2`,
+    /// `~=3.5`, `<=4.0`).
+    pub fn pins_below(&self, major: u64, minor: u64) -> bool {
+        let spec = self.spec.split(',').map(str::trim);
+        spec.into_iter().any(|clause| {
+            let (op, version) = ["==", "~=", "<=", "<"]
+                .iter()
+                .find_map(|op| clause.strip_prefix(op).map(|v| (*op, v.trim())))
+                .unwrap_or(("", ""));
+            let mut parts = version
+                .split('.')
+                .map(|p| p.trim_end_matches('*').parse::<u64>().ok());
+            let (Some(Some(ma)), mi) = (parts.next(), parts.next().flatten()) else {
+                return false;
+            };
+            let v = (ma, mi.unwrap_or(0));
+            match op {
+                "==" | "~=" | "<=" => v < (major, minor),
+                "<" => v <= (major, minor),
+                _ => false,
+            }
+        })
+    }
 }
 
 impl Deployment {
+    /// The project .env and every env_file, each file once.
+    pub fn all_env_files(&self) -> Vec<&EnvFile> {
+        let mut files: Vec<&EnvFile> = Vec::new();
+        for f in self.dotenv.iter().chain(self.env_files.iter()) {
+            if !files.iter().any(|g| g.path == f.path) {
+                files.push(f);
+            }
+        }
+        files
+    }
+
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)
     }

@@ -144,5 +144,5 @@ fn write_brief(out: &mut String, c: &CheckResult, color: bool) {
         let reason = sup.reason.as_deref().unwrap_or("no reason given");
         line = format!("{line} (suppressed: {reason})");
     }
-    let _ = writeln!(out, "{st}{:<7}{st:#} {:<34} {line}", label(c), c.id);
+    let _ = writeln!(out, "{st}{:<7}{st:#} {:<38} {line}", label(c), c.id);
 }

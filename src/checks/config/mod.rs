@@ -1,15 +1,418 @@
-//! The `config.*` checks: static, from the deployment files.
+//! The `config.*` checks: static, from the deployment files. Each check is one file holding
+//! its rule and its judging function; [`Facts`] is what they share, derived once from the
+//! deployment model (which service is an app, which is Redis, where each REDIS_URL points).
+
+mod aioredis_conflict;
+mod compose_syntax;
+mod cors_origin;
+mod depends_on_redis;
+mod env_duplicate_key;
+mod env_file_missing;
+mod env_syntax;
+mod interpolation_unset;
+mod network_shared;
+mod polling_multi_worker;
+mod redis_exposed_without_password;
+mod redis_maxclients;
+mod redis_timeout;
+mod redis_url_db;
+mod redis_url_host;
+mod redis_url_loopback;
+mod redis_url_missing;
+mod redis_url_override;
+mod redis_url_password;
+mod redis_url_port;
+mod redis_url_syntax;
+mod redis_url_unencoded;
+mod sentinel_timeout;
+mod websocket_manager;
+mod websocket_redis_url;
 
 use crate::catalogue::Rule;
+use crate::config::apps::{self, REDIS_URL_VARIABLES, SocketIoApp};
+use crate::config::redis_server::{self, RedisServer};
+use crate::config::redis_url::{self, RedisUrl, RedisUrlError, UnencodedPassword};
+use crate::config::{Deployment, EnvVar, Service};
+use crate::report::{CheckResult, Location};
 
 /// Every `config.*` rule, in catalogue order.
-pub static RULES: &[&Rule] = &[];
+pub static RULES: &[&Rule] = &[
+    &env_syntax::RULE,
+    &env_duplicate_key::RULE,
+    &compose_syntax::RULE,
+    &interpolation_unset::RULE,
+    &env_file_missing::RULE,
+    &redis_url_missing::RULE,
+    &redis_url_syntax::RULE,
+    &redis_url_unencoded::RULE,
+    &redis_url_host::RULE,
+    &redis_url_loopback::RULE,
+    &redis_url_port::RULE,
+    &redis_url_password::RULE,
+    &redis_url_db::RULE,
+    &redis_url_override::RULE,
+    &websocket_redis_url::RULE,
+    &websocket_manager::RULE,
+    &polling_multi_worker::RULE,
+    &cors_origin::RULE,
+    &sentinel_timeout::RULE,
+    &redis_timeout::RULE,
+    &redis_maxclients::RULE,
+    &network_shared::RULE,
+    &depends_on_redis::RULE,
+    &redis_exposed_without_password::RULE,
+    &aioredis_conflict::RULE,
+];
 
-use crate::config::Deployment;
-use crate::report::CheckResult;
+type Check = fn(&Facts) -> Vec<CheckResult>;
+
+/// The checks in report order (the order of RULES).
+const CHECKS: &[Check] = &[
+    env_syntax::check,
+    env_duplicate_key::check,
+    compose_syntax::check,
+    interpolation_unset::check,
+    env_file_missing::check,
+    redis_url_missing::check,
+    redis_url_syntax::check,
+    redis_url_unencoded::check,
+    redis_url_host::check,
+    redis_url_loopback::check,
+    redis_url_port::check,
+    redis_url_password::check,
+    redis_url_db::check,
+    redis_url_override::check,
+    websocket_redis_url::check,
+    websocket_manager::check,
+    polling_multi_worker::check,
+    cors_origin::check,
+    sentinel_timeout::check,
+    redis_timeout::check,
+    redis_maxclients::check,
+    network_shared::check,
+    depends_on_redis::check,
+    redis_exposed_without_password::check,
+    aioredis_conflict::check,
+];
+
+/// Where a REDIS_URL's host leads inside the compose project.
+#[derive(Debug, Clone)]
+pub enum Target<'a> {
+    /// A service of the project, reached by one of its DNS names.
+    Service {
+        service: &'a Service,
+        /// How the host matched: "service name", "container_name", "hostname", "alias".
+        via: &'static str,
+    },
+    /// localhost / 127.0.0.1 / ::1: the app's own container.
+    Loopback,
+    /// An IP address or dotted name: outside the project.
+    External,
+    /// A single-label name no service answers to.
+    Unknown,
+    /// A unix socket.
+    Socket,
+    /// With REDIS_SENTINEL_HOSTS the host is the Sentinel master *name*, not a DNS name.
+    SentinelMaster,
+    /// The URL does not parse, or its password breaks it.
+    Unusable,
+}
+
+/// One Redis URL given to one service.
+#[derive(Debug, Clone)]
+pub struct UrlUse<'a> {
+    pub service: &'a Service,
+    pub variable: &'static str,
+    pub var: &'a EnvVar,
+    /// The URL as the container gets it.
+    pub text: String,
+    pub parsed: Result<RedisUrl, RedisUrlError>,
+    pub unencoded: Option<UnencodedPassword>,
+    pub target: Target<'a>,
+}
+
+impl<'a> UrlUse<'a> {
+    pub fn location(&self) -> Option<Location> {
+        self.var
+            .span
+            .as_ref()
+            .map(crate::config::Span::location)
+            .or_else(|| self.service.location())
+    }
+
+    /// The Redis service this URL reaches, if it is one of the project's.
+    pub fn redis_service(&self) -> Option<&'a Service> {
+        match &self.target {
+            Target::Service { service, .. } => Some(service),
+            _ => None,
+        }
+    }
+
+    /// A short label for messages: `open-webui REDIS_URL`.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.service.name, self.variable)
+    }
+
+    /// The URL as written (the report is redacted before rendering).
+    pub fn shown(&self) -> String {
+        self.text.clone()
+    }
+
+    /// Why there is no Redis service of the project to compare this URL with: a failed
+    /// prerequisite (named, so the report correlates instead of repeating), or a plain reason.
+    pub fn skip_without_server(&self, rule: &'static Rule) -> CheckResult {
+        match &self.target {
+            Target::Unknown => rule.skip_because("config.redis-url-host"),
+            Target::Loopback => rule.skip_because("config.redis-url-loopback"),
+            Target::Unusable if self.unencoded.as_ref().is_some_and(|x| !x.only_at) => {
+                rule.skip_because("config.redis-url-unencoded")
+            }
+            Target::Unusable => rule.skip_because("config.redis-url-syntax"),
+            Target::SentinelMaster => rule.skip(format!(
+                "{}: the host is a Sentinel master name, resolved at run time",
+                self.label()
+            )),
+            Target::Socket => rule.skip(format!("{} is a unix socket", self.label())),
+            Target::External => {
+                rule.skip(format!("{}: Redis is outside this project", self.label()))
+            }
+            Target::Service { service, .. } => rule.skip(format!(
+                "{}: {} is not a Redis service wsdoctor recognises",
+                self.label(),
+                service.name
+            )),
+        }
+    }
+
+    /// The URL can be used as written (parses, and no reserved character breaks it).
+    pub fn usable(&self) -> Option<&RedisUrl> {
+        match (&self.parsed, &self.unencoded) {
+            (Ok(u), None) => Some(u),
+            (Ok(u), Some(un)) if un.only_at => Some(u),
+            _ => None,
+        }
+    }
+}
+
+/// What the config checks share, derived once.
+pub struct Facts<'a> {
+    pub deployment: &'a Deployment,
+    pub apps: Vec<SocketIoApp<'a>>,
+    pub redis: Vec<RedisServer<'a>>,
+    pub urls: Vec<UrlUse<'a>>,
+}
+
+fn resolve_target<'a>(
+    deployment: &'a Deployment,
+    parsed: &Result<RedisUrl, RedisUrlError>,
+    unencoded: &Option<UnencodedPassword>,
+) -> Target<'a> {
+    let url = match (parsed, unencoded) {
+        (Ok(u), None) => u,
+        (Ok(u), Some(un)) if un.only_at => u,
+        _ => return Target::Unusable,
+    };
+    if url.scheme == redis_url::Scheme::Unix {
+        return Target::Socket;
+    }
+    let host = url.host.as_str();
+    if redis_url::is_loopback(host) {
+        return Target::Loopback;
+    }
+    for service in &deployment.services {
+        let found = if service.name == host {
+            Some("service name")
+        } else if service
+            .container_name
+            .as_ref()
+            .is_some_and(|c| c.value == host)
+        {
+            Some("container_name")
+        } else if service.hostname.as_ref().is_some_and(|h| h.value == host) {
+            Some("hostname")
+        } else if service
+            .networks
+            .iter()
+            .any(|n| n.aliases.iter().any(|a| a == host))
+        {
+            Some("network alias")
+        } else {
+            None
+        };
+        if let Some(via) = found {
+            return Target::Service { service, via };
+        }
+    }
+    if redis_url::looks_external(host) {
+        Target::External
+    } else {
+        Target::Unknown
+    }
+}
+
+impl<'a> Facts<'a> {
+    pub fn new(deployment: &'a Deployment, only: Option<&str>) -> Self {
+        let in_scope = |s: &Service| only.is_none_or(|o| o == s.name);
+        let mut urls = Vec::new();
+        for service in deployment.services.iter().filter(|s| in_scope(s)) {
+            for variable in REDIS_URL_VARIABLES {
+                let Some(var) = service.environment.get(variable) else {
+                    continue;
+                };
+                let Some(text) = var.value.clone().filter(|v| !v.trim().is_empty()) else {
+                    continue;
+                };
+                let parsed = redis_url::parse(&text);
+                let unencoded = redis_url::find_unencoded_password(&text);
+                let sentinel = service
+                    .env("REDIS_SENTINEL_HOSTS")
+                    .is_some_and(|h| !h.trim().is_empty());
+                let target = match resolve_target(deployment, &parsed, &unencoded) {
+                    Target::Unknown | Target::Service { .. } | Target::External if sentinel => {
+                        Target::SentinelMaster
+                    }
+                    t => t,
+                };
+                urls.push(UrlUse {
+                    service,
+                    variable,
+                    var,
+                    text,
+                    parsed,
+                    unencoded,
+                    target,
+                });
+            }
+        }
+        let used: Vec<&str> = urls
+            .iter()
+            .filter_map(|u| u.redis_service().map(|s| s.name.as_str()))
+            .collect();
+        let redis = deployment
+            .services
+            .iter()
+            .filter(|s| only.is_none() || used.contains(&s.name.as_str()))
+            .filter_map(redis_server::detect)
+            .collect();
+        let apps = apps::socketio_apps(deployment)
+            .into_iter()
+            .filter(|a| in_scope(a.service))
+            .collect();
+        Facts {
+            deployment,
+            apps,
+            redis,
+            urls,
+        }
+    }
+
+    /// The URL uses that reach `server`.
+    pub fn clients_of(&self, server: &Service) -> Vec<&UrlUse<'a>> {
+        self.urls
+            .iter()
+            .filter(|u| u.redis_service().is_some_and(|s| s.name == server.name))
+            .collect()
+    }
+
+    /// Whether any Socket.IO app's manager URL reaches `server`.
+    pub fn used_by_socketio(&self, server: &Service) -> bool {
+        self.clients_of(server).iter().any(|u| {
+            self.apps.iter().any(|a| {
+                a.service.name == u.service.name
+                    && a.redis_url.as_ref().is_some_and(|r| r.source == u.variable)
+            })
+        })
+    }
+
+    /// The server the URL reaches, when it is a Redis service of the project.
+    pub fn server_for(&self, url: &UrlUse) -> Option<&RedisServer<'a>> {
+        let target = url.redis_service()?;
+        self.redis.iter().find(|r| r.service.name == target.name)
+    }
+}
 
 /// Runs every config check on the deployment (only for `service` and what it uses, if given).
 pub fn run(deployment: &Deployment, service: Option<&str>) -> Vec<CheckResult> {
-    let _ = (deployment, service);
-    Vec::new()
+    let facts = Facts::new(deployment, service);
+    CHECKS.iter().flat_map(|check| check(&facts)).collect()
+}
+
+/// For checks that judge each REDIS_URL: one skip when there is none.
+fn no_urls(rule: &'static Rule) -> Vec<CheckResult> {
+    vec![rule.skip("no service sets REDIS_URL or WEBSOCKET_REDIS_URL")]
+}
+
+/// For checks that judge each Socket.IO app: one skip when there is none.
+fn no_apps(rule: &'static Rule) -> Vec<CheckResult> {
+    vec![rule.skip(
+        "no Socket.IO app found (an open-webui image, or a service setting WEBSOCKET_MANAGER, \
+         ENABLE_WEBSOCKET_SUPPORT or WEBSOCKET_REDIS_URL)",
+    )]
+}
+
+/// For checks that judge each Redis service: one skip when there is none.
+fn no_redis(rule: &'static Rule) -> Vec<CheckResult> {
+    vec![rule.skip("no Redis or Valkey service in the compose files")]
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Builders for hand-made deployments in the checks' unit tests.
+    use crate::config::*;
+
+    pub fn env(value: &str, line: u32) -> EnvVar {
+        EnvVar {
+            value: Some(value.to_string()),
+            raw: Some(value.to_string()),
+            span: Some(Span::new("compose.yaml", line, 20)),
+            source: EnvSource::Environment,
+            shadowed: vec![],
+        }
+    }
+
+    pub fn service(name: &str, image: &str, line: u32) -> Service {
+        Service {
+            name: name.to_string(),
+            span: Some(Span::new("compose.yaml", line, 3)),
+            image: Some(Located::new(
+                image.to_string(),
+                Some(Span::new("compose.yaml", line + 1, 12)),
+            )),
+            networks: vec![ServiceNetwork {
+                name: "default".into(),
+                aliases: vec![],
+                span: None,
+            }],
+            ..Service::default()
+        }
+    }
+
+    pub fn with_env(mut s: Service, vars: &[(&str, &str)]) -> Service {
+        for (i, (k, v)) in vars.iter().enumerate() {
+            s.environment.insert(k.to_string(), env(v, 10 + i as u32));
+        }
+        s
+    }
+
+    pub fn with_command(mut s: Service, args: &[&str]) -> Service {
+        s.command = Some(Located::new(
+            args.iter().map(|a| a.to_string()).collect(),
+            Some(Span::new("compose.yaml", 30, 14)),
+        ));
+        s
+    }
+
+    pub fn deployment(services: Vec<Service>) -> Deployment {
+        Deployment {
+            project_name: "test".into(),
+            compose_files: vec!["compose.yaml".into()],
+            services,
+            ..Deployment::default()
+        }
+    }
+
+    /// The statuses the check produced, in order.
+    pub fn statuses(results: &[crate::report::CheckResult]) -> Vec<&'static str> {
+        results.iter().map(|r| r.status.as_str()).collect()
+    }
 }

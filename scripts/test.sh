@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Sets up everything the test suite needs on a fresh Debian machine, then runs it.
+#   redis-server, nginx-light, busybox-static (Debian), a Python venv with python-socketio
+#   and uvicorn (PyPI) for the Socket.IO test servers.
+# Idempotent: installs only what is missing. Fails loudly on any error.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '== %s\n' "$*" >&2; }
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+[ -x /bin/busybox ] || missing+=(busybox-static)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} (apt)"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts redis-server and nginx as services on install; the tests start their own.
+
+venv="${WSDOCTOR_VENV:-$PWD/target/test-venv}"
+if ! "$venv/bin/python" -c 'import socketio, engineio, uvicorn, redis, jsonschema' >/dev/null 2>&1; then
+  log "creating the Python venv for the Socket.IO test servers in $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tests/servers/requirements.txt
+fi
+export WSDOCTOR_PYTHON="$venv/bin/python"
+export WSDOCTOR_CORPORA="${WSDOCTOR_CORPORA:-$PWD/../shared/corpora}"
+[ -d "$WSDOCTOR_CORPORA" ] || log "WARNING: no corpora at $WSDOCTOR_CORPORA"
+
+log "cargo test"
+cargo test "$@"
