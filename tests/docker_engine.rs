@@ -382,3 +382,88 @@ fn tcp_docker_host_reaches_the_engine() {
     assert_eq!(status(&report, "docker.dns-alias", "REDIS_URL"), "pass");
     assert_eq!(code, 0);
 }
+
+#[test]
+fn env_drift_against_the_compose_files() {
+    if !docker_support::engine_or_skip("env_drift_against_the_compose_files") {
+        return;
+    }
+    let mut lab = Lab::new();
+    // The files today: a new password and 4 workers. The running app was created before.
+    let compose = format!(
+        "name: {project}\n\
+         services:\n\
+         \x20 beagle-redis:\n\
+         \x20   image: {image}\n\
+         \x20   entrypoint: [\"sh\"]\n\
+         \x20   command: [\"-c\", \"exec sleep 3600\", \"redis-server\", \"--requirepass\", \"${{REDIS_PASSWORD}}\"]\n\
+         \x20 app:\n\
+         \x20   image: {image}\n\
+         \x20   environment:\n\
+         \x20     REDIS_URL: redis://:${{REDIS_PASSWORD}}@beagle-redis:6379/0\n\
+         \x20     WEBSOCKET_MANAGER: redis\n\
+         \x20     UVICORN_WORKERS: \"4\"\n\
+         \x20 worker:\n\
+         \x20   image: {image}\n\
+         \x20   environment:\n\
+         \x20     REDIS_URL: redis://:${{REDIS_PASSWORD}}@beagle-redis:6379/0\n\
+         \x20     WEBSOCKET_MANAGER: redis\n",
+        project = lab.project,
+        image = lab.image
+    );
+    std::fs::write(lab.dir.path().join("compose.yaml"), compose).expect("compose.yaml");
+    std::fs::write(lab.dir.path().join(".env"), "REDIS_PASSWORD=pw-Secret-1\n").expect(".env");
+    redis(&mut lab, &[("default", &[])]);
+    lab.container(
+        Spec::new("app")
+            .env("REDIS_URL", "redis://:old-Secret-9@beagle-redis:6379/0")
+            .env("WEBSOCKET_MANAGER", "redis")
+            .env("UVICORN_WORKERS", "2"),
+    );
+    lab.container(
+        Spec::new("worker")
+            .env("REDIS_URL", "redis://:pw-Secret-1@beagle-redis:6379/0")
+            .env("WEBSOCKET_MANAGER", "redis"),
+    );
+    // No --project: the name comes from the files' `name:`.
+    let (code, report) =
+        docker_support::run_wsdoctor(lab.dir.path(), &["docker", "--format", "json"], &[]);
+    let drift = result(&report, "docker.env-drift", &lab.container_name("app"));
+    assert_eq!(drift["status"], "fail", "{drift}");
+    assert_eq!(drift["hint"], "docker compose up -d --force-recreate app");
+    assert_eq!(drift["location"]["file"], "compose.yaml");
+    assert_eq!(drift["location"]["line"], 10);
+    let changes = drift["evidence"]["drift"].as_array().expect("drift list");
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes[0]["key"], "REDIS_URL");
+    assert_eq!(changes[0]["secret"], true);
+    assert!(changes[0].get("running").is_none() && changes[0].get("files").is_none());
+    assert_eq!(changes[1]["key"], "UVICORN_WORKERS");
+    assert_eq!(changes[1]["running"], "2");
+    assert_eq!(changes[1]["files"], "4");
+    assert_eq!(
+        status(&report, "docker.env-drift", &lab.container_name("worker")),
+        "pass"
+    );
+    assert_eq!(
+        status(
+            &report,
+            "docker.env-drift",
+            &lab.container_name("beagle-redis")
+        ),
+        "pass"
+    );
+    // The old password differs from the new --requirepass: the live WRONGPASS.
+    let cmd = result(
+        &report,
+        "docker.redis-command",
+        &lab.container_name("beagle-redis"),
+    );
+    assert_eq!(cmd["status"], "fail", "{cmd}");
+    let text = report.to_string();
+    assert!(
+        !text.contains("old-Secret-9") && !text.contains("pw-Secret-1"),
+        "{text}"
+    );
+    assert_eq!(code, 1);
+}

@@ -109,10 +109,6 @@ fn ip_on_shared(app: &ContainerFacts, redis: &ContainerFacts, host: &str) -> Opt
         .map(|(net, _)| net.clone())
 }
 
-fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host.starts_with("127.") || host == "::1"
-}
-
 fn judge_url(
     app: &ContainerFacts,
     key: &str,
@@ -135,7 +131,7 @@ fn judge_url(
             .evidence("host", host.as_str())
     };
     let redis = redis_for(app, all_redis);
-    if is_loopback(&host) {
+    if crate::config::redis_url::is_loopback(&host) {
         if let Some(r) = redis.filter(|r| same_netns(app, r)) {
             return base(DNS_ALIAS.pass(format!(
                 "{key} host {host}: {} shares the app's network namespace",

