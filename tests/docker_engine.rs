@@ -467,3 +467,46 @@ fn env_drift_against_the_compose_files() {
     );
     assert_eq!(code, 1);
 }
+
+#[test]
+fn health_status_healthy_and_unhealthy() {
+    if !docker_support::engine_or_skip("health_status_healthy_and_unhealthy") {
+        return;
+    }
+    let mut lab = Lab::new();
+    lab.container(
+        Spec::new("beagle-redis")
+            .redis_server(&["--requirepass", "pw-Secret-1", "--timeout", "300"])
+            .health("exit 0"),
+    );
+    lab.container(
+        app("redis://:pw-Secret-1@beagle-redis:6379/0").health("echo 'GET /health 503'; exit 1"),
+    );
+    let health = |v: &serde_json::Value| {
+        v["State"]["Health"]["Status"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(
+        lab.wait_for("beagle-redis", 30, |v| health(v) == "healthy"),
+        "redis never healthy"
+    );
+    assert!(
+        lab.wait_for("app", 30, |v| health(v) == "unhealthy"),
+        "app never unhealthy"
+    );
+    let (code, report) = lab.wsdoctor(&[]);
+    let redis = result(
+        &report,
+        "docker.containers",
+        &lab.container_name("beagle-redis"),
+    );
+    assert_eq!(redis["status"], "pass", "{redis}");
+    assert_eq!(redis["evidence"]["health"], "healthy");
+    let app = result(&report, "docker.containers", &lab.container_name("app"));
+    assert_eq!(app["status"], "fail", "{app}");
+    assert_eq!(app["evidence"]["health"], "unhealthy");
+    assert_eq!(app["evidence"]["last_health_output"], "GET /health 503");
+    assert_eq!(code, 1);
+}

@@ -68,6 +68,8 @@ pub struct Spec {
     pub restart: Option<String>,
     /// Do not start it (or let the start fail, e.g. a port taken).
     pub start: bool,
+    /// More `docker create` options, e.g. a healthcheck.
+    pub extra: Vec<String>,
 }
 
 impl Spec {
@@ -101,6 +103,23 @@ impl Spec {
         self.entrypoint = Some("sh".into());
         self.cmd = vec!["-c".into(), "exec sleep 3600".into(), "redis-server".into()];
         self.cmd.extend(args.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// A healthcheck running `sh -c CMD` every second.
+    pub fn health(mut self, cmd: &str) -> Spec {
+        for a in [
+            "--health-cmd",
+            cmd,
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+            "--health-timeout",
+            "1s",
+        ] {
+            self.extra.push(a.to_string());
+        }
         self
     }
 
@@ -239,6 +258,7 @@ impl Lab {
             args.push("--entrypoint".into());
             args.push(e.clone());
         }
+        args.extend(spec.extra.iter().cloned());
         args.push(self.image.clone());
         args.extend(spec.cmd.iter().cloned());
         self.containers.push(name.clone());
