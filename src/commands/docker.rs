@@ -186,6 +186,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn secrets_from_env_command_lines_and_logs_are_registered() {
+        use crate::probe::docker::ContainerFacts;
+        let inspect: bollard::models::ContainerInspectResponse = serde_json::from_value(
+            serde_json::json!({
+                "Name": "/p-app-1",
+                "Args": ["-c", "redis-server --requirepass inline-pass-1"],
+                "Config": {
+                    "Env": ["REDIS_URL=redis://:url-pass-2@redis:6379/0", "API_TOKEN=token-3", "PLAIN=visible"],
+                    "Entrypoint": ["sh"],
+                    "Cmd": ["-c", "exec sleep 1", "redis-server", "--requirepass", "argv-pass-4"]
+                }
+            }),
+        )
+        .expect("inspect");
+        let obs = DockerObservations {
+            containers: vec![ContainerFacts {
+                inspect,
+                image_env: None,
+                log_tail: Some(vec!["using rediss://u:log-pass-5@cache:6380".into()]),
+            }],
+            ..DockerObservations::unreachable(
+                String::new(),
+                probe::EngineProblem::Timeout {
+                    after: std::time::Duration::ZERO,
+                },
+                Selection::Names(Vec::new()),
+            )
+        };
+        let secrets = secrets_of(&obs);
+        let text = "url-pass-2 token-3 argv-pass-4 inline-pass-1 log-pass-5 visible";
+        assert_eq!(secrets.redact(text), "**** **** **** **** **** visible");
+    }
+
+    #[test]
     fn project_names_are_normalized_like_compose() {
         assert_eq!(normalize_project_name("My App.v2"), "myappv2");
         assert_eq!(normalize_project_name("_beagle-Stack_1"), "beagle-stack_1");

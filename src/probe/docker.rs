@@ -379,9 +379,17 @@ async fn log_tail(docker: &Docker, id: &str, deadline: Duration) -> Option<Vec<S
         text
     };
     let text = tokio::time::timeout(deadline, collect).await.ok()?;
+    // Control characters (colour codes, cursor moves) from the container's output must not
+    // reach the user's terminal through the report.
     let lines: Vec<String> = text
         .lines()
-        .map(|l| l.trim_end().to_string())
+        .map(|l| {
+            l.chars()
+                .filter(|c| !c.is_control() || *c == '\t')
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
         .filter(|l| !l.is_empty())
         .collect();
     let skip = lines.len().saturating_sub(LOG_TAIL);
