@@ -363,7 +363,9 @@ fn tcp_docker_host_reaches_the_engine() {
     }
     let socket = "/var/run/docker.sock";
     if !std::path::Path::new(socket).exists() {
-        eprintln!("SKIPPED tcp_docker_host_reaches_the_engine: the engine is not on {socket}");
+        docker_support::skipped(&format!(
+            "SKIPPED tcp_docker_host_reaches_the_engine: the engine is not on {socket}"
+        ));
         return;
     }
     let mut lab = Lab::new();

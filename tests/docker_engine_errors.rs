@@ -117,7 +117,9 @@ fn permission_denied_on_the_socket_is_not_no_engine() {
         if std::env::var_os("CI").is_some() {
             panic!("permission_denied_on_the_socket_is_not_no_engine: {reason}");
         }
-        eprintln!("SKIPPED permission_denied_on_the_socket_is_not_no_engine: {reason}");
+        docker_support::skipped(&format!(
+            "SKIPPED permission_denied_on_the_socket_is_not_no_engine: {reason}"
+        ));
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
