@@ -333,9 +333,11 @@ impl<'a> Loader<'a> {
                         }
                         (done.value, true)
                     }
+                    // Compose refuses to start here; keep the text as written so the value
+                    // keeps its shape (`KEY=${X:?msg}` stays a KEY) and only this is reported.
                     Err(InterpolationError::Required { variable, message }) => {
                         findings.push((variable, InterpolationProblem::Required(message)));
-                        (String::new(), true)
+                        (template.clone(), false)
                     }
                     Err(InterpolationError::Invalid { message, .. }) => {
                         findings.push((template.clone(), InterpolationProblem::Invalid(message)));

@@ -43,16 +43,38 @@ use crate::config::{
 /// not a .env file, and refusing it bounds time and memory.
 pub const MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
+/// At most this many entries, syntax errors and interpolation findings are kept per file.
+/// Real .env files hold a few hundred entries; the bound keeps the memory of a hostile file
+/// (one entry costs ~300 bytes, a 10 MiB file could hold two million) to a few MiB.
+pub const MAX_ENTRIES: usize = 10_000;
+pub const MAX_ERRORS: usize = 1_000;
+pub const MAX_FINDINGS: usize = 1_000;
+
 const BOM: char = '\u{feff}';
 
 /// Parses .env text. `file` is the path as shown to the user; `lookup` resolves variables
 /// that are not defined earlier in the file (the process environment).
 pub fn parse(file: &str, src: &str, lookup: &dyn Fn(&str) -> Option<String>) -> EnvFile {
+    parse_with_fallback(file, src, lookup, &|_| None)
+}
+
+/// [`parse`] for one of several env files read in order into one map (docker compose's
+/// `--env-file a --env-file b`): a `${VAR}` resolves from `lookup` (the process environment)
+/// first, then from this file's entries so far, then from `earlier` (the values of the files
+/// read before). compose-go's test `TestMultipleFiles` fixes that order: a later file's own
+/// `HOST=…` wins over an earlier file's `HOST` in its `${HOST}`, the process wins over both.
+pub fn parse_with_fallback(
+    file: &str,
+    src: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    earlier: &dyn Fn(&str) -> Option<String>,
+) -> EnvFile {
     let text = src.strip_prefix(BOM).unwrap_or(src);
     let mut parser = Parser {
         file,
         text,
         lookup,
+        earlier,
         positions: Positions::new(text),
         defined: HashMap::new(),
         out: EnvFile {
@@ -70,6 +92,16 @@ pub fn read(
     path: &Path,
     file: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<EnvFile, CliError> {
+    read_with_fallback(path, file, lookup, &|_| None)
+}
+
+/// [`read`] with the lookup order of [`parse_with_fallback`].
+pub fn read_with_fallback(
+    path: &Path,
+    file: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    earlier: &dyn Fn(&str) -> Option<String>,
 ) -> Result<EnvFile, CliError> {
     let input_error = |line: Option<u32>, column: Option<u32>, message: String| CliError::Input {
         file: file.to_string(),
@@ -120,7 +152,7 @@ pub fn read(
             ),
         )
     })?;
-    Ok(parse(file, text, lookup))
+    Ok(parse_with_fallback(file, text, lookup, earlier))
 }
 
 /// The text of `bytes`, or the line, column (1-based, in characters) and value of the first
@@ -172,6 +204,8 @@ struct Parser<'a> {
     file: &'a str,
     text: &'a str,
     lookup: &'a dyn Fn(&str) -> Option<String>,
+    /// Consulted after this file's own entries (values of env files read before this one).
+    earlier: &'a dyn Fn(&str) -> Option<String>,
     positions: Positions<'a>,
     /// The values defined so far in this file (last wins), visible to later `${…}`.
     defined: HashMap<String, String>,
@@ -182,6 +216,15 @@ impl Parser<'_> {
     fn run(&mut self) {
         let mut pos = 0;
         while let Some(start) = self.statement_start(pos) {
+            if self.out.entries.len() >= MAX_ENTRIES || self.out.errors.len() >= MAX_ERRORS {
+                let span = self.span(start);
+                let message = format!(
+                    "line {}: more than {MAX_ENTRIES} entries or {MAX_ERRORS} errors: this is not a usable .env file, the rest is not read",
+                    span.line
+                );
+                self.out.errors.push(EnvSyntaxError { span, message });
+                return;
+            }
             pos = match self.statement(start) {
                 Ok(next) => next,
                 Err(failure) => {
@@ -403,12 +446,17 @@ impl Parser<'_> {
         if !template.contains('$') {
             return Some(template.to_string());
         }
-        let lookup = self.lookup;
+        let room = MAX_FINDINGS.saturating_sub(self.out.interpolation.len());
+        let (lookup, earlier) = (self.lookup, self.earlier);
         let defined = &self.defined;
-        let resolve = |name: &str| lookup(name).or_else(|| defined.get(name).cloned());
+        let resolve = |name: &str| {
+            lookup(name)
+                .or_else(|| defined.get(name).cloned())
+                .or_else(|| earlier(name))
+        };
         match interpolate::interpolate(template, &resolve) {
             Ok(done) => {
-                for name in done.unset {
+                for name in done.unset.into_iter().take(room) {
                     self.out.interpolation.push(InterpolationFinding {
                         variable: name,
                         kind: InterpolationProblem::Unset,
@@ -418,6 +466,7 @@ impl Parser<'_> {
                 }
                 Some(done.value)
             }
+            Err(_) if room == 0 => None,
             Err(InterpolationError::Required { variable, message }) => {
                 self.out.interpolation.push(InterpolationFinding {
                     variable,
@@ -570,7 +619,10 @@ impl<'a> Positions<'a> {
     }
 
     fn at(&mut self, offset: usize) -> (u32, u32) {
-        let offset = offset.min(self.text.len());
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         if offset < self.offset {
             // Backwards (rare): restart from the beginning of that line.
             let line_start = self.text[..offset].rfind('\n').map_or(0, |p| p + 1);
@@ -975,7 +1027,12 @@ mod tests {
         ];
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let lookup = |k: &str| (k == "A").then(|| "from-env".to_string());
-        for _ in 0..3000 {
+        // WSDOCTOR_FUZZ_ITERATIONS raises the count for a longer local run.
+        let iterations = std::env::var("WSDOCTOR_FUZZ_ITERATIONS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(3000);
+        for _ in 0..iterations {
             let len = (rng.next() % 40) as usize;
             let input: String = (0..len).map(|_| rng.pick(&pieces)).collect();
             let file = parse(".env", &input, &lookup);
@@ -1005,22 +1062,51 @@ mod tests {
 
     #[test]
     fn huge_inputs_are_linear() {
-        // One 2 MB line of statements separated by quotes, and 100k lines.
-        let one_line = "A=\"x\"".repeat(400_000);
+        // Many statements on one line (columns are counted incrementally), a 4 MB value full
+        // of references, and many lines with references to earlier ones.
+        let one_line = "A=\"x\"".repeat(MAX_ENTRIES);
         let file = parse(".env", &one_line, &no_env);
-        assert_eq!(file.entries.len(), 400_000);
-        assert_eq!(file.entries[399_999].key_span.column, 399_999 * 5 + 1);
-        let many: String = (0..100_000)
+        assert_eq!(file.entries.len(), MAX_ENTRIES);
+        assert_eq!(
+            file.entries[MAX_ENTRIES - 1].key_span.column,
+            (MAX_ENTRIES as u32 - 1) * 5 + 1
+        );
+        let long_value = format!("A=1\nB={}\n", "${A:-x}$A ".repeat(400_000));
+        let file = parse(".env", &long_value, &no_env);
+        assert_eq!(
+            file.get("B")
+                .and_then(|e| e.value.as_ref())
+                .map(String::len),
+            Some(1_199_999)
+        );
+        let many: String = (0..MAX_ENTRIES)
             .map(|i| format!("K{i}=${{K{}}}\n", i.max(1) - 1))
             .collect();
         let file = parse(".env", &many, &no_env);
-        assert_eq!(file.entries.len(), 100_000);
-        let unterminated = format!(
-            "A=\"{}\nB='{}",
-            "x".repeat(1_000_000),
-            "y\n".repeat(500_000)
-        );
+        assert_eq!(file.entries.len(), MAX_ENTRIES);
+        let unterminated = format!("A=\"{}\nB='{}", "x".repeat(1_000_000), "y\n".repeat(5_000));
         let file = parse(".env", &unterminated, &no_env);
         assert_eq!(file.errors.len(), 2);
+    }
+
+    #[test]
+    fn hostile_files_are_bounded() {
+        let entries = "A=1\n".repeat(MAX_ENTRIES + 500);
+        let file = parse(".env", &entries, &no_env);
+        assert_eq!(file.entries.len(), MAX_ENTRIES);
+        assert_eq!(file.errors.len(), 1);
+        assert!(
+            file.errors[0].message.contains("not read"),
+            "{:?}",
+            file.errors
+        );
+        assert_eq!(file.errors[0].span.line, MAX_ENTRIES as u32 + 1);
+        let errors = "a b=1\n".repeat(MAX_ERRORS * 3);
+        let file = parse(".env", &errors, &no_env);
+        assert_eq!(file.errors.len(), MAX_ERRORS + 1);
+        let unset: String = (0..5_000).map(|i| format!("K{i}=${{U{i}}}\n")).collect();
+        let file = parse(".env", &unset, &no_env);
+        assert_eq!(file.entries.len(), 5_000);
+        assert_eq!(file.interpolation.len(), MAX_FINDINGS);
     }
 }

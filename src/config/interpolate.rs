@@ -23,6 +23,7 @@
 //! template instead of recursing (compose-go recurses without a bound; real files nest two or
 //! three levels).
 
+use std::collections::HashSet;
 use std::fmt;
 
 /// How deeply defaults may nest (`${A:-${B:-${C:-x}}}` is depth 3). Bounds recursion and so
@@ -74,6 +75,7 @@ pub fn interpolate(
     let mut engine = Engine {
         lookup,
         unset: Vec::new(),
+        seen: HashSet::new(),
     };
     let value = engine.substitute(template, 0, 0)?;
     Ok(Interpolated {
@@ -113,6 +115,8 @@ impl Operator {
 struct Engine<'l> {
     lookup: &'l dyn Fn(&str) -> Option<String>,
     unset: Vec<String>,
+    /// The names in `unset`, so that a value naming many variables stays linear.
+    seen: HashSet<String>,
 }
 
 fn is_name_start(b: u8) -> bool {
@@ -161,7 +165,7 @@ impl Engine<'_> {
     }
 
     fn note_unset(&mut self, name: &str) {
-        if !self.unset.iter().any(|n| n == name) {
+        if self.seen.insert(name.to_string()) {
             self.unset.push(name.to_string());
         }
     }
@@ -478,5 +482,41 @@ mod tests {
         assert_eq!(got.value.len(), 200_000);
         let unbalanced = "${A:-{x}".repeat(50_000);
         let _ = run(&unbalanced, &env(&[]));
+        // 100k distinct unset names in one value.
+        let many: String = (0..100_000).map(|i| format!("$V{i} ")).collect();
+        let got = run(&many, &env(&[])).expect("interpolates");
+        assert_eq!(got.unset.len(), 100_000);
+    }
+
+    #[test]
+    fn random_templates_never_panic() {
+        let pieces = [
+            "$", "$$", "{", "}", "${", "A", "b_1", ":", "-", "+", "?", ":-", ":?", ":+", " ", "\n",
+            "\n", "\"", "é", "🦀", "0", "x",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let vars = env(&[("A", "set"), ("b_1", "")]);
+        for _ in 0..20_000 {
+            let len = (next() % 24) as usize;
+            let template: String = (0..len)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
+            match run(&template, &vars) {
+                Ok(done) if !template.contains('$') => assert_eq!(done.value, template),
+                Ok(_) => {}
+                Err(InterpolationError::Invalid { offset, .. }) => {
+                    assert_eq!(template.as_bytes().get(offset), Some(&b'$'), "{template:?}")
+                }
+                Err(InterpolationError::Required { variable, .. }) => {
+                    assert!(template.contains(&variable), "{template:?}")
+                }
+            }
+        }
     }
 }

@@ -64,9 +64,12 @@ pub enum Quote {
 pub struct EnvEntry {
     pub key: String,
     /// The value after unquoting, unescaping and interpolation. `None` for a bare `KEY` line
-    /// whose name is not set in the process environment.
+    /// whose name is not set in the process environment, and for a value whose interpolation
+    /// failed (`${VAR:?msg}` unset, malformed `${`: see `EnvFile::interpolation`; compose
+    /// refuses such a file).
     pub value: Option<String>,
-    /// The value as written (between the quotes, if any), before interpolation.
+    /// The value as written (between the quotes, if any, escapes not applied), before
+    /// interpolation. Empty for a bare `KEY`.
     pub raw_value: String,
     pub key_span: Span,
     pub value_span: Span,
@@ -97,7 +100,9 @@ pub struct EnvFile {
     /// Every entry in file order, duplicates included (the last one wins).
     pub entries: Vec<EnvEntry>,
     pub errors: Vec<EnvSyntaxError>,
-    /// Interpolation problems (`${VAR}` unset, `${VAR:?msg}` missing) found in values.
+    /// Interpolation problems (`${VAR}` unset, `${VAR:?msg}` missing) found in values, each with
+    /// the span of the value (of the `$` for a malformed template). For `Invalid`, `variable`
+    /// is the entry's key.
     pub interpolation: Vec<InterpolationFinding>,
 }
 

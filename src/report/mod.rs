@@ -215,8 +215,9 @@ impl Suppressions {
             && let Some(line) = loc.line
         {
             for ig in &self.inline {
+                // checked_add: a comment on line u32::MAX must not overflow (no panic on any input).
                 if ig.file == loc.file
-                    && (ig.line == line || ig.line + 1 == line)
+                    && (ig.line == line || ig.line.checked_add(1) == Some(line))
                     && ig.ids.iter().any(|id| id == result.id || id == "all")
                 {
                     return Some(Suppression {
@@ -320,9 +321,9 @@ impl Report {
             if let Some(s) = &mut c.subject {
                 *s = secrets.redact(s);
             }
-            for v in c.evidence.values_mut() {
-                redact_value(v, secrets);
-            }
+            // The evidence map is an object like any other: a secret-named key at its top
+            // level (`"REDIS_PASSWORD": …`) is masked by name, as in nested objects.
+            redact_map(&mut c.evidence, secrets);
             if let Some(sup) = &mut c.suppressed
                 && let Some(r) = &mut sup.reason
             {
@@ -335,15 +336,13 @@ impl Report {
     /// within each group.
     pub fn by_importance(&self) -> Vec<&CheckResult> {
         let mut v: Vec<&CheckResult> = self.checks.iter().collect();
-        v.sort_by_key(|c| {
-            let rank = match (c.counts(), c.status) {
-                (true, Status::Fail) => 0,
-                (true, Status::Warn) => 1,
-                (false, _) => 2,
-                (true, Status::Skip) => 3,
-                (true, Status::Pass) => 4,
-            };
-            rank
+        // sort_by_key is stable: within a group, the order the checks ran in.
+        v.sort_by_key(|c| match (c.counts(), c.status) {
+            (true, Status::Fail) => 0,
+            (true, Status::Warn) => 1,
+            (false, _) => 2,
+            (true, Status::Skip) => 3,
+            (true, Status::Pass) => 4,
         });
         v
     }
@@ -353,19 +352,30 @@ fn redact_value(v: &mut Value, secrets: &Secrets) {
     match v {
         Value::String(s) => *s = secrets.redact(s),
         Value::Array(items) => items.iter_mut().for_each(|i| redact_value(i, secrets)),
-        Value::Object(map) => {
-            for (k, val) in map.iter_mut() {
-                if crate::redact::is_secret_key(k) {
-                    if let Value::String(s) = val
-                        && !s.is_empty()
-                    {
-                        *s = crate::redact::MASK.to_string();
-                    }
-                } else {
-                    redact_value(val, secrets);
-                }
-            }
+        Value::Object(map) => redact_map(map, secrets),
+        _ => {}
+    }
+}
+
+fn redact_map(map: &mut Map<String, Value>, secrets: &Secrets) {
+    for (k, val) in map.iter_mut() {
+        if crate::redact::is_secret_key(k) {
+            mask_all(val);
+        } else {
+            redact_value(val, secrets);
         }
+    }
+}
+
+/// Masks every value under a secret-named key: a password written as a number
+/// (`REDIS_PASSWORD: 123456` in YAML arrives as one) or nested in a list is still a secret.
+/// Booleans, nulls and empty strings say nothing about the secret and stay.
+fn mask_all(v: &mut Value) {
+    match v {
+        Value::String(s) if !s.is_empty() => *s = crate::redact::MASK.to_string(),
+        Value::Number(_) => *v = Value::String(crate::redact::MASK.to_string()),
+        Value::Array(items) => items.iter_mut().for_each(mask_all),
+        Value::Object(map) => map.values_mut().for_each(mask_all),
         _ => {}
     }
 }

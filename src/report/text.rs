@@ -1,5 +1,8 @@
 //! `--format text`: for a terminal. Verdict first, then what to fix (failures, warnings), then
 //! the proof of what was verified (skips with reasons, passes), one line each.
+//!
+//! Strings from the user's files and servers are printed through [`printable`]: an ESC or `\r`
+//! inside a value would otherwise recolour or overwrite the user's terminal.
 
 use std::fmt::Write;
 
@@ -20,7 +23,7 @@ fn status_style(status: Status) -> Style {
     }
 }
 
-/// The headline: `wsdoctor lint: FAIL (1 failing, 2 warnings, 12 passed, 4 skipped) in 3 ms`.
+/// The headline: `wsdoctor lint: FAIL (1 failing, 2 warnings, 12 passed, 4 skipped)`.
 pub fn headline(report: &Report) -> String {
     let s = &report.summary;
     let mut parts = vec![
@@ -102,21 +105,22 @@ fn write_detailed(out: &mut String, c: &CheckResult, color: bool) {
     );
     let mut place = String::new();
     if let Some(loc) = &c.location {
-        place.push_str(&loc.to_string());
+        place.push_str(&printable(&loc.to_string()));
     }
     if let Some(subject) = &c.subject {
         if !place.is_empty() {
             place.push(' ');
         }
-        let _ = write!(place, "[{subject}]");
+        let _ = write!(place, "[{}]", one_line(subject));
     }
     if !place.is_empty() {
         let _ = writeln!(out, "     {dim}at{dim:#} {place}");
     }
-    for line in c.message.lines() {
+    for line in printable(&c.message).lines() {
         let _ = writeln!(out, "     {line}");
     }
     if let Some(hint) = &c.hint {
+        let hint = printable(hint);
         let mut lines = hint.lines();
         if let Some(first) = lines.next() {
             let _ = writeln!(out, "     {bold}fix:{bold:#} {first}");
@@ -136,13 +140,41 @@ fn write_brief(out: &mut String, c: &CheckResult, color: bool) {
             Style::new().dimmed()
         },
     );
-    let mut line = c.message.lines().next().unwrap_or("").to_string();
+    let message = printable(&c.message);
+    let mut line = message.lines().next().unwrap_or("").to_string();
     if let Some(subject) = &c.subject {
-        line = format!("[{subject}] {line}");
+        line = format!("[{}] {line}", one_line(subject));
     }
     if let Some(sup) = &c.suppressed {
         let reason = sup.reason.as_deref().unwrap_or("no reason given");
-        line = format!("{line} (suppressed: {reason})");
+        line = format!("{line} (suppressed: {})", one_line(reason));
     }
     let _ = writeln!(out, "{st}{:<7}{st:#} {:<38} {line}", label(c), c.id);
+}
+
+/// [`printable`] on one line: for values inside a one-line layout (a subject, a reason).
+fn one_line(s: &str) -> String {
+    printable(s)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `s` with control characters other than newline and tab shown as `\u{..}`, so a value read
+/// from a file or a server cannot emit terminal escapes.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }

@@ -19,6 +19,31 @@ pub static RULE: Rule = Rule {
           `healthcheck: {test: [\"CMD\", \"redis-cli\", \"ping\"]}` to Redis.",
 };
 
+/// Whether `service` depends on `target` through a chain of depends_on (compose starts the
+/// whole chain in order).
+fn starts_after(facts: &Facts, service: &str, target: &str) -> bool {
+    let d = facts.deployment;
+    let mut stack = vec![service.to_string()];
+    let mut seen = vec![];
+    while let Some(name) = stack.pop() {
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name.clone());
+        for dep in d
+            .service(&name)
+            .map(|s| s.depends_on.as_slice())
+            .unwrap_or(&[])
+        {
+            if dep.service == target {
+                return true;
+            }
+            stack.push(dep.service.clone());
+        }
+    }
+    false
+}
+
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
     if facts.urls.is_empty() {
         return no_urls(&RULE);
@@ -41,6 +66,12 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
             .iter()
             .find(|d| d.service == redis.name);
         let r = match dep {
+            None if starts_after(facts, &u.service.name, &redis.name) => RULE
+                .pass(format!(
+                    "{} starts after {} through its other dependencies",
+                    u.service.name, redis.name
+                ))
+                .at(u.service.location()),
             None => RULE
                 .fire(format!("{} uses {} but does not depend_on it: it may start first", u.service.name, redis.name))
                 .hint(format!("depends_on: {{{}: {{condition: service_healthy}}}} (with a healthcheck on {})", redis.name, redis.name))

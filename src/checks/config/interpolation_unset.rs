@@ -22,24 +22,58 @@ pub static RULE: Rule = Rule {
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
     let d = facts.deployment;
-    let findings = d.interpolation.iter().chain(
-        d.all_env_files()
-            .into_iter()
-            .flat_map(|f| f.interpolation.iter()),
-    );
+    let findings: Vec<&crate::config::InterpolationFinding> = d
+        .interpolation
+        .iter()
+        .chain(
+            d.all_env_files()
+                .into_iter()
+                .flat_map(|f| f.interpolation.iter()),
+        )
+        .collect();
     let mut out = Vec::new();
+    // An unset variable is one finding however often it is used: the fix is one line in .env.
+    let mut unset: Vec<(&str, Vec<&crate::config::InterpolationFinding>)> = Vec::new();
+    let mut passthrough = 0;
+    for f in &findings {
+        if f.kind == InterpolationProblem::Unset && is_passthrough(facts, f) {
+            passthrough += 1;
+            continue;
+        }
+        if f.kind == InterpolationProblem::Unset {
+            match unset.iter_mut().find(|(v, _)| *v == f.variable) {
+                Some((_, uses)) => uses.push(f),
+                None => unset.push((&f.variable, vec![f])),
+            }
+        }
+    }
+    for (variable, uses) in unset {
+        let first = uses[0];
+        let mut services: Vec<&str> = uses.iter().filter_map(|u| u.service.as_deref()).collect();
+        services.dedup();
+        let places = if uses.len() > 1 {
+            format!(" ({} places)", uses.len())
+        } else {
+            String::new()
+        };
+        let mut r = RULE
+            .warn(format!(
+                "${{{variable}}} is not set and has no default{places}: compose substitutes an empty string"
+            ))
+            .hint(format!(
+                "set {variable} in the project .env or the shell, or write ${{{variable}:-default}}"
+            ))
+            .at(first.span.as_ref().map(|s| s.location()))
+            .evidence("variable", variable.to_string())
+            .evidence("uses", uses.len());
+        if services.len() == 1 {
+            r = r.subject(services[0].to_string());
+        }
+        out.push(r);
+    }
     for f in findings {
-        let at = f.span.as_ref().map(|s| s.location());
-        let mut r = match &f.kind {
-            InterpolationProblem::Unset => RULE
-                .warn(format!(
-                    "${{{}}} is not set and has no default: compose substitutes an empty string",
-                    f.variable
-                ))
-                .hint(format!(
-                    "set {} in the project .env or the shell, or write ${{{}:-default}}",
-                    f.variable, f.variable
-                )),
+        let r = match &f.kind {
+            InterpolationProblem::Unset => continue,
             InterpolationProblem::Required(msg) => RULE
                 .fail(format!(
                     "${{{}}} is required and not set: compose refuses to start ({msg})",
@@ -53,14 +87,45 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                 .fail(format!("invalid interpolation: {msg}"))
                 .hint("close the brace, or write $$ for a literal $"),
         };
-        r = r.at(at).evidence("variable", f.variable.clone());
+        let mut r = r
+            .at(f.span.as_ref().map(|s| s.location()))
+            .evidence("variable", f.variable.clone());
         if let Some(s) = &f.service {
             r = r.subject(s.clone());
         }
         out.push(r);
     }
     if out.is_empty() {
-        out.push(RULE.pass("every ${VAR} has a value or a default"));
+        out.push(RULE.pass(if passthrough == 0 {
+            "every ${VAR} has a value or a default".to_string()
+        } else {
+            format!(
+                "every ${{VAR}} has a value or a default, but for {passthrough} pass-through \
+                 environment entries (KEY=${{KEY}}) left unset on purpose"
+            )
+        }));
     }
     out
+}
+
+/// `KEY: ${KEY}` under `environment:` is the pass-through idiom: the container gets an empty
+/// value, which apps read as "not configured". Flagging every optional setting of a large
+/// file (Flowise has a hundred) would bury the findings that matter, so such an entry is
+/// only counted. A variable inside a larger value (`redis://:${REDIS_PASSWORD}@redis`), a
+/// port, an image or a command is still reported.
+fn is_passthrough(facts: &Facts, f: &crate::config::InterpolationFinding) -> bool {
+    let Some(span) = &f.span else { return false };
+    let name = f.variable.as_str();
+    facts.deployment.services.iter().any(|s| {
+        s.environment.values().any(|v| {
+            // Same line: a list item's finding points at the item, its value after the `=`.
+            v.span
+                .as_ref()
+                .is_some_and(|s| s.file == span.file && s.line == span.line)
+                && v.raw.as_deref().is_some_and(|raw| {
+                    let raw = raw.trim();
+                    raw == format!("${{{name}}}") || raw == format!("${name}")
+                })
+        })
+    })
 }

@@ -51,9 +51,18 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
             // take it from there (no ${VAR} reference, not an env_file).
             let referenced = u.var.raw.as_deref().is_some_and(|r| r.contains('$'));
             let from_that_file = |path: &str| matches!(&u.var.source, EnvSource::EnvFile(f) if f == path);
+            // Only when the .env value is meant for this deployment (its host is one of the
+            // project's services): a `localhost` URL in .env is for running the app outside
+            // Docker, and the compose value rightly differs.
+            let meant_for_compose = |value: &str| {
+                crate::config::redis_url::parse(value).is_ok_and(|p| {
+                    facts.deployment.services.iter().any(|s| s.dns_names().contains(&p.host.as_str()))
+                })
+            };
             if let Some(env) = dotenv
                 && let Some(e) = env.get(u.variable)
                 && e.value.as_deref() != Some(u.text.as_str())
+                && e.value.as_deref().is_some_and(meant_for_compose)
                 && !referenced
                 && !from_that_file(&env.path)
             {

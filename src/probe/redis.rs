@@ -1,1 +1,0 @@
-//! Live redis probe. OWNER: the redis helper.
