@@ -1,1 +1,605 @@
-//! Live docker probe. OWNER: the docker helper.
+//! Live Docker probe: what the engine says about the deployment's containers, through the
+//! Engine API (bollard). Read-only: it lists, inspects and reads logs; it never execs into,
+//! starts or changes a container. Every request runs under the run's deadline.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bollard::Docker;
+use bollard::models::{ContainerInspectResponse, ContainerSummary};
+use bollard::query_parameters::{ListContainersOptionsBuilder, LogsOptionsBuilder};
+use futures_util::StreamExt;
+
+/// The socket docker uses when DOCKER_HOST is unset.
+pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
+
+/// The compose labels that say which project and service a container belongs to
+/// (compose-go `api.ProjectLabel` / `api.ServiceLabel`).
+pub const PROJECT_LABEL: &str = "com.docker.compose.project";
+pub const SERVICE_LABEL: &str = "com.docker.compose.service";
+
+/// How many log lines to keep for a container that is failing.
+pub const LOG_TAIL: usize = 20;
+
+/// Where the engine listens, from DOCKER_HOST.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Unix(PathBuf),
+    /// `tcp://host:port` or `http://host:port`, as given.
+    Tcp {
+        url: String,
+        host: String,
+        port: u16,
+    },
+    /// A scheme this build cannot speak (ssh://, https://, npipe://, or tcp:// with
+    /// DOCKER_TLS_VERIFY): the reason says which.
+    Unsupported {
+        url: String,
+        reason: String,
+    },
+}
+
+impl Endpoint {
+    /// Reads `DOCKER_HOST` (and `DOCKER_TLS_VERIFY`) the way the docker CLI does; the
+    /// default socket when unset or empty.
+    pub fn from_env(docker_host: Option<&str>, tls_verify: Option<&str>) -> Endpoint {
+        let host = docker_host.map(str::trim).filter(|h| !h.is_empty());
+        let Some(host) = host else {
+            return Endpoint::Unix(PathBuf::from(DEFAULT_SOCKET));
+        };
+        if let Some(path) = host.strip_prefix("unix://") {
+            return Endpoint::Unix(PathBuf::from(path));
+        }
+        let tcp = host
+            .strip_prefix("tcp://")
+            .or_else(|| host.strip_prefix("http://"));
+        if let Some(rest) = tcp {
+            // The CLI turns on TLS for tcp:// when DOCKER_TLS_VERIFY is set to anything
+            // non-empty; speaking plain HTTP to a TLS port would only give a confusing error.
+            if tls_verify.is_some_and(|v| !v.is_empty()) {
+                return Endpoint::Unsupported {
+                    url: host.to_string(),
+                    reason: "DOCKER_TLS_VERIFY is set: TLS to the engine is not supported by \
+                             this build of wsdoctor"
+                        .to_string(),
+                };
+            }
+            let authority = rest.split('/').next().unwrap_or(rest);
+            let (h, p) = match authority.rsplit_once(':') {
+                Some((h, p)) => (h, p.parse::<u16>().ok()),
+                None => (authority, Some(2375)),
+            };
+            let h = h.trim_start_matches('[').trim_end_matches(']');
+            return match p {
+                Some(port) if !h.is_empty() => Endpoint::Tcp {
+                    url: host.to_string(),
+                    host: h.to_string(),
+                    port,
+                },
+                _ => Endpoint::Unsupported {
+                    url: host.to_string(),
+                    reason: "DOCKER_HOST has no usable host:port".to_string(),
+                },
+            };
+        }
+        let scheme = host.split("://").next().unwrap_or(host);
+        Endpoint::Unsupported {
+            url: host.to_string(),
+            reason: format!(
+                "DOCKER_HOST scheme '{scheme}://' is not supported (use unix:// or tcp://; \
+                 for ssh:// forward the socket with `ssh -L`)"
+            ),
+        }
+    }
+
+    /// As the user would write it in DOCKER_HOST.
+    pub fn display(&self) -> String {
+        match self {
+            Endpoint::Unix(p) => format!("unix://{}", p.display()),
+            Endpoint::Tcp { url, .. } | Endpoint::Unsupported { url, .. } => url.clone(),
+        }
+    }
+}
+
+/// Why the engine could not be used. Each has its own fix, so they are kept apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineProblem {
+    /// The socket exists but this user may not open it (EACCES): not in the `docker` group.
+    PermissionDenied { message: String },
+    /// The unix socket does not exist: no engine running (or DOCKER_HOST points elsewhere).
+    NoSocket { message: String },
+    /// Nothing listens: connection refused (a stale socket file or a stopped tcp engine).
+    Refused { message: String },
+    /// Connected (or trying to) but no answer within the deadline.
+    Timeout { after: Duration },
+    /// DOCKER_HOST names something this build cannot talk to.
+    Unsupported { reason: String },
+    /// Connected, but the engine's answer was an error or not the Engine API.
+    Api { message: String },
+}
+
+/// What `/version` says.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EngineFacts {
+    pub version: String,
+    pub api_version: String,
+    pub min_api_version: String,
+    pub os: String,
+    pub arch: String,
+}
+
+/// One container of the deployment, as the engine describes it.
+#[derive(Debug, Clone, Default)]
+pub struct ContainerFacts {
+    pub inspect: ContainerInspectResponse,
+    /// `Config.Env` of the image (to tell variables the image sets from ones the files set);
+    /// None when the image could not be inspected.
+    pub image_env: Option<Vec<String>>,
+    /// The last log lines, fetched only for a container that is failing (not running,
+    /// restarting, restarted, unhealthy). Unredacted: the report redacts them.
+    pub log_tail: Option<Vec<String>>,
+}
+
+impl ContainerFacts {
+    /// The container's name without the leading `/`.
+    pub fn name(&self) -> &str {
+        container_name(&self.inspect)
+    }
+
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.inspect
+            .config
+            .as_ref()
+            .and_then(|c| c.labels.as_ref())
+            .and_then(|l| l.get(key))
+            .map(String::as_str)
+    }
+
+    /// The compose service, from its label.
+    pub fn service(&self) -> Option<&str> {
+        self.label(SERVICE_LABEL)
+    }
+
+    /// `Config.Env` as a map (the last definition of a key wins, as in the kernel's view).
+    pub fn env(&self) -> BTreeMap<String, String> {
+        env_map(
+            self.inspect
+                .config
+                .as_ref()
+                .and_then(|c| c.env.as_deref())
+                .unwrap_or(&[]),
+        )
+    }
+}
+
+/// `Name` without its leading `/`.
+pub fn container_name(inspect: &ContainerInspectResponse) -> &str {
+    inspect
+        .name
+        .as_deref()
+        .map(|n| n.trim_start_matches('/'))
+        .unwrap_or("")
+}
+
+/// `["K=V", …]` as a map; an entry without `=` has an empty value.
+pub fn env_map(env: &[String]) -> BTreeMap<String, String> {
+    env.iter()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (kv.clone(), String::new()),
+        })
+        .collect()
+}
+
+/// How containers were chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// By the compose project label.
+    Project(String),
+    /// By `--container NAME` (containers started by hand).
+    Names(Vec<String>),
+}
+
+/// Everything the docker checks judge.
+#[derive(Debug, Clone)]
+pub struct DockerObservations {
+    /// DOCKER_HOST as the user would write it.
+    pub endpoint: String,
+    pub engine: Result<EngineFacts, EngineProblem>,
+    pub selection: Selection,
+    /// The selected containers, inspected.
+    pub containers: Vec<ContainerFacts>,
+    /// Every container on the engine (for host ports held by others and project names seen).
+    pub all_containers: Vec<ContainerSummary>,
+    /// `--container` names the engine does not know.
+    pub missing: Vec<String>,
+    /// Requests that failed after the engine answered (an inspect that timed out, …).
+    pub errors: Vec<String>,
+    /// When the facts were gathered (seconds since the epoch), to age `StartedAt`.
+    pub observed_at: i64,
+}
+
+impl DockerObservations {
+    /// Observations of an engine that could not be used.
+    pub fn unreachable(endpoint: String, problem: EngineProblem, selection: Selection) -> Self {
+        DockerObservations {
+            endpoint,
+            engine: Err(problem),
+            selection,
+            containers: Vec::new(),
+            all_containers: Vec::new(),
+            missing: Vec::new(),
+            errors: Vec::new(),
+            observed_at: now_secs(),
+        }
+    }
+}
+
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Classifies a failed connect by the OS error, which is what tells the fixes apart.
+pub fn classify_io(err: &std::io::Error, endpoint: &str) -> EngineProblem {
+    use std::io::ErrorKind;
+    let message = format!("{endpoint}: {err}");
+    match err.kind() {
+        ErrorKind::PermissionDenied => EngineProblem::PermissionDenied { message },
+        ErrorKind::NotFound => EngineProblem::NoSocket { message },
+        ErrorKind::ConnectionRefused => EngineProblem::Refused { message },
+        ErrorKind::TimedOut => EngineProblem::Timeout {
+            after: Duration::ZERO,
+        },
+        // ENOTSOCK, ECONNRESET, …: something answers that is not the engine.
+        _ => EngineProblem::Api { message },
+    }
+}
+
+/// Runs `fut` under `deadline`, mapping an expiry to `EngineProblem::Timeout`.
+async fn within<T, E: std::fmt::Display>(
+    deadline: Duration,
+    fut: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, EngineProblem> {
+    match tokio::time::timeout(deadline, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(EngineProblem::Api {
+            message: e.to_string(),
+        }),
+        Err(_) => Err(EngineProblem::Timeout { after: deadline }),
+    }
+}
+
+/// Opens a raw connection first: bollard folds every connect error into one hyper error,
+/// and the OS error is what separates "not in the docker group" from "no engine".
+async fn preflight(endpoint: &Endpoint, deadline: Duration) -> Result<(), EngineProblem> {
+    let shown = endpoint.display();
+    let connect = async {
+        match endpoint {
+            Endpoint::Unix(path) => tokio::net::UnixStream::connect(path).await.map(drop),
+            Endpoint::Tcp { host, port, .. } => {
+                tokio::net::TcpStream::connect((host.as_str(), *port))
+                    .await
+                    .map(drop)
+            }
+            Endpoint::Unsupported { .. } => Ok(()),
+        }
+    };
+    match tokio::time::timeout(deadline, connect).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(match classify_io(&e, &shown) {
+            EngineProblem::Timeout { .. } => EngineProblem::Timeout { after: deadline },
+            p => p,
+        }),
+        Err(_) => Err(EngineProblem::Timeout { after: deadline }),
+    }
+}
+
+/// Connects, negotiates the API version (an engine older than bollard's default, e.g. 20.10 at
+/// API 1.41, refuses newer versions) and reads `/version`.
+pub async fn connect(
+    endpoint: &Endpoint,
+    deadline: Duration,
+) -> Result<(Docker, EngineFacts), EngineProblem> {
+    if let Endpoint::Unsupported { reason, .. } = endpoint {
+        return Err(EngineProblem::Unsupported {
+            reason: reason.clone(),
+        });
+    }
+    preflight(endpoint, deadline).await?;
+    // bollard's own timeout is whole seconds; ours (per request, below) is the real bound.
+    let secs = deadline.as_secs().max(1);
+    let docker = match endpoint {
+        Endpoint::Unix(path) => {
+            Docker::connect_with_unix(&path.to_string_lossy(), secs, bollard::API_DEFAULT_VERSION)
+        }
+        Endpoint::Tcp { url, .. } => {
+            Docker::connect_with_http(url, secs, bollard::API_DEFAULT_VERSION)
+        }
+        Endpoint::Unsupported { .. } => unreachable_endpoint(),
+    }
+    .map_err(|e| EngineProblem::Api {
+        message: e.to_string(),
+    })?;
+    let docker = within(deadline, docker.negotiate_version()).await?;
+    let v = within(deadline, docker.version()).await?;
+    let facts = EngineFacts {
+        version: v.version.unwrap_or_default(),
+        api_version: v.api_version.unwrap_or_default(),
+        min_api_version: v.min_api_version.unwrap_or_default(),
+        os: v.os.unwrap_or_default(),
+        arch: v.arch.unwrap_or_default(),
+    };
+    Ok((docker, facts))
+}
+
+// Kept out of line so `connect` reads straight: the Unsupported case returned above.
+fn unreachable_endpoint() -> Result<Docker, bollard::errors::Error> {
+    Err(bollard::errors::Error::UnsupportedURISchemeError { uri: String::new() })
+}
+
+/// Whether a container's recent history is worth its logs.
+fn is_troubled(c: &ContainerInspectResponse) -> bool {
+    use bollard::models::{ContainerStateStatusEnum as S, HealthStatusEnum as H};
+    let restarts = c.restart_count.unwrap_or(0) > 0;
+    let Some(state) = &c.state else {
+        return restarts;
+    };
+    let unhealthy = matches!(
+        state.health.as_ref().and_then(|h| h.status),
+        Some(H::UNHEALTHY)
+    );
+    let bad_state = match state.status {
+        Some(S::RUNNING) => false,
+        Some(S::EXITED) => state.exit_code.unwrap_or(0) != 0,
+        Some(S::CREATED) => false,
+        _ => true,
+    };
+    restarts || unhealthy || bad_state
+}
+
+async fn log_tail(docker: &Docker, id: &str, deadline: Duration) -> Option<Vec<String>> {
+    let opts = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .tail(&LOG_TAIL.to_string())
+        .build();
+    let collect = async {
+        let mut text = String::new();
+        let mut stream = docker.logs(id, Some(opts));
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(out) => text.push_str(&String::from_utf8_lossy(&out.into_bytes())),
+                Err(_) => break,
+            }
+        }
+        text
+    };
+    let text = tokio::time::timeout(deadline, collect).await.ok()?;
+    // Control characters (colour codes, cursor moves) from the container's output must not
+    // reach the user's terminal through the report.
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            l.chars()
+                .filter(|c| !c.is_control() || *c == '\t')
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    let skip = lines.len().saturating_sub(LOG_TAIL);
+    Some(lines.into_iter().skip(skip).collect())
+}
+
+/// Gathers the facts: engine, the selected containers (inspected), their images' env, the
+/// logs of failing ones, and every container's summary.
+pub async fn observe(
+    endpoint: &Endpoint,
+    selection: Selection,
+    deadline: Duration,
+) -> DockerObservations {
+    let shown = endpoint.display();
+    let (docker, facts) = match connect(endpoint, deadline).await {
+        Ok(ok) => ok,
+        Err(p) => return DockerObservations::unreachable(shown, p, selection),
+    };
+    let mut obs = DockerObservations {
+        endpoint: shown,
+        engine: Ok(facts),
+        selection: selection.clone(),
+        containers: Vec::new(),
+        all_containers: Vec::new(),
+        missing: Vec::new(),
+        errors: Vec::new(),
+        observed_at: now_secs(),
+    };
+    let list_opts = ListContainersOptionsBuilder::default().all(true).build();
+    match within(deadline, docker.list_containers(Some(list_opts))).await {
+        Ok(list) => obs.all_containers = list,
+        Err(p) => {
+            obs.errors
+                .push(format!("listing containers: {}", problem_text(&p)));
+            if let EngineProblem::Timeout { .. } = p {
+                return obs;
+            }
+        }
+    }
+    let wanted: Vec<String> = match &selection {
+        Selection::Project(project) => {
+            let mut ids: Vec<(String, String)> = obs
+                .all_containers
+                .iter()
+                .filter(|c| {
+                    c.labels
+                        .as_ref()
+                        .and_then(|l| l.get(PROJECT_LABEL))
+                        .is_some_and(|p| p == project)
+                })
+                .filter_map(|c| {
+                    let id = c.id.clone()?;
+                    let name = c
+                        .names
+                        .as_ref()
+                        .and_then(|n| n.first())
+                        .cloned()
+                        .unwrap_or_default();
+                    Some((name, id))
+                })
+                .collect();
+            ids.sort();
+            ids.into_iter().map(|(_, id)| id).collect()
+        }
+        Selection::Names(names) => names.clone(),
+    };
+    let inspections = futures_util::future::join_all(
+        wanted
+            .iter()
+            .map(|id| tokio::time::timeout(deadline, docker.inspect_container(id, None))),
+    )
+    .await;
+    for (id, result) in wanted.iter().zip(inspections) {
+        match result {
+            Ok(Ok(inspect)) => obs.containers.push(ContainerFacts {
+                inspect,
+                image_env: None,
+                log_tail: None,
+            }),
+            Ok(Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            })) => obs.missing.push(id.clone()),
+            Ok(Err(e)) => obs.errors.push(format!("inspecting {id}: {e}")),
+            Err(_) => obs.errors.push(format!(
+                "inspecting {id}: no answer within {}",
+                humantime::format_duration(deadline)
+            )),
+        }
+    }
+    // Image env, once per image.
+    let mut image_env: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
+    for c in &obs.containers {
+        if let Some(image) = &c.inspect.image {
+            image_env.entry(image.clone()).or_default();
+        }
+    }
+    let images: Vec<String> = image_env.keys().cloned().collect();
+    let answers = futures_util::future::join_all(
+        images
+            .iter()
+            .map(|i| within(deadline, docker.inspect_image(i))),
+    )
+    .await;
+    for (image, answer) in images.iter().zip(answers) {
+        if let Ok(info) = answer {
+            image_env.insert(
+                image.clone(),
+                Some(info.config.and_then(|c| c.env).unwrap_or_default()),
+            );
+        }
+    }
+    let logs = futures_util::future::join_all(obs.containers.iter().map(|c| {
+        let docker = &docker;
+        let id = c.inspect.id.clone().unwrap_or_default();
+        let troubled = is_troubled(&c.inspect);
+        async move {
+            if troubled && !id.is_empty() {
+                log_tail(docker, &id, deadline).await
+            } else {
+                None
+            }
+        }
+    }))
+    .await;
+    for (c, tail) in obs.containers.iter_mut().zip(logs) {
+        c.log_tail = tail;
+        if let Some(image) = &c.inspect.image {
+            c.image_env = image_env.get(image).cloned().flatten();
+        }
+    }
+    obs
+}
+
+/// A short text for an engine problem (for `errors`).
+pub fn problem_text(p: &EngineProblem) -> String {
+    match p {
+        EngineProblem::PermissionDenied { message }
+        | EngineProblem::NoSocket { message }
+        | EngineProblem::Refused { message }
+        | EngineProblem::Api { message } => message.clone(),
+        EngineProblem::Timeout { after } => {
+            format!("no answer within {}", humantime::format_duration(*after))
+        }
+        EngineProblem::Unsupported { reason } => reason.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_host_schemes() {
+        assert_eq!(
+            Endpoint::from_env(None, None),
+            Endpoint::Unix(PathBuf::from(DEFAULT_SOCKET))
+        );
+        assert_eq!(
+            Endpoint::from_env(Some("unix:///run/user/1000/docker.sock"), None),
+            Endpoint::Unix(PathBuf::from("/run/user/1000/docker.sock"))
+        );
+        assert_eq!(
+            Endpoint::from_env(Some("tcp://127.0.0.1:2375"), None),
+            Endpoint::Tcp {
+                url: "tcp://127.0.0.1:2375".into(),
+                host: "127.0.0.1".into(),
+                port: 2375
+            }
+        );
+        assert!(matches!(
+            Endpoint::from_env(Some("tcp://10.0.0.1:2376"), Some("1")),
+            Endpoint::Unsupported { .. }
+        ));
+        assert!(matches!(
+            Endpoint::from_env(Some("ssh://me@host"), None),
+            Endpoint::Unsupported { .. }
+        ));
+        assert_eq!(
+            Endpoint::from_env(Some(""), None),
+            Endpoint::Unix(PathBuf::from(DEFAULT_SOCKET))
+        );
+    }
+
+    #[test]
+    fn io_errors_are_told_apart() {
+        use std::io::{Error, ErrorKind};
+        let e = |k| classify_io(&Error::from(k), "unix:///x");
+        assert!(matches!(
+            e(ErrorKind::PermissionDenied),
+            EngineProblem::PermissionDenied { .. }
+        ));
+        assert!(matches!(
+            e(ErrorKind::NotFound),
+            EngineProblem::NoSocket { .. }
+        ));
+        assert!(matches!(
+            e(ErrorKind::ConnectionRefused),
+            EngineProblem::Refused { .. }
+        ));
+    }
+
+    #[test]
+    fn env_map_splits_at_the_first_equals() {
+        let m = env_map(&[
+            "A=b=c".to_string(),
+            "EMPTY=".to_string(),
+            "BARE".to_string(),
+        ]);
+        assert_eq!(m["A"], "b=c");
+        assert_eq!(m["EMPTY"], "");
+        assert_eq!(m["BARE"], "");
+    }
+}
