@@ -409,8 +409,39 @@ async fn live_round(
             }
         }
     };
-    let (r, w, (k, docker_secrets)) = tokio::join!(redis_fut, ws_fut, docker_fut);
+    let (mut r, w, (k, docker_secrets)) = tokio::join!(redis_fut, ws_fut, docker_fut);
     secrets.merge(&docker_secrets);
+    // python-socketio subscribes a worker's manager to Redis when its first client connects:
+    // right after start the channel has no subscriber. When the app probe connected during
+    // this run and the count came up short, read Redis once more (a 2 ms probe) so the count
+    // reflects the connected state instead of the moment before it.
+    let pubsub_short = r
+        .iter()
+        .any(|c| c.id == "redis.pubsub" && matches!(c.status, Status::Warn | Status::Fail));
+    let app_connected = w
+        .iter()
+        .any(|c| c.id == "ws.socketio-connect" && c.status == Status::Pass);
+    if pubsub_short
+        && app_connected
+        && let Ok(plan) = &redis_plan
+    {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let opts = ProbeOptions {
+            deadline: ctx.timeout,
+            channel: DEFAULT_CHANNEL.to_string(),
+            latency_samples: 0,
+        };
+        if let Ok(obs) = tokio::time::timeout(budget, redis_probe::probe(&plan.target, &opts)).await {
+            let again = crate::checks::redis::run(&obs, &Expectations { workers: plan.workers });
+            for c in &mut r {
+                if c.id == "redis.pubsub"
+                    && let Some(fresh) = again.iter().find(|a| a.id == "redis.pubsub")
+                {
+                    *c = fresh.clone().evidence("read_after_app_connect", true);
+                }
+            }
+        }
+    }
     let mut out = r;
     out.extend(w);
     out.extend(k);
