@@ -117,12 +117,18 @@ fn published(service: &Service, target: Option<u16>) -> Option<(String, u16)> {
         .ports
         .iter()
         .filter(tcp)
-        .find(|p| target.is_some_and(|t| p.target_port() == Some(t)) && p.published_port().is_some())
+        .find(|p| {
+            target.is_some_and(|t| p.target_port() == Some(t)) && p.published_port().is_some()
+        })
         .or_else(|| {
             if target.is_some() {
                 None
             } else {
-                service.ports.iter().filter(tcp).find(|p| p.published_port().is_some())
+                service
+                    .ports
+                    .iter()
+                    .filter(tcp)
+                    .find(|p| p.published_port().is_some())
             }
         })?;
     let host = match pick.host_ip.as_deref() {
@@ -161,7 +167,9 @@ async fn plan_redis(
     secrets: &mut Secrets,
 ) -> Result<RedisPlan, NotRun> {
     let urls = apps::websocket_redis_urls(d);
-    let wanted = app.map(|a| a.service.name.as_str()).or(args.project.service.as_deref());
+    let wanted = app
+        .map(|a| a.service.name.as_str())
+        .or(args.project.service.as_deref());
     let Some(url) = urls.iter().find(|u| wanted.is_none_or(|w| w == u.service)) else {
         return Err(NotRun::Reason(
             "no service sets WEBSOCKET_REDIS_URL or REDIS_URL: nothing to probe".to_string(),
@@ -238,9 +246,17 @@ async fn plan_redis(
 }
 
 /// Where the app answers, decided from `--url` or the files.
-fn plan_ws(app: Option<&SocketIoApp<'_>>, args: &DiagnoseArgs, timeout: Duration) -> Result<WsProbeOptions, NotRun> {
+fn plan_ws(
+    app: Option<&SocketIoApp<'_>>,
+    args: &DiagnoseArgs,
+    timeout: Duration,
+) -> Result<WsProbeOptions, NotRun> {
     let open_webui = app.is_some();
-    let default_path = if open_webui { "/ws/socket.io" } else { "/socket.io" };
+    let default_path = if open_webui {
+        "/ws/socket.io"
+    } else {
+        "/socket.io"
+    };
     let url = match &args.url {
         Some(u) => u.clone(),
         None => {
@@ -279,8 +295,41 @@ fn plan_ws(app: Option<&SocketIoApp<'_>>, args: &DiagnoseArgs, timeout: Duration
     })
 }
 
-/// Adds to live results what the files explain about them.
+/// Adds to live results what the files and the other probes explain about them.
 fn correlate(results: &mut [CheckResult], config: &[CheckResult]) {
+    // python-socketio subscribes a worker to the manager channel when its first client
+    // connects. When no client could connect in this run, a short count says nothing about
+    // the manager: the connect failure is the finding.
+    let connected = results
+        .iter()
+        .any(|r| r.id == "ws.socketio-connect" && r.status == Status::Pass);
+    let ws_ran = results
+        .iter()
+        .any(|r| r.id == "ws.http-reachable" && r.status != Status::Skip);
+    if ws_ran && !connected {
+        let first_ws_failure = results
+            .iter()
+            .find(|r| r.id.starts_with("ws.") && r.status == Status::Fail)
+            .map(|r| r.id)
+            .unwrap_or("ws.socketio-connect");
+        for r in results.iter_mut() {
+            if r.id == "redis.pubsub"
+                && matches!(r.status, Status::Warn | Status::Fail)
+                && r.evidence.get("subscribers").and_then(|v| v.as_i64()) == Some(0)
+            {
+                let mut skipped = crate::checks::redis::pubsub::PUBSUB.skip(format!(
+                    "skipped because {first_ws_failure} did not pass: python-socketio subscribes \
+                     to the manager channel with its first client, and no client connected"
+                ));
+                skipped.evidence = std::mem::take(&mut r.evidence);
+                skipped
+                    .evidence
+                    .insert("depends_on".to_string(), first_ws_failure.into());
+                skipped.subject = r.subject.take();
+                *r = skipped;
+            }
+        }
+    }
     let polling_cause = config
         .iter()
         .find(|c| c.id == "config.polling-multi-worker" && c.status == Status::Fail && c.counts());
@@ -349,7 +398,9 @@ async fn live_round(
                         if let Some(note) = &plan.note
                             && let Some(first) = rs.first_mut()
                         {
-                            first.evidence.insert("reached".to_string(), note.clone().into());
+                            first
+                                .evidence
+                                .insert("reached".to_string(), note.clone().into());
                             first.message.push_str(&format!(" ({note})"));
                         }
                         rs
@@ -385,14 +436,20 @@ async fn live_round(
                 )
                 .await
                 {
-                    Err(_) => (overran(docker_rules, "the Docker Engine", budget), Secrets::new()),
+                    Err(_) => (
+                        overran(docker_rules, "the Docker Engine", budget),
+                        Secrets::new(),
+                    ),
                     Ok(obs) => {
                         let results = crate::checks::docker::run(&obs, Ok(d), &scope);
                         let secrets = crate::commands::docker::secrets_of(&obs);
                         if obs.engine.is_err() {
                             // No engine here is normal for diagnose (the deployment may run
                             // elsewhere): skipped with the engine check's own explanation.
-                            let why = results.first().map(|r| r.message.clone()).unwrap_or_default();
+                            let why = results
+                                .first()
+                                .map(|r| r.message.clone())
+                                .unwrap_or_default();
                             let reason = format!("no Docker Engine reachable here: {why}");
                             (skip_all(docker_rules, &NotRun::Reason(reason)), secrets)
                         } else if obs.containers.is_empty() {
@@ -431,8 +488,14 @@ async fn live_round(
             channel: DEFAULT_CHANNEL.to_string(),
             latency_samples: 0,
         };
-        if let Ok(obs) = tokio::time::timeout(budget, redis_probe::probe(&plan.target, &opts)).await {
-            let again = crate::checks::redis::run(&obs, &Expectations { workers: plan.workers });
+        if let Ok(obs) = tokio::time::timeout(budget, redis_probe::probe(&plan.target, &opts)).await
+        {
+            let again = crate::checks::redis::run(
+                &obs,
+                &Expectations {
+                    workers: plan.workers,
+                },
+            );
             for c in &mut r {
                 if c.id == "redis.pubsub"
                     && let Some(fresh) = again.iter().find(|a| a.id == "redis.pubsub")
@@ -454,7 +517,9 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
     if let Some(name) = &args.project.service
         && deployment.service(name).is_none()
     {
-        return Err(CliError::Usage(format!("--service {name}: no such service")));
+        return Err(CliError::Usage(format!(
+            "--service {name}: no such service"
+        )));
     }
     let mut secrets = deployment.secrets.clone();
     if let Some(t) = &args.token {
@@ -491,7 +556,9 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
     if attempts > 1
         && let Some(first) = live.first_mut()
     {
-        first.evidence.insert("attempts".to_string(), attempts.into());
+        first
+            .evidence
+            .insert("attempts".to_string(), attempts.into());
     }
     let mut results = config;
     results.extend(live);

@@ -69,11 +69,15 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
                 describe_answer(a)
             ))
         } else {
-            POLLING_HANDSHAKE.fire(format!(
-                "polling refused with {} and the websocket transport did not work either \
-                 (see ws.websocket-handshake)",
-                describe_answer(a)
-            ))
+            // The server serves websocket only: polling is not what to fix; the websocket
+            // handshake is, and it reports why (one finding, not two).
+            POLLING_HANDSHAKE
+                .skip(format!(
+                    "skipped because ws.websocket-handshake did not pass: polling refused with \
+                     {} (a websocket-only server), so the websocket transport is the one to fix",
+                    describe_answer(a)
+                ))
+                .evidence("depends_on", "ws.websocket-handshake")
         }
     } else if is_version_refusal(&body) {
         POLLING_HANDSHAKE.fire(format!(
