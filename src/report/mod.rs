@@ -347,9 +347,9 @@ impl Report {
                     .hint
                     .clone()
                     .unwrap_or_else(|| c.message.lines().next().unwrap_or("").to_string());
-                if !out.iter().any(|(id, subject, w)| {
-                    *id == c.id && *w == what && *subject == c.subject.as_deref()
-                }) {
+                // The same fix reached by two checks (a file and a live probe agreeing) is
+                // listed once, under the first.
+                if !out.iter().any(|(_, _, w)| *w == what) {
                     out.push((c.id, c.subject.as_deref(), what));
                 }
             }
