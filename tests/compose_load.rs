@@ -912,3 +912,18 @@ fn non_utf8_dotenv_and_env_file_are_input_errors() {
     let (file, line, _, _) = input_error(&e);
     assert_eq!((file, line), ("app.env", Some(1)));
 }
+
+#[test]
+fn compose_project_name_is_available_to_interpolation() {
+    // compose-go sets COMPOSE_PROJECT_NAME for interpolation from `name:` or the directory.
+    let p = Project::new(&[(
+        "compose.yaml",
+        "name: Chat\nservices:\n  app:\n    image: x\n    container_name: ${COMPOSE_PROJECT_NAME}-app\n",
+    )]);
+    let d = p.load();
+    assert_eq!(
+        svc(&d, "app").container_name.as_ref().unwrap().value,
+        "chat-app"
+    );
+    assert!(d.interpolation.is_empty(), "{:?}", d.interpolation);
+}

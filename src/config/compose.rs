@@ -113,6 +113,23 @@ impl<'a> Loader<'a> {
     fn run(mut self) -> Result<Deployment, CliError> {
         self.read_dotenv()?;
         let paths = self.compose_paths()?;
+        if !self.env.contains_key("COMPOSE_PROJECT_NAME") {
+            // compose-go gives interpolation the project name as COMPOSE_PROJECT_NAME
+            // (`${COMPOSE_PROJECT_NAME}` in volume or container names is common).
+            let name = paths
+                .first()
+                .and_then(|p| top_level_name(p))
+                .unwrap_or_else(|| {
+                    self.project_dir
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                });
+            self.env.insert(
+                "COMPOSE_PROJECT_NAME".to_string(),
+                normalize_project_name(&name),
+            );
+        }
         let mut root: Option<Node> = None;
         for path in &paths {
             let index = self.read_source(path, self.project_dir.clone())?;
@@ -917,6 +934,20 @@ pub(crate) fn absolute(base: &Path, p: &Path) -> PathBuf {
 }
 
 /// compose-go `NormalizeProjectName`: lowercase, keep `[a-z0-9_-]`, no leading `_`/`-`.
+/// A literal top-level `name:` of a compose file (None when absent or interpolated), read
+/// before the file is parsed because interpolation needs it.
+fn top_level_name(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.len() > 8 << 20 {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().find(|l| l.starts_with("name:"))?;
+    let value = line["name:".len()..].split(" #").next()?.trim();
+    let value = value.trim_matches(|c| c == '"' || c == '\'');
+    (!value.is_empty() && !value.contains('$')).then(|| value.to_string())
+}
+
 pub fn normalize_project_name(name: &str) -> String {
     let lower = name.to_lowercase();
     let kept: String = lower
