@@ -197,7 +197,7 @@ fn dash_f_without_project_dir_uses_the_first_files_directory() {
     ]);
     let d = p
         .load_with(|o| {
-            o.project_dir = PathBuf::from(".");
+            o.project_dir = PathBuf::new(); // no --project-dir
             o.files = vec![p.path().join("sub/compose.yml")];
         })
         .unwrap();

@@ -18,11 +18,14 @@ pub struct LintArgs {
 
 /// Reads the deployment the way every file-reading command does.
 pub fn load_deployment(project: &ProjectArgs) -> Result<Deployment, CliError> {
-    let project_dir = project
-        .project_dir
-        .clone()
-        .unwrap_or_else(|| std::path::PathBuf::from("."));
-    if !project_dir.is_dir() {
+    // Without --project-dir: the first -f file's directory (the loader decides, as compose
+    // does, from an empty path), else the current directory.
+    let project_dir = match (&project.project_dir, project.files.is_empty()) {
+        (Some(dir), _) => dir.clone(),
+        (None, false) => std::path::PathBuf::new(),
+        (None, true) => std::path::PathBuf::from("."),
+    };
+    if !project_dir.as_os_str().is_empty() && !project_dir.is_dir() {
         return Err(CliError::input(
             project_dir.display().to_string(),
             "not a directory (give --project-dir the folder with your compose file)",

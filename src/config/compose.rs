@@ -87,16 +87,11 @@ impl<'a> Loader<'a> {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         let given_dir = absolute(&cwd, &opts.project_dir);
         // compose: without --project-dir, the project directory is the first -f file's
-        // directory. `lint` passes "." when the flag is absent.
+        // directory. Commands pass an empty path when the flag is absent.
         let project_dir = match opts.files.first() {
-            Some(first)
-                if opts.project_dir.as_os_str().is_empty()
-                    || opts.project_dir == Path::new(".") =>
-            {
-                absolute(&cwd, first)
-                    .parent()
-                    .map_or_else(|| given_dir.clone(), Path::to_path_buf)
-            }
+            Some(first) if opts.project_dir.as_os_str().is_empty() => absolute(&cwd, first)
+                .parent()
+                .map_or_else(|| given_dir.clone(), Path::to_path_buf),
             _ => given_dir,
         };
         Ok(Loader {
