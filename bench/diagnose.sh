@@ -34,11 +34,16 @@ done
 sleep 1
 
 # median of a command's wall time in ms over $runs runs; also records the max RSS (KiB)
+tfile=$(mktemp)
 median_ms() {
   local times=() rss=0 t m
   for _ in $(seq "$runs"); do
-    t=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
-    times+=("$(awk '{printf "%.0f", $1*1000}' <<<"$t")")
+    local t0 t1
+    t0=$(date +%s%N)
+    /usr/bin/time -f '%e %M' -o "$tfile" "$@" >/dev/null 2>&1 || true
+    t1=$(date +%s%N)
+    t=$(tail -1 "$tfile")
+    times+=("$(( (t1 - t0) / 1000000 ))")
     m=$(awk '{print $2}' <<<"$t"); [ "$m" -gt "$rss" ] && rss=$m
   done
   MEDIAN=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
