@@ -22,10 +22,24 @@ use codec::{EioKind, OpenPacket, SioPacket};
 use net::{HttpAnswer, HttpOutcome, NetError, NetErrorKind, Reachability, ms};
 use websocket::{EioSocket, UpgradeAnswer, WsOpen};
 
-/// How long the probe keeps listening after `40{"sid"}`: a server with `always_connect=True`
-/// (Open WebUI) sends the CONNECT ack before its connect handler runs, then takes it back with
-/// `41` or `44` when the handler rejects the client (ground-truth).
+/// The longest the probe keeps listening after `40{"sid"}`: a server with
+/// `always_connect=True` (Open WebUI) sends the CONNECT ack before its connect handler runs,
+/// then takes it back with `41` or `44` when the handler rejects the client (ground-truth).
 pub const TAKE_BACK_WINDOW: Duration = Duration::from_millis(250);
+
+/// The shortest listening window: room for a connect handler that looks a user up in a
+/// database, on a server close by.
+pub const TAKE_BACK_MIN: Duration = Duration::from_millis(100);
+
+/// How long to listen for a take-back, scaled to how fast the server answered the CONNECT
+/// (eight answer times, between TAKE_BACK_MIN and TAKE_BACK_WINDOW): a far server gets the
+/// whole window, a local one does not make every run wait a quarter of a second.
+pub fn take_back_window(answer_after: Duration, timeout: Duration) -> Duration {
+    answer_after
+        .saturating_mul(8)
+        .clamp(TAKE_BACK_MIN, TAKE_BACK_WINDOW)
+        .min(timeout)
+}
 
 /// The alternative socket.io path tried when the given one answers 404: Open WebUI and
 /// Chainlit serve socket.io under `/ws/socket.io`.
@@ -659,7 +673,7 @@ async fn connect_ws(
     }
     c.elapsed_ms = ms(started.elapsed());
     if matches!(c.answer, Some(SioPacket::Connect { .. })) {
-        let window = TokioInstant::now() + TAKE_BACK_WINDOW.min(timeout);
+        let window = TokioInstant::now() + take_back_window(started.elapsed(), timeout);
         match next_sio(&mut sock, window, namespace, "after CONNECT").await {
             Ok(p) => c.taken_back = Some(p),
             Err(e) if e.kind == NetErrorKind::Timeout => {}
@@ -810,7 +824,8 @@ async fn connect_polling(
             (Some(SioPacket::Connect { .. }), None) => {
                 if window.is_none() {
                     c.elapsed_ms = ms(started.elapsed());
-                    window = Some(TokioInstant::now() + TAKE_BACK_WINDOW.min(timeout));
+                    window =
+                        Some(TokioInstant::now() + take_back_window(started.elapsed(), timeout));
                 }
             }
             (Some(_), _) => break,
