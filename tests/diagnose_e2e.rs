@@ -4,6 +4,7 @@
 //! run against it. Each scenario asserts the verdict, the first fix of the ordered list, and
 //! (once) that no secret appears in any of the six formats.
 
+mod docker_support;
 mod ws_support;
 
 use std::path::PathBuf;
@@ -152,6 +153,19 @@ impl Run {
     }
 }
 
+/// None of `secrets` in any of the six formats (stdout and stderr).
+fn assert_no_secret_anywhere(env: &[(&str, String)], extra: &[&str], secrets: &[&str]) {
+    for format in ["text", "json", "markdown", "sarif", "junit", "github"] {
+        let (_, out, err) = diagnose(env, extra, format);
+        for secret in secrets {
+            assert!(
+                !out.contains(secret) && !err.contains(secret),
+                "--format {format} leaked {secret}:\n{out}{err}"
+            );
+        }
+    }
+}
+
 fn ports(app: u16, redis: u16) -> Vec<(&'static str, String)> {
     vec![
         ("APP_PORT", app.to_string()),
@@ -233,6 +247,7 @@ fn seed_bug_wrong_host_skips_the_redis_probe_because_of_it() {
         Some("config.redis-url-host")
     );
     assert_eq!(r.status("ws.socketio-connect"), ["pass"]);
+    assert_no_secret_anywhere(&env, &[], &[PASSWORD]);
 }
 
 #[test]
@@ -406,4 +421,70 @@ fn markdown_report_renders_for_a_github_issue() {
     assert!(html.contains("<details>"), "{html}");
     assert!(html.contains("config.redis-url-host"), "{html}");
     assert!(!md.contains(PASSWORD));
+}
+
+/// The deployment's containers on the real Docker engine (busybox stand-ins with the labels,
+/// environment and command compose would give them), next to the live servers: the docker
+/// checks run in the same report, and a container not recreated after a change is found.
+#[test]
+fn docker_containers_join_the_report_and_drift_is_found() {
+    let t = "docker_containers_join_the_report_and_drift_is_found";
+    if !docker_support::engine_or_skip(t) {
+        return;
+    }
+    let Some((_redis, rport)) = redis(t) else {
+        return;
+    };
+    let Some(app) = app(t, 1, "websocket", rport) else {
+        return;
+    };
+    let mut lab = docker_support::Lab::new();
+    let url = format!("redis://:{PASSWORD}@redis:6379/0");
+    let app_spec = |redis_url: &str| {
+        docker_support::Spec::new("open-webui")
+            .env("WEBSOCKET_MANAGER", "redis")
+            .env("REDIS_URL", redis_url)
+            .env("UVICORN_WORKERS", "1")
+            .env("ENABLE_WEBSOCKET_SUPPORT", "true")
+    };
+    assert!(lab.container(app_spec(&url)).is_none());
+    assert!(
+        lab.container(docker_support::Spec::new("redis").redis_server(&[
+            "--requirepass",
+            PASSWORD,
+            "--timeout",
+            "1800"
+        ]),)
+            .is_none()
+    );
+    let mut env = ports(app.port, rport);
+    env.push(("COMPOSE_PROJECT_NAME", lab.project.clone()));
+    let r = run(&env, &[]);
+    for id in [
+        "docker.engine",
+        "docker.containers",
+        "docker.network-shared",
+        "docker.dns-alias",
+        "docker.env-drift",
+    ] {
+        assert!(
+            r.status(id).iter().all(|s| *s == "pass"),
+            "{id}: {:?}\n{:#}",
+            r.status(id),
+            r.report
+        );
+    }
+    assert_eq!(r.report["summary"]["verdict"], "pass", "{:#}", r.report);
+    assert_no_secret_anywhere(&env, &[], &[PASSWORD]);
+
+    // The files changed (a new Redis password); the running app still has the old URL.
+    let mut env2 = env.clone();
+    env2.push(("APP_REDIS_PASSWORD", "Rotated-Pw-2".to_string()));
+    let r = run(&env2, &[]);
+    assert!(
+        r.status("docker.env-drift").contains(&"fail"),
+        "{:#}",
+        r.report
+    );
+    assert_no_secret_anywhere(&env2, &[], &[PASSWORD, "Rotated-Pw-2"]);
 }
