@@ -130,7 +130,7 @@ pub fn connect(obs: &RedisObservations) -> CheckResult {
             }
             let msg = match &obs.overridden_from {
                 Some(from) => format!(
-                    "connected to {} (--host, instead of {from} from the URL) in {} ms",
+                    "connected to {} (instead of {from} from the URL) in {} ms",
                     c.peer, c.took_ms
                 ),
                 None => format!("connected to {} in {} ms", c.peer, c.took_ms),
