@@ -115,6 +115,15 @@ fn run(env: &[(&str, String)], extra: &[&str]) -> Run {
     let wall = started.elapsed();
     let report: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("no JSON report ({e}): {stdout}\n{stderr}"));
+    // The report keeps to the published JSON Schema, live checks included.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::options().build(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
     Run { code, report, wall }
 }
 
