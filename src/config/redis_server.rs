@@ -212,40 +212,39 @@ pub fn detect(service: &Service) -> Option<RedisServer<'_>> {
             .map(|(_, v)| v.clone())
     };
     let has_config = config_file.is_some();
-    let numeric = |name: &str| flag(name).and_then(|v| v.parse::<u64>().ok());
-
-    let port = match numeric("port").and_then(|p| u16::try_from(p).ok()) {
-        Some(p) => Setting {
-            value: Some(p),
-            origin: Origin::Command,
-            span: command_span.clone(),
-        },
-        None => Setting::default_of(6379, has_config),
-    };
-    let timeout = match numeric("timeout") {
-        Some(t) => Setting {
-            value: Some(t),
-            origin: Origin::Command,
-            span: command_span.clone(),
-        },
-        None => Setting::default_of(DEFAULT_TIMEOUT, has_config),
-    };
-    let maxclients = match numeric("maxclients").and_then(|m| u32::try_from(m).ok()) {
-        Some(m) => Setting {
-            value: Some(m),
-            origin: Origin::Command,
-            span: command_span.clone(),
-        },
-        None => Setting::default_of(DEFAULT_MAXCLIENTS, has_config),
-    };
-    let databases = match numeric("databases").and_then(|m| u32::try_from(m).ok()) {
-        Some(m) => Setting {
-            value: Some(m),
-            origin: Origin::Command,
-            span: command_span.clone(),
-        },
-        None => Setting::default_of(DEFAULT_DATABASES, has_config),
-    };
+    // A numeric flag from the command line, else Redis' default (unknown under a config file).
+    fn numeric<T: TryFrom<u64> + Clone>(
+        value: Option<String>,
+        default: T,
+        has_config: bool,
+        span: &Option<Span>,
+    ) -> Setting<T> {
+        match value
+            .and_then(|v| v.parse::<u64>().ok())
+            .and_then(|v| T::try_from(v).ok())
+        {
+            Some(v) => Setting {
+                value: Some(v),
+                origin: Origin::Command,
+                span: span.clone(),
+            },
+            None => Setting::default_of(default, has_config),
+        }
+    }
+    let port = numeric::<u16>(flag("port"), 6379, has_config, &command_span);
+    let timeout = numeric::<u64>(flag("timeout"), DEFAULT_TIMEOUT, has_config, &command_span);
+    let maxclients = numeric::<u32>(
+        flag("maxclients"),
+        DEFAULT_MAXCLIENTS,
+        has_config,
+        &command_span,
+    );
+    let databases = numeric::<u32>(
+        flag("databases"),
+        DEFAULT_DATABASES,
+        has_config,
+        &command_span,
+    );
 
     let env_span = |key: &str| service.environment.get(key).and_then(|v| v.span.clone());
     let mut ignored_password_env = None;
