@@ -68,15 +68,29 @@ fn url_from_deployment(deployment: &Deployment, service: Option<&str>) -> Result
         })
 }
 
-/// Builds the probe target from the command line (and the deployment for --from-config).
-pub fn target_from_args(args: &RedisArgs, secrets: &mut Secrets) -> Result<RedisTarget, CliError> {
+/// The Socket.IO processes (workers × replicas) the files give the app whose manager uses
+/// Redis: each should hold one subscription to the manager channel.
+fn workers_from_deployment(deployment: &Deployment, service: Option<&str>) -> Option<u32> {
+    crate::config::apps::socketio_apps(deployment)
+        .into_iter()
+        .filter(|a| service.is_none_or(|s| s == a.service.name))
+        .find(|a| a.uses_redis_manager())
+        .map(|a| a.processes())
+}
+
+/// Builds the probe target from the command line (and the deployment for --from-config),
+/// with the worker count the files configure when they are read.
+pub fn target_from_args(
+    args: &RedisArgs,
+    secrets: &mut Secrets,
+) -> Result<(RedisTarget, Option<u32>), CliError> {
+    let mut workers = None;
     let url = if args.from_config {
         let deployment = crate::commands::lint::load_deployment(&args.project)?;
         secrets.merge(&deployment.secrets);
-        Some(url_from_deployment(
-            &deployment,
-            args.project.service.as_deref(),
-        )?)
+        let service = args.project.service.as_deref();
+        workers = workers_from_deployment(&deployment, service);
+        Some(url_from_deployment(&deployment, service)?)
     } else {
         args.url.clone()
     };
@@ -140,13 +154,13 @@ pub fn target_from_args(args: &RedisArgs, secrets: &mut Secrets) -> Result<Redis
             .map_err(|e| CliError::Usage(format!("--host {e}")))?;
         t = t.with_host_override(hp);
     }
-    Ok(t)
+    Ok((t, workers))
 }
 
 pub fn run(args: &RedisArgs, ctx: &RunContext) -> Result<Report, CliError> {
     let started = Instant::now();
     let mut secrets = Secrets::new();
-    let target = target_from_args(args, &mut secrets)?;
+    let (target, workers_from_files) = target_from_args(args, &mut secrets)?;
     let opts = ProbeOptions {
         deadline: ctx.timeout,
         latency_samples: args.samples,
@@ -159,7 +173,7 @@ pub fn run(args: &RedisArgs, ctx: &RunContext) -> Result<Report, CliError> {
     let results = crate::checks::redis::run(
         &obs,
         &Expectations {
-            workers: args.workers,
+            workers: args.workers.or(workers_from_files),
         },
     );
     Ok(Report::finish(
@@ -235,7 +249,7 @@ mod tests {
             project: crate::cli::ProjectArgs::default(),
         };
         let mut secrets = Secrets::new();
-        let t = target_from_args(&args, &mut secrets).expect("target");
+        let (t, _) = target_from_args(&args, &mut secrets).expect("target");
         assert_eq!(t.addr.to_string(), "127.0.0.1:6380");
         assert_eq!(t.db, 0);
         assert_eq!(secrets.redact("AUTH p@ss-w0rd failed"), "AUTH **** failed");
