@@ -65,7 +65,16 @@ impl Secrets {
     /// Registers the password of every `scheme://user:password@` in `text`.
     pub fn add_url_passwords(&mut self, text: &str) {
         for (start, end) in url_password_ranges(text) {
-            self.add(&text[start..end]);
+            let password = &text[start..end];
+            self.add(password);
+            // An unencoded `#`, `?`, `/` or `@` splits the password where clients parse the
+            // URL: findings quote the pieces (`clients read the host as 'user:pass'`), so
+            // each piece is a secret too.
+            if password.contains(['#', '?', '/', '@']) {
+                for piece in password.split(['#', '?', '/', '@']) {
+                    self.add(piece);
+                }
+            }
             if let Ok(decoded) =
                 percent_encoding::percent_decode_str(&text[start..end]).decode_utf8()
             {
@@ -170,6 +179,19 @@ mod tests {
         s.add("p@ss#word");
         assert_eq!(s.redact("auth p@ss#word failed"), "auth **** failed");
         assert_eq!(s.redact("x p%40ss%23word y"), "x **** y");
+    }
+
+    #[test]
+    fn pieces_of_an_unencoded_url_password_are_secrets() {
+        // Found by tests/redaction_all.rs: config.redis-url-unencoded quoted the host a
+        // client parses, `default:Un3nc`, which is the first half of the password.
+        let mut s = Secrets::new();
+        s.add_url_passwords("redis://default:Un3nc#0ded-9f2b@redis:6379/0");
+        assert_eq!(
+            s.redact("clients read the host as 'default:Un3nc' (fragment 0ded-9f2b@redis)"),
+            "clients read the host as 'default:****' (fragment ****@redis)"
+        );
+        assert_eq!(s.redact("Un3nc#0ded-9f2b"), "****");
     }
 
     #[test]

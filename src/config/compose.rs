@@ -857,18 +857,35 @@ fn read_text(path: &Path, display: &str) -> Result<String, CliError> {
             "is a directory, not a compose file",
         ));
     }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(CliError::input(
+    let too_large = |size: String| {
+        CliError::input(
             display,
             format!(
-                "file too large ({:.1} MiB; compose files over {} MiB are refused: real ones are well under 1 MiB)",
-                meta.len() as f64 / (1024.0 * 1024.0),
+                "file too large ({size}; compose files over {} MiB are refused: real ones are well under 1 MiB)",
                 MAX_FILE_BYTES / (1024 * 1024)
             ),
-        ));
+        )
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(format!(
+            "{:.1} MiB",
+            meta.len() as f64 / (1024.0 * 1024.0)
+        )));
     }
-    let bytes = std::fs::read(path)
+    // Read at most one byte over the limit: a device or pipe (`-f /dev/zero`, `-f <(…)`)
+    // reports size 0 and would otherwise be read until memory runs out.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_FILE_BYTES + 1), &mut bytes)
+        })
         .map_err(|e| CliError::input(display, format!("cannot read: {}", io_reason(&e))))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(format!(
+            "more than {} MiB",
+            MAX_FILE_BYTES / (1024 * 1024)
+        )));
+    }
     match String::from_utf8(bytes) {
         Ok(mut text) => {
             if text.starts_with('\u{feff}') {

@@ -113,6 +113,15 @@ pub fn connect(obs: &RedisObservations) -> CheckResult {
                         "something other than Redis listens there (or a proxy holds the \
                          connection), or it is a TLS port: try rediss://",
                     ),
+                    CmdErrorKind::Protocol => (
+                        "not-redis",
+                        format!(
+                            "{} accepted the TCP connection but did not answer in RESP: {e}",
+                            c.peer
+                        ),
+                        "something other than Redis listens there (check the port), or a \
+                         proxy in the path mangles the connection",
+                    ),
                     _ => (
                         "closed",
                         format!(

@@ -85,6 +85,7 @@ pub(crate) fn no_answer(obs: &RedisObservations) -> Option<&CmdError> {
                 CmdErrorKind::Timeout
                     | CmdErrorKind::Closed
                     | CmdErrorKind::Client
+                    | CmdErrorKind::Protocol
                     | CmdErrorKind::ProtectedMode
             )
         })

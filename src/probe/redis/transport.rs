@@ -5,14 +5,17 @@
 //! SELECT itself, so their answers are observed one by one.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use redis::AsyncConnectionConfig;
 use redis::aio::MultiplexedConnection;
 use redis::{RedisConnectionInfo, Value};
 use serde::Serialize;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
@@ -326,6 +329,9 @@ pub enum CmdErrorKind {
     Timeout,
     /// The connection was closed before an answer.
     Closed,
+    /// The server sent bytes that are not a RESP reply, or more than [`MAX_READ_BYTES`]
+    /// (something other than Redis, or a hostile server).
+    Protocol,
     /// Any other client-side error (unexpected reply shape, socket error).
     Client,
 }
@@ -396,6 +402,8 @@ impl CmdError {
             "" => {
                 if e.is_timeout() {
                     CmdErrorKind::Timeout
+                } else if e.kind() == redis::ErrorKind::Parse || text.contains("Parse error") {
+                    CmdErrorKind::Protocol
                 } else if e.is_connection_dropped() || e.is_io_error() {
                     CmdErrorKind::Closed
                 } else {
@@ -416,8 +424,65 @@ pub struct Session {
     con: MultiplexedConnection,
     driver: JoinHandle<()>,
     deadline: Duration,
+    /// Set once the server sent more than [`MAX_READ_BYTES`].
+    over_budget: Arc<AtomicBool>,
+    /// The error that ended the conversation (a timeout, a closed connection, a reply that
+    /// is not RESP): later commands fail with it at once instead of each waiting a deadline.
+    /// RESP answers in order, so nothing can come after an answer that never came.
+    dead: Option<CmdError>,
     /// Names of the commands sent, in order (for the report's evidence and the tests).
     pub sent: Vec<String>,
+}
+
+/// The most a session reads from one server: CLIENT LIST of a Redis at its default
+/// `maxclients 10000` is about 3 MiB; a server streaming a `$2147483647` bulk string is cut
+/// off here instead of growing redis-rs' buffer for the whole deadline.
+pub const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A stream that fails reads once [`MAX_READ_BYTES`] have been read through it.
+struct Capped {
+    inner: Box<dyn Io>,
+    left: u64,
+    over_budget: Arc<AtomicBool>,
+}
+
+impl AsyncRead for Capped {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.left == 0 {
+            self.over_budget.store(true, Ordering::Relaxed);
+            return Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "reply too large",
+            )));
+        }
+        // The last read may go past the budget by one buffer (redis-rs reads 8 KiB at a
+        // time); the next one fails.
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let n = (buf.filled().len() - before) as u64;
+        self.left = self.left.saturating_sub(n);
+        r
+    }
+}
+
+impl AsyncWrite for Capped {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 impl Drop for Session {
@@ -432,6 +497,12 @@ impl Session {
     pub async fn start(stream: Box<dyn Io>, deadline: Duration) -> Result<Session, CmdError> {
         let info = RedisConnectionInfo::default().set_skip_set_lib_name();
         let config = AsyncConnectionConfig::new().set_response_timeout(Some(deadline));
+        let over_budget = Arc::new(AtomicBool::new(false));
+        let stream = Capped {
+            inner: stream,
+            left: MAX_READ_BYTES,
+            over_budget: Arc::clone(&over_budget),
+        };
         let (con, driver) = tokio::time::timeout(
             deadline,
             MultiplexedConnection::new_with_config(&info, stream, config),
@@ -444,6 +515,8 @@ impl Session {
             con,
             driver,
             deadline,
+            over_budget,
+            dead: None,
             sent: Vec::new(),
         })
     }
@@ -452,6 +525,36 @@ impl Session {
     /// `label` is what the report calls the command (never its arguments: AUTH carries the
     /// password).
     pub async fn cmd(&mut self, label: &str, args: &[&str]) -> Result<Value, CmdError> {
+        if let Some(e) = &self.dead {
+            return Err(CmdError::new(
+                e.kind,
+                format!("{label} not sent: an earlier command got no answer ({e})"),
+            ));
+        }
+        let r = self.send(label, args).await;
+        if self.over_budget.load(Ordering::Relaxed) {
+            let e = CmdError::new(
+                CmdErrorKind::Protocol,
+                format!(
+                    "the answer to {label} went past {} MiB: refused (not a Redis reply, or a hostile server)",
+                    MAX_READ_BYTES / (1024 * 1024)
+                ),
+            );
+            self.dead = Some(e.clone());
+            return Err(e);
+        }
+        if let Err(e) = &r
+            && matches!(
+                e.kind,
+                CmdErrorKind::Timeout | CmdErrorKind::Closed | CmdErrorKind::Protocol
+            )
+        {
+            self.dead = Some(e.clone());
+        }
+        r
+    }
+
+    async fn send(&mut self, label: &str, args: &[&str]) -> Result<Value, CmdError> {
         self.sent.push(label.to_string());
         let Some((name, rest)) = args.split_first() else {
             return Err(CmdError::new(CmdErrorKind::Client, "empty command"));
