@@ -949,11 +949,15 @@ pub(crate) fn absolute(base: &Path, p: &Path) -> PathBuf {
 /// A literal top-level `name:` of a compose file (None when absent or interpolated), read
 /// before the file is parsed because interpolation needs it.
 fn top_level_name(path: &Path) -> Option<String> {
-    let meta = std::fs::metadata(path).ok()?;
-    if meta.len() > 8 << 20 {
-        return None;
-    }
-    let text = std::fs::read_to_string(path).ok()?;
+    // Bounded even for devices and pipes, whose metadata says 0 bytes (`-f /dev/zero`).
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(8 << 20)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     let line = text.lines().find(|l| l.starts_with("name:"))?;
     let value = line["name:".len()..].split(" #").next()?.trim();
     let value = value.trim_matches(|c| c == '"' || c == '\'');
