@@ -249,17 +249,7 @@ fn set_env(env: &mut BTreeMap<String, EnvVar>, key: &str, mut var: EnvVar) {
 fn environment(l: &mut Loader<'_>, s: &mut Service, env: &Node) {
     let entries: Vec<Node> = match &env.value {
         Value::Null => return,
-        Value::Map(m) => m
-            .iter()
-            .map(|(k, v)| {
-                Node::new(
-                    Value::Map(vec![(k.clone(), v.clone())]),
-                    k.line,
-                    k.column,
-                    k.file,
-                )
-            })
-            .collect(),
+        Value::Map(m) => one_entry_maps(m),
         Value::Seq(items) => items.clone(),
         _ => {
             l.structure_problem(
@@ -679,17 +669,7 @@ fn labels(l: &mut Loader<'_>, labels: &Node) -> BTreeMap<String, Located<String>
     let mut out = BTreeMap::new();
     let items: Vec<Node> = match &labels.value {
         Value::Null => return out,
-        Value::Map(m) => m
-            .iter()
-            .map(|(k, v)| {
-                Node::new(
-                    Value::Map(vec![(k.clone(), v.clone())]),
-                    k.line,
-                    k.column,
-                    k.file,
-                )
-            })
-            .collect(),
+        Value::Map(m) => one_entry_maps(m),
         Value::Seq(items) => items.clone(),
         _ => {
             l.structure_problem(
@@ -810,6 +790,21 @@ fn add_url_passwords_below(secrets: &mut crate::redact::Secrets, node: &Node) {
             .for_each(|(_, v)| add_url_passwords_below(secrets, v)),
         _ => {}
     }
+}
+
+/// A `KEY: value` mapping (environment, labels) as the list form's items: one single-entry
+/// map per key, placed where the key is, so both forms are read by one code path.
+fn one_entry_maps(m: &[(Node, Node)]) -> Vec<Node> {
+    m.iter()
+        .map(|(k, v)| {
+            Node::new(
+                Value::Map(vec![(k.clone(), v.clone())]),
+                k.line,
+                k.column,
+                k.file,
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
