@@ -121,3 +121,14 @@ pub struct ProjectArgs {
     #[arg(long, value_name = "NAME")]
     pub service: Option<String>,
 }
+
+impl ProjectArgs {
+    /// The files these options name, for [`crate::config::load_deployment`].
+    pub fn source(&self) -> crate::config::DeploymentSource {
+        crate::config::DeploymentSource {
+            project_dir: self.project_dir.clone(),
+            files: self.files.clone(),
+            env_file: self.env_file.clone(),
+        }
+    }
+}

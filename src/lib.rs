@@ -8,6 +8,7 @@ pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod error;
 pub mod probe;
 pub mod redact;
 pub mod report;

@@ -513,7 +513,7 @@ async fn live_round(
 
 pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
     let started = Instant::now();
-    let deployment = crate::commands::lint::load_deployment(&args.project)?;
+    let deployment = crate::config::load_deployment(&args.project.source())?;
     if let Some(name) = &args.project.service
         && deployment.service(name).is_none()
     {

@@ -62,7 +62,7 @@ fn read_files(project: &ProjectArgs) -> Result<Deployment, String> {
             shown_dir(&dir)
         ));
     }
-    crate::commands::lint::load_deployment(project)
+    crate::config::load_deployment(&project.source())
         .map_err(|e| format!("the deployment files could not be read: {e}"))
 }
 

@@ -86,7 +86,7 @@ pub fn target_from_args(
 ) -> Result<(RedisTarget, Option<u32>), CliError> {
     let mut workers = None;
     let url = if args.from_config {
-        let deployment = crate::commands::lint::load_deployment(&args.project)?;
+        let deployment = crate::config::load_deployment(&args.project.source())?;
         secrets.merge(&deployment.secrets);
         let service = args.project.service.as_deref();
         workers = workers_from_deployment(&deployment, service);

@@ -15,13 +15,13 @@ mod service;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
-use crate::commands::CliError;
 use crate::config::interpolate::{self, InterpolationError};
 use crate::config::yaml::{self, Node, Value};
 use crate::config::{
     Deployment, EnvFile, InterpolationFinding, InterpolationProblem, Network, Span,
     StructureProblem, dotenv, scan_ignores,
 };
+use crate::error::CliError;
 
 /// What to read.
 #[derive(Debug, Clone, Default)]

@@ -33,11 +33,11 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-use crate::commands::CliError;
 use crate::config::interpolate::{self, InterpolationError};
 use crate::config::{
     EnvEntry, EnvFile, EnvSyntaxError, InterpolationFinding, InterpolationProblem, Quote, Span,
 };
+use crate::error::CliError;
 
 /// The largest .env file `read` accepts. Real ones are a few kilobytes; anything this large is
 /// not a .env file, and refusing it bounds time and memory.

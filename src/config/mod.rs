@@ -5,12 +5,14 @@ pub mod apps;
 pub mod compose;
 pub mod dotenv;
 pub mod interpolate;
+pub mod load;
 pub mod model;
 pub mod redis_server;
 pub mod redis_url;
 pub mod requirements;
 pub mod yaml;
 
+pub use load::{DeploymentSource, load_deployment};
 pub use model::*;
 
 use crate::report::InlineIgnore;

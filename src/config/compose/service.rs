@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::{Loader, absolute};
-use crate::commands::CliError;
 use crate::config::yaml::{Node, Value};
 use crate::config::{
     DependsOn, EnvFile, EnvSource, EnvVar, Located, MissingEnvFile, PortMapping, Service,
     ServiceNetwork,
 };
+use crate::error::CliError;
 use crate::redact::is_secret_key;
 
 /// env_file path → parsed file (None: missing), shared by the services that name it.
