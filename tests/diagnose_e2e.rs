@@ -56,7 +56,8 @@ fn redis(test: &str) -> Option<(Proc, u16)> {
     Some((proc, port))
 }
 
-/// The app: python-socketio with the Redis manager, `workers` uvicorn workers.
+/// The app: python-socketio with the Redis manager, `workers` uvicorn workers, subscribing
+/// to the manager channel at startup as the Open WebUI of the fixture does.
 fn app(test: &str, workers: u32, transports: &str, redis_port: u16) -> Option<SioServer> {
     let url = format!("redis://:{PASSWORD}@127.0.0.1:{redis_port}/0");
     match SioServer::start(
@@ -68,6 +69,7 @@ fn app(test: &str, workers: u32, transports: &str, redis_port: u16) -> Option<Si
             "ws/socket.io",
             "--redis-url",
             &url,
+            "--manager-at-startup",
         ],
     ) {
         Ok(s) => Some(s),

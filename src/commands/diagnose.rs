@@ -1,11 +1,10 @@
 //! `wsdoctor diagnose`: the files, Redis, the live app and Docker in one concurrent run, one
 //! correlated verdict.
 //!
-//! The files are read first (they say where Redis and the app are); then the three live
-//! probes run at once, each under its own deadline. Results are correlated instead of
-//! repeated: a Redis probe against a host the files already got wrong is `skip` because of
-//! that config check, the manager's subscriber count is compared with the workers the files
-//! configure, and a failing sticky-session test names the configuration that causes it.
+//! The files are read first (they say where Redis and the app are: [`crate::targets`]); then
+//! the three live probes run at once, each under its own budget (`--timeout`, one per probe:
+//! the probes keep the evidence they gathered when it runs out). What explains what is
+//! decided by [`crate::correlate`], not here: this file gathers, then hands over.
 
 use std::time::{Duration, Instant};
 
@@ -15,14 +14,15 @@ use crate::catalogue::Rule;
 use crate::checks::redis::Expectations;
 use crate::cli::{ProjectArgs, parse_duration};
 use crate::commands::{CliError, RunContext};
-use crate::config::apps::{self, SocketIoApp};
-use crate::config::{Deployment, PortMapping, Service};
+use crate::config::Deployment;
+use crate::config::apps::SocketIoApp;
+use crate::correlate::{self, AppTraits};
 use crate::probe::docker::{self as docker_probe, Endpoint, Selection};
 use crate::probe::engineio::{self, Target as WsTarget, WsProbeOptions};
-use crate::probe::redis::target::{HostPort, RedisTarget, parse_url};
 use crate::probe::redis::{self as redis_probe, DEFAULT_CHANNEL, ProbeOptions};
 use crate::redact::Secrets;
 use crate::report::{CheckResult, Report, Status};
+use crate::targets::{self, NotRun, RedisPlan};
 
 #[derive(Debug, Clone, Args)]
 pub struct DiagnoseArgs {
@@ -32,8 +32,8 @@ pub struct DiagnoseArgs {
     /// this host.
     #[arg(long)]
     pub url: Option<String>,
-    /// The socket.io path. Default: /ws/socket.io for Open WebUI, else /socket.io (the probe
-    /// also tries the other when one answers 404).
+    /// The socket.io path. Default: the app's (/ws/socket.io for Open WebUI and Chainlit,
+    /// else /socket.io). A path given here or in --url that is not Engine.IO fails.
     #[arg(long)]
     pub path: Option<String>,
     /// Probe Redis at HOST:PORT instead of the address in REDIS_URL (keeps its password and
@@ -41,8 +41,23 @@ pub struct DiagnoseArgs {
     #[arg(long = "redis-host", value_name = "HOST:PORT")]
     pub redis_host: Option<String>,
     /// Socket.IO auth token, sent as `{"token": …}` on connect.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "auth")]
     pub token: Option<String>,
+    /// Socket.IO auth payload sent with CONNECT, as JSON (e.g. what the app's own frontend
+    /// sends). Redacted in reports.
+    #[arg(long, value_name = "JSON")]
+    pub auth: Option<String>,
+    /// Origin header for the CORS test. Default: the site's origin the files name (Open
+    /// WebUI: WEBUI_URL), else none.
+    #[arg(long, value_name = "ORIGIN")]
+    pub origin: Option<String>,
+    /// The manager channel to count subscribers of. Default: the app's.
+    #[arg(long, value_name = "NAME")]
+    pub channel: Option<String>,
+    /// Socket.IO processes that should each subscribe to the manager channel. Default:
+    /// workers × replicas from the files.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<u32>,
     /// Rounds of the sticky-session test.
     #[arg(long, default_value_t = 20)]
     pub rounds: u32,
@@ -55,22 +70,6 @@ pub struct DiagnoseArgs {
     pub wait: Option<Duration>,
 }
 
-/// Config checks whose failure makes the app's Redis URL unusable as written: probing it
-/// would only repeat the same failure, less clearly.
-const URL_PREREQUISITES: [&str; 5] = [
-    "config.redis-url-syntax",
-    "config.redis-url-unencoded",
-    "config.redis-url-host",
-    "config.redis-url-loopback",
-    "config.redis-url-port",
-];
-
-/// Why a family of live checks did not run: every rule of it is `skip` with this.
-enum NotRun {
-    Because(&'static str),
-    Reason(String),
-}
-
 fn skip_all(rules: &[&'static Rule], why: &NotRun) -> Vec<CheckResult> {
     rules
         .iter()
@@ -81,16 +80,15 @@ fn skip_all(rules: &[&'static Rule], why: &NotRun) -> Vec<CheckResult> {
         .collect()
 }
 
-/// A probe that did not finish within its budget: the first rule fails with that, the rest
-/// are skipped because of it.
+/// A probe that did not return within its safety margin (its own budget should have ended
+/// it): the first rule fails with that, the rest are skipped because of it.
 fn overran(rules: &[&'static Rule], what: &str, budget: Duration) -> Vec<CheckResult> {
     let mut out = Vec::new();
     if let Some((first, rest)) = rules.split_first() {
         out.push(
             first
                 .fail(format!(
-                    "{what} did not finish within {} ms: a server accepted the connection and \
-                     stopped answering",
+                    "{what} did not return within {} ms",
                     budget.as_millis()
                 ))
                 .evidence("budget_ms", budget.as_millis() as u64),
@@ -100,159 +98,14 @@ fn overran(rules: &[&'static Rule], what: &str, budget: Duration) -> Vec<CheckRe
     out
 }
 
-/// The app the live probes are about: `--service`, else the first Socket.IO app.
-fn the_app<'a>(d: &'a Deployment, service: Option<&str>) -> Option<SocketIoApp<'a>> {
-    let all = apps::socketio_apps(d);
-    match service {
-        Some(name) => all.into_iter().find(|a| a.service.name == name),
-        None => all.into_iter().next(),
-    }
-}
-
-/// The published port of `service` that maps to `target` (or the first TCP one), as a
-/// host:port reachable from here.
-fn published(service: &Service, target: Option<u16>) -> Option<(String, u16)> {
-    let tcp = |p: &&PortMapping| p.protocol.is_empty() || p.protocol == "tcp";
-    let pick = service
-        .ports
-        .iter()
-        .filter(tcp)
-        .find(|p| {
-            target.is_some_and(|t| p.target_port() == Some(t)) && p.published_port().is_some()
-        })
-        .or_else(|| {
-            if target.is_some() {
-                None
-            } else {
-                service
-                    .ports
-                    .iter()
-                    .filter(tcp)
-                    .find(|p| p.published_port().is_some())
-            }
-        })?;
-    let host = match pick.host_ip.as_deref() {
-        None | Some("") | Some("0.0.0.0") | Some("::") => "127.0.0.1".to_string(),
-        Some(ip) => ip.to_string(),
-    };
-    Some((host, pick.published_port()?))
-}
-
-/// Whether `host` resolves from where wsdoctor runs (a compose service name usually does
-/// not, outside the compose network).
-async fn resolves_here(host: &str, deadline: Duration) -> bool {
-    if host.parse::<std::net::IpAddr>().is_ok() {
-        return true;
-    }
-    match tokio::time::timeout(deadline, tokio::net::lookup_host((host, 0))).await {
-        Ok(Ok(mut addrs)) => addrs.next().is_some(),
-        _ => false,
-    }
-}
-
-/// What the Redis probe should do, decided from the files.
-struct RedisPlan {
-    target: RedisTarget,
-    /// How the address was chosen, for the report.
-    note: Option<String>,
-    workers: Option<u32>,
-}
-
-async fn plan_redis(
-    d: &Deployment,
-    app: Option<&SocketIoApp<'_>>,
-    args: &DiagnoseArgs,
-    config: &[CheckResult],
-    deadline: Duration,
-    secrets: &mut Secrets,
-) -> Result<RedisPlan, NotRun> {
-    let urls = apps::websocket_redis_urls(d);
-    let wanted = app
-        .map(|a| a.service.name.as_str())
-        .or(args.project.service.as_deref());
-    let Some(url) = urls.iter().find(|u| wanted.is_none_or(|w| w == u.service)) else {
-        return Err(NotRun::Reason(
-            "no service sets WEBSOCKET_REDIS_URL or REDIS_URL: nothing to probe".to_string(),
-        ));
-    };
-    secrets.add_url_passwords(&url.url);
-    if args.redis_host.is_none() {
-        for id in URL_PREREQUISITES {
-            if config.iter().any(|c| {
-                c.id == id
-                    && c.status == Status::Fail
-                    && c.subject.as_deref() == Some(url.service.as_str())
-            }) {
-                return Err(NotRun::Because(id));
-            }
-        }
-    }
-    let mut target = parse_url(&url.url).map_err(|_| NotRun::Because("config.redis-url-syntax"))?;
-    let workers = app
-        .filter(|a| a.uses_redis_manager())
-        .map(SocketIoApp::processes);
-    if let Some(h) = &args.redis_host {
-        let (host, port) = h
-            .rsplit_once(':')
-            .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
-            .ok_or_else(|| NotRun::Reason(format!("--redis-host {h}: expected HOST:PORT")))?;
-        target.overridden_from = Some(target.addr.clone());
-        target.addr = HostPort { host, port };
-        return Ok(RedisPlan {
-            target,
-            note: Some(format!("reached at {h} (--redis-host)")),
-            workers,
-        });
-    }
-    if target.sentinel.is_some() || resolves_here(&target.addr.host, deadline).await {
-        return Ok(RedisPlan {
-            target,
-            note: None,
-            workers,
-        });
-    }
-    // A compose service name: reach it through the port it publishes on this host.
-    let server = d
-        .services
-        .iter()
-        .find(|s| s.dns_names().contains(&target.addr.host.as_str()));
-    let Some(server) = server else {
-        return Err(NotRun::Reason(format!(
-            "'{}' does not resolve from here and is not a service of the files",
-            target.addr.host
-        )));
-    };
-    match published(server, Some(target.addr.port)) {
-        Some((host, port)) => {
-            let note = format!(
-                "'{}' resolves only inside the compose network: reached through the port {} \
-                 publishes, {host}:{port}",
-                target.addr.host, server.name
-            );
-            target.overridden_from = Some(target.addr.clone());
-            target.addr = HostPort { host, port };
-            Ok(RedisPlan {
-                target,
-                note: Some(note),
-                workers,
-            })
-        }
-        None => Err(NotRun::Reason(format!(
-            "'{}' resolves only inside the compose network and {} publishes no port: run \
-             `wsdoctor redis` inside the network, publish 127.0.0.1:{}:{} or give --redis-host",
-            target.addr.host, server.name, target.addr.port, target.addr.port
-        ))),
-    }
-}
-
 /// Where the app answers, decided from `--url` or the files.
 fn plan_ws(
     app: Option<&SocketIoApp<'_>>,
     args: &DiagnoseArgs,
+    auth: Option<&serde_json::Value>,
     timeout: Duration,
 ) -> Result<WsProbeOptions, NotRun> {
-    let open_webui = app.is_some();
-    let default_path = if open_webui {
+    let default_path = if app.is_some() {
         "/ws/socket.io"
     } else {
         "/socket.io"
@@ -266,16 +119,7 @@ fn plan_ws(
                 ));
             };
             // Open WebUI listens on 8080 in its container.
-            let target = app.open_webui_image.then_some(8080);
-            match published(app.service, target).or_else(|| published(app.service, None)) {
-                Some((host, port)) => format!("http://{host}:{port}"),
-                None => {
-                    return Err(NotRun::Reason(format!(
-                        "{} publishes no port: give --url (the address the browser uses)",
-                        app.service.name
-                    )));
-                }
-            }
+            targets::app_url(app, app.open_webui_image.then_some(8080))?
         }
     };
     let path = args.path.clone().or_else(|| {
@@ -283,11 +127,19 @@ fn plan_ws(
         let has_path = url::Url::parse(&url).is_ok_and(|u| u.path().len() > 1);
         (!has_path).then(|| default_path.to_string())
     });
-    let target = WsTarget::parse(&url, path.as_deref()).map_err(NotRun::Reason)?;
+    let mut target = WsTarget::parse(&url, path.as_deref()).map_err(NotRun::Reason)?;
+    // The app's default path is wsdoctor's guess, not the user's word: discovery may move it.
+    if args.path.is_none() && args.url.is_none() {
+        target.path_explicit = false;
+    }
     Ok(WsProbeOptions {
         target,
-        token: args.token.clone(),
-        origin: None,
+        token: auth
+            .and_then(|a| a.get("token"))
+            .and_then(|t| t.as_str())
+            .map(str::to_string)
+            .or_else(|| args.token.clone()),
+        origin: args.origin.clone(),
         rounds: args.rounds,
         namespace: "/".to_string(),
         hold: None,
@@ -295,59 +147,54 @@ fn plan_ws(
     })
 }
 
-/// Adds to live results what the files and the other probes explain about them.
-fn correlate(results: &mut [CheckResult], config: &[CheckResult]) {
-    // python-socketio subscribes a worker to the manager channel when its first client
-    // connects. When no client could connect in this run, a short count says nothing about
-    // the manager: the connect failure is the finding.
-    let connected = results
-        .iter()
-        .any(|r| r.id == "ws.socketio-connect" && r.status == Status::Pass);
-    let ws_ran = results
-        .iter()
-        .any(|r| r.id == "ws.http-reachable" && r.status != Status::Skip);
-    if ws_ran && !connected {
-        let first_ws_failure = results
-            .iter()
-            .find(|r| r.id.starts_with("ws.") && r.status == Status::Fail)
-            .map(|r| r.id)
-            .unwrap_or("ws.socketio-connect");
-        for r in results.iter_mut() {
-            if r.id == "redis.pubsub"
-                && matches!(r.status, Status::Warn | Status::Fail)
-                && r.evidence.get("subscribers").and_then(|v| v.as_i64()) == Some(0)
-            {
-                let mut skipped = crate::checks::redis::pubsub::PUBSUB.skip(format!(
-                    "skipped because {first_ws_failure} did not pass: python-socketio subscribes \
-                     to the manager channel with its first client, and no client connected"
-                ));
-                skipped.evidence = std::mem::take(&mut r.evidence);
-                skipped
-                    .evidence
-                    .insert("depends_on".to_string(), first_ws_failure.into());
-                skipped.subject = r.subject.take();
-                *r = skipped;
-            }
-        }
+/// What the correlation rules need to know about the app.
+fn traits_of(app: Option<&SocketIoApp<'_>>) -> AppTraits {
+    match app {
+        Some(a) if a.open_webui_image || a.uses_redis_manager() => AppTraits {
+            name: Some("Open WebUI".to_string()),
+            connect_waits_for_manager: a.uses_redis_manager(),
+            subscribes_with_first_client: false,
+        },
+        _ => AppTraits {
+            name: None,
+            connect_waits_for_manager: false,
+            subscribes_with_first_client: true,
+        },
     }
-    let polling_cause = config
-        .iter()
-        .find(|c| c.id == "config.polling-multi-worker" && c.status == Status::Fail && c.counts());
-    for r in results.iter_mut() {
-        if r.id == "ws.sticky-session"
-            && r.status == Status::Fail
-            && let Some(cause) = polling_cause
-        {
-            r.message.push_str(&format!(
-                "\nThe files explain it (config.polling-multi-worker): {}",
-                cause.message
-            ));
-            if let Some(h) = &cause.hint {
-                r.hint = Some(h.clone());
+}
+
+/// The Redis probe's expectations: the processes that should subscribe to the manager
+/// channel (`--workers`, else workers × replicas from the files).
+fn redis_expectations(app: Option<&SocketIoApp<'_>>, args: &DiagnoseArgs) -> Expectations {
+    Expectations {
+        workers: args.workers.or_else(|| {
+            app.filter(|a| a.uses_redis_manager())
+                .map(SocketIoApp::processes)
+        }),
+    }
+}
+
+/// Runs the Redis probe and judges it; the note says how the address was reached.
+async fn redis_checks(
+    plan: &RedisPlan,
+    opts: &ProbeOptions,
+    expect: &Expectations,
+    margin: Duration,
+) -> Vec<CheckResult> {
+    match tokio::time::timeout(margin, redis_probe::probe(&plan.target, opts)).await {
+        Ok(obs) => {
+            let mut rs = crate::checks::redis::run(&obs, expect);
+            if let Some(note) = &plan.note
+                && let Some(first) = rs.first_mut()
+            {
+                first
+                    .evidence
+                    .insert("reached".to_string(), note.clone().into());
+                first.message.push_str(&format!(" ({note})"));
             }
-            r.evidence
-                .insert("cause".to_string(), "config.polling-multi-worker".into());
+            rs
         }
+        Err(_) => overran(crate::checks::redis::RULES, "the Redis probe", margin),
     }
 }
 
@@ -357,11 +204,32 @@ async fn live_round(
     args: &DiagnoseArgs,
     ctx: &RunContext,
     config: &[CheckResult],
+    auth: Option<&serde_json::Value>,
     secrets: &mut Secrets,
 ) -> Vec<CheckResult> {
-    let app = the_app(d, args.project.service.as_deref());
-    let redis_plan = plan_redis(d, app.as_ref(), args, config, ctx.timeout, secrets).await;
-    let ws_plan = plan_ws(app.as_ref(), args, ctx.timeout);
+    let app = targets::the_app(d, args.project.service.as_deref());
+    let wanted = app
+        .as_ref()
+        .map(|a| a.service.name.clone())
+        .or(args.project.service.clone());
+    let redis_plan = match wanted
+        .as_deref()
+        .filter(|_| args.redis_host.is_none())
+        .and_then(|s| correlate::redis_probe_blocked_by(config, s))
+    {
+        Some(id) => Err(NotRun::Because(id)),
+        None => {
+            targets::plan_redis(
+                d,
+                wanted.as_deref(),
+                args.redis_host.as_deref(),
+                ctx.timeout,
+                secrets,
+            )
+            .await
+        }
+    };
+    let ws_plan = plan_ws(app.as_ref(), args, auth, ctx.timeout);
     let docker_plan = (!args.no_docker).then(|| {
         (
             Endpoint::from_env(
@@ -371,137 +239,60 @@ async fn live_round(
             Selection::Project(d.project_name.clone()),
         )
     });
-    // Each probe bounds every step by the timeout; this budget bounds a probe as a whole,
-    // so one server that answers slowly at every step cannot hold the report.
-    let budget = ctx.timeout.saturating_mul(3);
-    let redis_rules = crate::checks::redis::RULES;
-    let ws_rules = crate::checks::ws::RULES;
-    let docker_rules = crate::checks::docker::RULES;
+    // Each probe keeps to its own budget (--timeout) and reports what it saw when the budget
+    // runs out; this margin is only a safety net against a probe that would not.
+    let margin = ctx.timeout.saturating_mul(2) + Duration::from_millis(500);
+    let expect = redis_expectations(app.as_ref(), args);
+    let redis_opts = ProbeOptions {
+        deadline: ctx.timeout,
+        channel: args
+            .channel
+            .clone()
+            .unwrap_or_else(|| DEFAULT_CHANNEL.to_string()),
+        ..ProbeOptions::default()
+    };
 
     let redis_fut = async {
         match &redis_plan {
-            Err(why) => skip_all(redis_rules, why),
-            Ok(plan) => {
-                let opts = ProbeOptions {
-                    deadline: ctx.timeout,
-                    channel: DEFAULT_CHANNEL.to_string(),
-                    ..ProbeOptions::default()
-                };
-                match tokio::time::timeout(budget, redis_probe::probe(&plan.target, &opts)).await {
-                    Ok(obs) => {
-                        let mut rs = crate::checks::redis::run(
-                            &obs,
-                            &Expectations {
-                                workers: plan.workers,
-                            },
-                        );
-                        if let Some(note) = &plan.note
-                            && let Some(first) = rs.first_mut()
-                        {
-                            first
-                                .evidence
-                                .insert("reached".to_string(), note.clone().into());
-                            first.message.push_str(&format!(" ({note})"));
-                        }
-                        rs
-                    }
-                    Err(_) => overran(redis_rules, "the Redis probe", budget),
-                }
-            }
+            Err(why) => skip_all(crate::checks::redis::RULES, why),
+            Ok(plan) => redis_checks(plan, &redis_opts, &expect, margin).await,
         }
     };
     let ws_fut = async {
         match &ws_plan {
-            Err(why) => skip_all(ws_rules, why),
-            Ok(opts) => match tokio::time::timeout(budget, engineio::probe(opts)).await {
+            Err(why) => skip_all(crate::checks::ws::RULES, why),
+            Ok(opts) => match tokio::time::timeout(margin, engineio::probe(opts)).await {
                 Ok(obs) => crate::checks::ws::judge(&obs),
-                Err(_) => overran(ws_rules, "the Engine.IO probe", budget),
+                Err(_) => overran(crate::checks::ws::RULES, "the Engine.IO probe", margin),
             },
         }
     };
-    let docker_fut = async {
-        let scope = crate::checks::docker::DockerScope {
-            service: args.project.service.clone(),
-            project: None,
-        };
-        match &docker_plan {
-            None => (
-                skip_all(docker_rules, &NotRun::Reason("--no-docker".to_string())),
-                Secrets::new(),
-            ),
-            Some((endpoint, selection)) => {
-                match tokio::time::timeout(
-                    budget,
-                    docker_probe::observe(endpoint, selection.clone(), ctx.timeout),
-                )
-                .await
-                {
-                    Err(_) => (
-                        overran(docker_rules, "the Docker Engine", budget),
-                        Secrets::new(),
-                    ),
-                    Ok(obs) => {
-                        let results = crate::checks::docker::run(&obs, Ok(d), &scope);
-                        let secrets = crate::commands::docker::secrets_of(&obs);
-                        if obs.engine.is_err() {
-                            // No engine here is normal for diagnose (the deployment may run
-                            // elsewhere): skipped with the engine check's own explanation.
-                            let why = results
-                                .first()
-                                .map(|r| r.message.clone())
-                                .unwrap_or_default();
-                            let reason = format!("no Docker Engine reachable here: {why}");
-                            (skip_all(docker_rules, &NotRun::Reason(reason)), secrets)
-                        } else if obs.containers.is_empty() {
-                            let reason = format!(
-                                "no container of compose project '{}' on this engine (not deployed here)",
-                                d.project_name
-                            );
-                            (skip_all(docker_rules, &NotRun::Reason(reason)), secrets)
-                        } else {
-                            (results, secrets)
-                        }
-                    }
-                }
-            }
-        }
-    };
+    let docker_fut = docker_checks(d, args, docker_plan.as_ref(), ctx.timeout, margin);
     let (mut r, w, (k, docker_secrets)) = tokio::join!(redis_fut, ws_fut, docker_fut);
     secrets.merge(&docker_secrets);
-    // python-socketio subscribes a worker's manager to Redis when its first client connects:
-    // right after start the channel has no subscriber. When the app probe connected during
-    // this run and the count came up short, read Redis once more (a 2 ms probe) so the count
-    // reflects the connected state instead of the moment before it.
-    let pubsub_short = r
-        .iter()
-        .any(|c| c.id == "redis.pubsub" && matches!(c.status, Status::Warn | Status::Fail));
+    // A worker that subscribes with its first client: once the app probe connected, the
+    // count can only have grown. Read again only when that could change the verdict.
     let app_connected = w
         .iter()
         .any(|c| c.id == "ws.socketio-connect" && c.status == Status::Pass);
-    if pubsub_short
+    let short = r
+        .iter()
+        .any(|c| c.id == "redis.pubsub" && matches!(c.status, Status::Warn | Status::Fail));
+    if short
         && app_connected
+        && traits_of(app.as_ref()).subscribes_with_first_client
         && let Ok(plan) = &redis_plan
     {
-        tokio::time::sleep(Duration::from_millis(300)).await;
         let opts = ProbeOptions {
-            deadline: ctx.timeout,
-            channel: DEFAULT_CHANNEL.to_string(),
             latency_samples: 0,
+            ..redis_opts.clone()
         };
-        if let Ok(obs) = tokio::time::timeout(budget, redis_probe::probe(&plan.target, &opts)).await
-        {
-            let again = crate::checks::redis::run(
-                &obs,
-                &Expectations {
-                    workers: plan.workers,
-                },
-            );
-            for c in &mut r {
-                if c.id == "redis.pubsub"
-                    && let Some(fresh) = again.iter().find(|a| a.id == "redis.pubsub")
-                {
-                    *c = fresh.clone().evidence("read_after_app_connect", true);
-                }
+        let again = redis_checks(plan, &opts, &expect, margin).await;
+        for c in &mut r {
+            if c.id == "redis.pubsub"
+                && let Some(fresh) = again.iter().find(|a| a.id == "redis.pubsub")
+            {
+                *c = fresh.clone().evidence("read_after_app_connect", true);
             }
         }
     }
@@ -509,6 +300,95 @@ async fn live_round(
     out.extend(w);
     out.extend(k);
     out
+}
+
+/// The Docker checks of the project, or all `skip` with why (no engine here is normal for
+/// diagnose: the deployment may run elsewhere).
+async fn docker_checks(
+    d: &Deployment,
+    args: &DiagnoseArgs,
+    plan: Option<&(Endpoint, Selection)>,
+    timeout: Duration,
+    margin: Duration,
+) -> (Vec<CheckResult>, Secrets) {
+    let rules = crate::checks::docker::RULES;
+    let scope = crate::checks::docker::DockerScope {
+        service: args.project.service.clone(),
+        project: None,
+    };
+    let Some((endpoint, selection)) = plan else {
+        return (
+            skip_all(rules, &NotRun::Reason("--no-docker".to_string())),
+            Secrets::new(),
+        );
+    };
+    let Ok(obs) = tokio::time::timeout(
+        margin,
+        docker_probe::observe(endpoint, selection.clone(), timeout),
+    )
+    .await
+    else {
+        return (overran(rules, "the Docker Engine", margin), Secrets::new());
+    };
+    let results = crate::checks::docker::run(&obs, Ok(d), &scope);
+    let secrets = crate::commands::docker::secrets_of(&obs);
+    if obs.engine.is_err() {
+        let why = results
+            .first()
+            .map(|r| r.message.clone())
+            .unwrap_or_default();
+        let reason = format!("no Docker Engine reachable here: {why}");
+        (skip_all(rules, &NotRun::Reason(reason)), secrets)
+    } else if obs.containers.is_empty() {
+        let reason = format!(
+            "no container of compose project '{}' on this engine (not deployed here)",
+            d.project_name
+        );
+        (skip_all(rules, &NotRun::Reason(reason)), secrets)
+    } else {
+        (results, secrets)
+    }
+}
+
+/// The `--auth` payload, parsed; registered as a secret before anything can print it.
+fn auth_payload(
+    args: &DiagnoseArgs,
+    secrets: &mut Secrets,
+) -> Result<Option<serde_json::Value>, CliError> {
+    if let Some(t) = &args.token {
+        secrets.add(t);
+    }
+    let Some(raw) = &args.auth else {
+        return Ok(None);
+    };
+    secrets.add(raw);
+    let value: serde_json::Value = serde_json::from_str(raw)
+        .map_err(|e| CliError::Usage(format!("--auth: not JSON ({e})")))?;
+    if !value.is_object() {
+        return Err(CliError::Usage(
+            "--auth: the Socket.IO auth payload is a JSON object, e.g. '{\"token\": \"…\"}'"
+                .to_string(),
+        ));
+    }
+    secrets.add_json_strings(&value);
+    Ok(Some(value))
+}
+
+/// What `--wait` did, told in the report: every live result carries the attempts and the
+/// time waited, and a live failure says it is what the last attempt still saw.
+fn tell_waited(results: &mut [CheckResult], attempts: u32, waited: Duration, wait: Duration) {
+    for r in results.iter_mut().filter(|r| !r.id.starts_with("config.")) {
+        r.evidence.insert("attempts".to_string(), attempts.into());
+        r.evidence
+            .insert("waited_ms".to_string(), (waited.as_millis() as u64).into());
+        if r.status == Status::Fail {
+            r.message.push_str(&format!(
+                "\nStill so at the last of {attempts} attempts over {} s (--wait {}).",
+                waited.as_secs(),
+                humantime::format_duration(wait)
+            ));
+        }
+    }
 }
 
 pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
@@ -522,9 +402,7 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
         )));
     }
     let mut secrets = deployment.secrets.clone();
-    if let Some(t) = &args.token {
-        secrets.add(t);
-    }
+    let auth = auth_payload(args, &mut secrets)?;
     if let Some(u) = &args.url {
         secrets.add_url_passwords(u);
     }
@@ -536,7 +414,14 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
     let mut attempts = 0;
     let live = loop {
         attempts += 1;
-        let live = rt.block_on(live_round(&deployment, args, ctx, &config, &mut secrets));
+        let live = rt.block_on(live_round(
+            &deployment,
+            args,
+            ctx,
+            &config,
+            auth.as_ref(),
+            &mut secrets,
+        ));
         let failing = live.iter().any(|r| r.status == Status::Fail);
         match args.wait {
             Some(wait) if failing && started.elapsed() + Duration::from_secs(1) < wait => {
@@ -551,21 +436,20 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
     };
     spinner.finish_and_clear();
     rt.shutdown_timeout(Duration::from_millis(200));
-    let mut live = live;
-    correlate(&mut live, &config);
-    if attempts > 1
-        && let Some(first) = live.first_mut()
-    {
-        first
-            .evidence
-            .insert("attempts".to_string(), attempts.into());
-    }
     let mut results = config;
     results.extend(live);
+    if let Some(wait) = args.wait {
+        tell_waited(&mut results, attempts, started.elapsed(), wait);
+    }
+    let app = targets::the_app(&deployment, args.project.service.as_deref());
+    correlate::apply(&mut results, &traits_of(app.as_ref()));
     Ok(Report::finish(
         "diagnose",
         results,
-        &crate::commands::lint::suppressions(&deployment, ctx),
+        &crate::report::Suppressions {
+            cli: ctx.ignore.clone(),
+            inline: deployment.ignores.clone(),
+        },
         ctx.strict,
         started.elapsed(),
         secrets,

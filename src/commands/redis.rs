@@ -80,17 +80,18 @@ fn workers_from_deployment(deployment: &Deployment, service: Option<&str>) -> Op
 
 /// Builds the probe target from the command line (and the deployment for --from-config),
 /// with the worker count the files configure when they are read.
+/// `deployment` is the files' deployment, read once by the caller, for --from-config.
 pub fn target_from_args(
     args: &RedisArgs,
+    deployment: Option<&Deployment>,
     secrets: &mut Secrets,
 ) -> Result<(RedisTarget, Option<u32>), CliError> {
     let mut workers = None;
-    let url = if args.from_config {
-        let deployment = crate::config::load_deployment(&args.project.source())?;
+    let url = if let Some(deployment) = deployment.filter(|_| args.from_config) {
         secrets.merge(&deployment.secrets);
         let service = args.project.service.as_deref();
-        workers = workers_from_deployment(&deployment, service);
-        Some(url_from_deployment(&deployment, service)?)
+        workers = workers_from_deployment(deployment, service);
+        Some(url_from_deployment(deployment, service)?)
     } else {
         args.url.clone()
     };
@@ -160,22 +161,50 @@ pub fn target_from_args(
 pub fn run(args: &RedisArgs, ctx: &RunContext) -> Result<Report, CliError> {
     let started = Instant::now();
     let mut secrets = Secrets::new();
-    let (target, workers_from_files) = target_from_args(args, &mut secrets)?;
+    let deployment = if args.from_config {
+        Some(crate::config::load_deployment(&args.project.source())?)
+    } else {
+        None
+    };
+    let (mut target, workers_from_files) =
+        target_from_args(args, deployment.as_ref(), &mut secrets)?;
     let opts = ProbeOptions {
         deadline: ctx.timeout,
         latency_samples: args.samples,
         channel: args.channel.clone(),
     };
     let rt = crate::commands::runtime()?;
+    // --from-config: a compose service name resolves only inside the compose network; reach
+    // it through the port the service publishes, as diagnose does (the report says so).
+    let mut note = None;
+    if let Some(deployment) = &deployment
+        && args.host.is_none()
+        && target.sentinel.is_none()
+        && !rt.block_on(crate::targets::resolves_here(
+            &target.addr.host,
+            ctx.timeout,
+        ))
+        && let Some((addr, how)) = crate::targets::published_redis(deployment, &target.addr)
+    {
+        target.overridden_from = Some(target.addr.clone());
+        target.addr = addr;
+        note = Some(how);
+    }
     let obs = rt.block_on(crate::probe::redis::probe(&target, &opts));
     // Close every connection the probe opened before the report is written.
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
-    let results = crate::checks::redis::run(
+    let mut results = crate::checks::redis::run(
         &obs,
         &Expectations {
             workers: args.workers.or(workers_from_files),
         },
     );
+    if let Some(note) = note
+        && let Some(first) = results.first_mut()
+    {
+        first.message.push_str(&format!(" ({note})"));
+        first.evidence.insert("reached".to_string(), note.into());
+    }
     Ok(Report::finish(
         "redis",
         results,
@@ -249,7 +278,7 @@ mod tests {
             project: crate::cli::ProjectArgs::default(),
         };
         let mut secrets = Secrets::new();
-        let (t, _) = target_from_args(&args, &mut secrets).expect("target");
+        let (t, _) = target_from_args(&args, None, &mut secrets).expect("target");
         assert_eq!(t.addr.to_string(), "127.0.0.1:6380");
         assert_eq!(t.db, 0);
         assert_eq!(secrets.redact("AUTH p@ss-w0rd failed"), "AUTH **** failed");

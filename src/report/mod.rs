@@ -91,6 +91,8 @@ pub struct CheckResult {
     pub duration_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppression>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caused_by: Option<String>,
 }
 
 impl CheckResult {
@@ -107,6 +109,7 @@ impl CheckResult {
             evidence: Map::new(),
             duration_ms: 0,
             suppressed: None,
+            caused_by: None,
         }
     }
 

@@ -3,7 +3,7 @@
 Usage:
   python socketio_server.py --port N [--workers 1|4] [--transports polling|websocket|both]
          [--path socket.io] [--cors '*'|ORIGIN[,ORIGIN]] [--auth-token T] [--always-connect]
-         [--redis-url redis://127.0.0.1:P/0] [--ping-interval S] [--ping-timeout S]
+         [--redis-url redis://127.0.0.1:P/0 [--manager-at-startup]] [--ping-interval S] [--ping-timeout S]
          [--ssl-certfile F --ssl-keyfile F]
 
 The same stack as Open WebUI (socketio.ASGIApp under uvicorn). Options travel to the uvicorn
@@ -46,7 +46,19 @@ def build_app():
             if not isinstance(auth, dict) or auth.get("token") != token:
                 raise socketio.exceptions.ConnectionRefusedError("authentication failed")
 
-    return socketio.ASGIApp(sio, socketio_path=os.environ.get("WSD_PATH", "socket.io"))
+    on_startup = None
+    if redis_url and os.environ.get("WSD_MANAGER_AT_STARTUP") == "1":
+        # As Open WebUI 0.12.4 does in its lifespan (open_webui/main.py:424-428): the manager
+        # subscribes when the worker starts, not with the worker's first client.
+        def on_startup():
+            sio.manager_initialized = True
+            sio.manager.initialize()
+
+    return socketio.ASGIApp(
+        sio,
+        socketio_path=os.environ.get("WSD_PATH", "socket.io"),
+        on_startup=on_startup,
+    )
 
 
 if __name__ != "__main__":
@@ -63,6 +75,7 @@ def main():
     p.add_argument("--auth-token")
     p.add_argument("--always-connect", action="store_true")
     p.add_argument("--redis-url")
+    p.add_argument("--manager-at-startup", action="store_true")
     p.add_argument("--ping-interval", default="25")
     p.add_argument("--ping-timeout", default="20")
     p.add_argument("--ssl-certfile")
@@ -77,6 +90,8 @@ def main():
         os.environ["WSD_ALWAYS_CONNECT"] = "1"
     if a.redis_url:
         os.environ["WSD_REDIS_URL"] = a.redis_url
+    if a.manager_at_startup:
+        os.environ["WSD_MANAGER_AT_STARTUP"] = "1"
     os.environ["WSD_PING_INTERVAL"] = a.ping_interval
     os.environ["WSD_PING_TIMEOUT"] = a.ping_timeout
     import uvicorn

@@ -1,0 +1,440 @@
+//! Correlation: which finding explains which.
+//!
+//! The checks judge one layer each (files, Redis, the app, Docker) and know nothing of one
+//! another. A real fault shows in several layers at once — a wrong Redis host in the files is
+//! also a Redis probe that cannot run and, for Open WebUI, a Socket.IO CONNECT that is never
+//! answered — and a report that lists them as three problems sends the reader to the wrong
+//! one. This module holds the rules that tie a consequence to its cause. Each rule is one
+//! function of the form "finding X explains (or skips) Y when …", stated in its doc comment
+//! and tested below; [`RULES`] lists them in the order they apply.
+//!
+//! A rule never invents a finding and never hides one: it sets `caused_by` on the consequence
+//! (the fix list then gives one item per root cause), adds the cause's sentence to the
+//! consequence's message, and — only where the consequence says nothing on its own — turns it
+//! into a `skip` that names the cause. Rules read statuses, ids, subjects and evidence keys;
+//! they never re-judge observations.
+
+use crate::report::{CheckResult, Status};
+
+/// What the rules need to know about the app behind the live probes, from its profile.
+#[derive(Debug, Clone, Default)]
+pub struct AppTraits {
+    /// The app's name for messages ("Open WebUI").
+    pub name: Option<String>,
+    /// The app answers a Socket.IO CONNECT only once its Redis manager is connected (Open
+    /// WebUI's connect handler awaits the manager), so a broken Redis shows up as a CONNECT
+    /// that is never answered.
+    pub connect_waits_for_manager: bool,
+    /// Workers subscribe to the manager channel with their first client (python-socketio,
+    /// Flask-SocketIO), not at startup: a short count before clients connected says nothing.
+    pub subscribes_with_first_client: bool,
+}
+
+/// A correlation rule: adjusts `results` in place.
+pub type Rule = fn(&mut [CheckResult], &AppTraits);
+
+/// Every rule, in the order they apply (causes settled before what they explain).
+pub const RULES: &[(&str, Rule)] = &[
+    ("redis-timeout-advice-once", live_timeout_explained_by_files),
+    ("redis-password-in-files", live_auth_explained_by_files),
+    ("pubsub-needs-clients", pubsub_short_without_clients),
+    (
+        "connect-waits-for-redis",
+        connect_unanswered_explained_by_redis,
+    ),
+    ("sticky-explained-by-files", sticky_explained_by_files),
+];
+
+/// Applies every rule.
+pub fn apply(results: &mut [CheckResult], app: &AppTraits) {
+    for (_, rule) in RULES {
+        rule(results, app);
+    }
+}
+
+/// Config checks whose failure makes the app's Redis URL unusable as written: probing that
+/// URL would only repeat the same failure, less clearly. The live Redis probe is not run when
+/// one of them fails for the app's service; its checks skip because of it.
+pub const URL_PREREQUISITES: &[&str] = &[
+    "config.redis-url-syntax",
+    "config.redis-url-unencoded",
+    "config.redis-url-host",
+    "config.redis-url-loopback",
+    "config.redis-url-port",
+    "config.websocket-redis-url",
+];
+
+/// The config check (of `service`) that blocks the live Redis probe, if any.
+pub fn redis_probe_blocked_by(config: &[CheckResult], service: &str) -> Option<&'static str> {
+    URL_PREREQUISITES.iter().copied().find(|id| {
+        config.iter().any(|c| {
+            c.id == *id
+                && c.status == Status::Fail
+                && c.counts()
+                && c.subject.as_deref() == Some(service)
+        })
+    })
+}
+
+/// Failing or warning, and not suppressed.
+fn fired(r: &CheckResult) -> bool {
+    matches!(r.status, Status::Fail | Status::Warn) && r.counts()
+}
+
+fn index_of(
+    results: &[CheckResult],
+    id: &str,
+    pred: impl Fn(&CheckResult) -> bool,
+) -> Option<usize> {
+    results.iter().position(|r| r.id == id && pred(r))
+}
+
+/// Marks `results[effect]` as explained by `results[cause]`: `caused_by`, the cause's
+/// sentence appended, the cause's fix taken over (one fix per root cause).
+fn explain(results: &mut [CheckResult], effect: usize, cause: usize, why: &str) {
+    let (cause_id, cause_msg, cause_hint) = {
+        let c = &results[cause];
+        (c.id, c.message.clone(), c.hint.clone())
+    };
+    let e = &mut results[effect];
+    if e.caused_by.is_some() {
+        return;
+    }
+    e.caused_by = Some(cause_id.to_string());
+    e.message
+        .push_str(&format!("\n{why} ({cause_id}): {cause_msg}"));
+    if cause_hint.is_some() {
+        e.hint = cause_hint;
+    }
+    e.evidence.insert("cause".to_string(), cause_id.into());
+}
+
+/// `config.redis-timeout` explains `redis.timeout` when both fire: the files set the
+/// `timeout` the live server reports, and the advice (set a timeout) is the same; it is given
+/// once, at the file line that sets it.
+fn live_timeout_explained_by_files(results: &mut [CheckResult], _: &AppTraits) {
+    let Some(cause) = index_of(results, "config.redis-timeout", fired) else {
+        return;
+    };
+    if let Some(effect) = index_of(results, "redis.timeout", fired) {
+        explain(results, effect, cause, "The files set it");
+    }
+}
+
+/// `config.redis-url-password` explains a failing `redis.auth` when both fail: the password
+/// the app is given is not the one its Redis requires, as the files already show.
+fn live_auth_explained_by_files(results: &mut [CheckResult], _: &AppTraits) {
+    let Some(cause) = index_of(results, "config.redis-url-password", |r| {
+        r.status == Status::Fail && r.counts()
+    }) else {
+        return;
+    };
+    if let Some(effect) = index_of(results, "redis.auth", |r| r.status == Status::Fail) {
+        explain(results, effect, cause, "The files explain it");
+    }
+}
+
+/// A failing Socket.IO CONNECT (`ws.socketio-connect` not passing) explains a short
+/// `redis.pubsub` count when the app's workers subscribe with their first client: no client
+/// connected in this run, so the count says nothing about the manager. The pubsub result
+/// becomes a `skip` naming the CONNECT check; its evidence stays.
+fn pubsub_short_without_clients(results: &mut [CheckResult], app: &AppTraits) {
+    if !app.subscribes_with_first_client {
+        return;
+    }
+    let ws_ran = results
+        .iter()
+        .any(|r| r.id == "ws.http-reachable" && r.status != Status::Skip);
+    let connected = results
+        .iter()
+        .any(|r| r.id == "ws.socketio-connect" && r.status == Status::Pass);
+    if !ws_ran || connected {
+        return;
+    }
+    let connect_id = "ws.socketio-connect";
+    for r in results.iter_mut() {
+        if r.id == "redis.pubsub"
+            && fired(r)
+            && r.evidence.get("subscribers").and_then(|v| v.as_i64()) == Some(0)
+        {
+            r.status = Status::Skip;
+            r.message = format!(
+                "skipped because {connect_id} did not pass: the workers subscribe to the \
+                 manager channel with their first client, and no client connected in this run"
+            );
+            r.hint = None;
+            r.caused_by = Some(connect_id.to_string());
+            r.evidence
+                .insert("depends_on".to_string(), connect_id.into());
+        }
+    }
+}
+
+/// Redis explains a Socket.IO CONNECT that was never answered, when the app answers CONNECT
+/// only once its Redis manager is connected (Open WebUI): the cause is the first of
+///   1. a config check that makes the manager's URL unusable (`URL_PREREQUISITES`,
+///      `config.redis-url-password`, the Sentinel checks),
+///   2. a failing live Redis check (`redis.connect`, `redis.auth`, `redis.ping`,
+///      `redis.db-select`),
+///   3. `redis.pubsub` failing with no subscriber at all.
+fn connect_unanswered_explained_by_redis(results: &mut [CheckResult], app: &AppTraits) {
+    if !app.connect_waits_for_manager {
+        return;
+    }
+    let Some(effect) = index_of(results, "ws.socketio-connect", |r| {
+        r.status != Status::Pass
+            && r.evidence.get("unanswered").and_then(|v| v.as_bool()) == Some(true)
+    }) else {
+        return;
+    };
+    let config_causes = URL_PREREQUISITES.iter().copied().chain([
+        "config.redis-url-password",
+        "config.websocket-sentinel",
+        "config.websocket-manager",
+    ]);
+    let live_causes = [
+        "redis.connect",
+        "redis.auth",
+        "redis.ping",
+        "redis.db-select",
+    ];
+    let failing = |results: &[CheckResult], id: &str| {
+        index_of(results, id, |r| r.status == Status::Fail && r.counts())
+    };
+    let cause = config_causes
+        .chain(live_causes)
+        .find_map(|id| failing(results, id))
+        .or_else(|| {
+            index_of(results, "redis.pubsub", |r| {
+                r.status == Status::Fail
+                    && r.evidence.get("subscribers").and_then(|v| v.as_i64()) == Some(0)
+            })
+        });
+    let Some(cause) = cause else { return };
+    let name = app.name.as_deref().unwrap_or("The app");
+    let why = format!(
+        "{name} answers CONNECT only once its Redis manager is connected; Redis explains it"
+    );
+    explain(results, effect, cause, &why);
+    // Unanswered because of Redis: a failure of the deployment, whatever the judge said.
+    results[effect].status = Status::Fail;
+}
+
+/// `config.polling-multi-worker` explains a failing `ws.sticky-session`: the files put the
+/// polling transport on several workers without sticky sessions.
+fn sticky_explained_by_files(results: &mut [CheckResult], _: &AppTraits) {
+    let Some(cause) = index_of(results, "config.polling-multi-worker", |r| {
+        r.status == Status::Fail && r.counts()
+    }) else {
+        return;
+    };
+    if let Some(effect) = index_of(results, "ws.sticky-session", |r| r.status == Status::Fail) {
+        explain(results, effect, cause, "The files explain it");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::find;
+
+    fn result(id: &str, status: Status) -> CheckResult {
+        let rule = find(id).unwrap_or_else(|| panic!("no rule {id}"));
+        let r = match status {
+            Status::Pass => rule.pass("ok"),
+            Status::Warn => rule.warn(format!("{id} warns")),
+            Status::Fail => rule.fail(format!("{id} fails")),
+            Status::Skip => rule.skip("n/a"),
+        };
+        r.hint(format!("fix for {id}"))
+    }
+
+    fn open_webui() -> AppTraits {
+        AppTraits {
+            name: Some("Open WebUI".into()),
+            connect_waits_for_manager: true,
+            subscribes_with_first_client: false,
+        }
+    }
+
+    fn python_socketio() -> AppTraits {
+        AppTraits {
+            name: None,
+            connect_waits_for_manager: false,
+            subscribes_with_first_client: true,
+        }
+    }
+
+    fn unanswered_connect() -> CheckResult {
+        result("ws.socketio-connect", Status::Fail).evidence("unanswered", true)
+    }
+
+    #[test]
+    fn polling_config_explains_a_failing_sticky_test() {
+        let mut rs = vec![
+            result("config.polling-multi-worker", Status::Fail),
+            result("ws.sticky-session", Status::Fail),
+        ];
+        apply(&mut rs, &python_socketio());
+        assert_eq!(
+            rs[1].caused_by.as_deref(),
+            Some("config.polling-multi-worker")
+        );
+        assert_eq!(
+            rs[1].hint.as_deref(),
+            Some("fix for config.polling-multi-worker")
+        );
+        assert!(rs[1].message.contains("The files explain it"));
+        assert_eq!(rs[1].status, Status::Fail, "a consequence keeps its status");
+    }
+
+    #[test]
+    fn a_passing_config_explains_nothing() {
+        let mut rs = vec![
+            result("config.polling-multi-worker", Status::Pass),
+            result("ws.sticky-session", Status::Fail),
+        ];
+        apply(&mut rs, &python_socketio());
+        assert_eq!(rs[1].caused_by, None);
+        assert_eq!(rs[1].hint.as_deref(), Some("fix for ws.sticky-session"));
+    }
+
+    #[test]
+    fn a_suppressed_cause_explains_nothing() {
+        let mut cause = result("config.polling-multi-worker", Status::Fail);
+        cause.suppressed = Some(crate::report::Suppression {
+            kind: "cli",
+            reason: None,
+            location: None,
+        });
+        let mut rs = vec![cause, result("ws.sticky-session", Status::Fail)];
+        apply(&mut rs, &python_socketio());
+        assert_eq!(rs[1].caused_by, None);
+    }
+
+    #[test]
+    fn the_timeout_advice_is_given_once_at_the_file() {
+        let mut rs = vec![
+            result("config.redis-timeout", Status::Warn),
+            result("redis.timeout", Status::Warn),
+        ];
+        apply(&mut rs, &python_socketio());
+        assert_eq!(rs[1].caused_by.as_deref(), Some("config.redis-timeout"));
+        assert_eq!(rs[0].caused_by, None);
+    }
+
+    #[test]
+    fn wrong_password_in_files_explains_the_live_auth_failure() {
+        let mut rs = vec![
+            result("config.redis-url-password", Status::Fail),
+            result("redis.auth", Status::Fail),
+        ];
+        apply(&mut rs, &python_socketio());
+        assert_eq!(
+            rs[1].caused_by.as_deref(),
+            Some("config.redis-url-password")
+        );
+    }
+
+    #[test]
+    fn a_short_count_without_clients_says_nothing_for_first_client_apps() {
+        let pubsub = || result("redis.pubsub", Status::Fail).evidence("subscribers", 0);
+        let mut rs = vec![
+            pubsub(),
+            result("ws.http-reachable", Status::Pass),
+            result("ws.socketio-connect", Status::Fail),
+        ];
+        apply(&mut rs, &python_socketio());
+        assert_eq!(rs[0].status, Status::Skip);
+        assert_eq!(rs[0].caused_by.as_deref(), Some("ws.socketio-connect"));
+        assert_eq!(rs[0].evidence["subscribers"], 0, "evidence is kept");
+
+        // Open WebUI subscribes at startup: 0 subscribers is a finding of its own.
+        let mut rs = vec![
+            pubsub(),
+            result("ws.http-reachable", Status::Pass),
+            result("ws.socketio-connect", Status::Fail),
+        ];
+        apply(
+            &mut rs,
+            &AppTraits {
+                connect_waits_for_manager: false,
+                ..open_webui()
+            },
+        );
+        assert_eq!(rs[0].status, Status::Fail);
+
+        // The app probe did not run: nothing to say about clients.
+        let mut rs = vec![pubsub(), result("ws.http-reachable", Status::Skip)];
+        apply(&mut rs, &python_socketio());
+        assert_eq!(rs[0].status, Status::Fail);
+    }
+
+    #[test]
+    fn redis_in_the_files_explains_an_unanswered_open_webui_connect() {
+        let mut rs = vec![
+            result("config.redis-url-host", Status::Fail),
+            result("redis.connect", Status::Skip),
+            unanswered_connect(),
+        ];
+        apply(&mut rs, &open_webui());
+        assert_eq!(rs[2].caused_by.as_deref(), Some("config.redis-url-host"));
+        assert_eq!(rs[2].status, Status::Fail);
+        assert!(
+            rs[2]
+                .message
+                .contains("Open WebUI answers CONNECT only once")
+        );
+        assert_eq!(rs[2].hint.as_deref(), Some("fix for config.redis-url-host"));
+    }
+
+    #[test]
+    fn live_redis_explains_an_unanswered_open_webui_connect() {
+        for cause in ["redis.connect", "redis.auth", "redis.ping"] {
+            let mut rs = vec![result(cause, Status::Fail), unanswered_connect()];
+            apply(&mut rs, &open_webui());
+            assert_eq!(rs[1].caused_by.as_deref(), Some(cause));
+        }
+        let mut rs = vec![
+            result("redis.pubsub", Status::Fail).evidence("subscribers", 0),
+            unanswered_connect(),
+        ];
+        apply(&mut rs, &open_webui());
+        assert_eq!(rs[1].caused_by.as_deref(), Some("redis.pubsub"));
+    }
+
+    #[test]
+    fn an_unanswered_connect_stays_unexplained_without_a_redis_finding_or_for_other_apps() {
+        let mut rs = vec![result("redis.connect", Status::Pass), unanswered_connect()];
+        apply(&mut rs, &open_webui());
+        assert_eq!(rs[1].caused_by, None);
+
+        let mut rs = vec![result("redis.connect", Status::Fail), unanswered_connect()];
+        apply(&mut rs, &python_socketio());
+        assert_eq!(rs[1].caused_by, None);
+
+        // Answered (refused) CONNECTs are not about Redis.
+        let mut rs = vec![
+            result("redis.connect", Status::Fail),
+            result("ws.socketio-connect", Status::Fail),
+        ];
+        apply(&mut rs, &open_webui());
+        assert_eq!(rs[1].caused_by, None);
+    }
+
+    #[test]
+    fn the_redis_probe_is_blocked_by_the_services_own_url_finding() {
+        let host = result("config.redis-url-host", Status::Fail).subject("open-webui");
+        let other = result("config.redis-url-port", Status::Fail).subject("worker");
+        let config = vec![other, host];
+        assert_eq!(
+            redis_probe_blocked_by(&config, "open-webui"),
+            Some("config.redis-url-host")
+        );
+        assert_eq!(
+            redis_probe_blocked_by(&config, "worker"),
+            Some("config.redis-url-port")
+        );
+        assert_eq!(redis_probe_blocked_by(&config, "nobody"), None);
+    }
+}
