@@ -499,3 +499,49 @@ fn docker_containers_join_the_report_and_drift_is_found() {
     );
     assert_no_secret_anywhere(&env2, &[], &[PASSWORD, "Rotated-Pw-2"]);
 }
+
+/// `redis --from-config` reaches the app's Redis the way diagnose does: the URL's host
+/// (`redis`, a compose service) does not resolve here, so through the port it publishes.
+#[test]
+fn redis_from_config_reaches_the_published_port() {
+    let t = "redis_from_config_reaches_the_published_port";
+    let Some((_redis, rport)) = redis(t) else {
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_wsdoctor"))
+        .args([
+            "redis",
+            "--from-config",
+            "--format",
+            "json",
+            "--project-dir",
+        ])
+        .arg(fixture())
+        .env_remove("REDIS_PASSWORD")
+        .env_remove("COMPOSE_FILE")
+        .env("REDIS_PORT", rport.to_string())
+        .output()
+        .expect("run wsdoctor");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("no JSON report ({e}): {stdout}"));
+    let check = |id: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id}"))
+    };
+    assert_eq!(check("redis.connect")["status"], "pass", "{report:#}");
+    assert_eq!(check("redis.auth")["status"], "pass", "{report:#}");
+    assert!(
+        check("redis.connect")["evidence"]["reached"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("127.0.0.1:{rport}")),
+        "{report:#}"
+    );
+    assert!(!stdout.contains(PASSWORD), "{stdout}");
+}
