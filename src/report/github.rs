@@ -67,6 +67,9 @@ fn annotate(out: &mut String, c: &CheckResult) {
         let _ = write!(message, "[{subject}] ");
     }
     message.push_str(&c.message);
+    if let Some(cause) = crate::report::cause_to_show(c) {
+        let _ = write!(message, "\nBecause: {cause}");
+    }
     if let Some(hint) = &c.hint {
         let _ = write!(message, "\nFix: {hint}");
     }

@@ -123,6 +123,9 @@ fn details(c: &CheckResult) -> String {
     if let Some(subject) = &c.subject {
         s.push_str(&format!("\nsubject: {subject}"));
     }
+    if let Some(cause) = &c.caused_by {
+        s.push_str(&format!("\ncaused by: {cause}"));
+    }
     s.push('\n');
     s.push_str(&c.message);
     if let Some(hint) = &c.hint {

@@ -13,7 +13,10 @@
 
 use std::fmt::Write;
 
-use crate::report::{CheckResult, Report, Status, Verdict};
+use crate::report::{
+    CheckResult, Report, SkipGroup, SkipNames, Status, Verdict, cause_to_show, parse_cause_ref,
+    skip_groups,
+};
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -49,17 +52,25 @@ pub fn render(report: &Report) -> String {
     let fixes = report.fix_list();
     if !fixes.is_empty() {
         out.push_str("\n**To fix, in order:**\n\n");
-        for (i, (id, subject, what)) in fixes.iter().enumerate() {
-            let subject = subject
-                .map(|s| format!(" ({})", code(s, false)))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{}. {}{subject}: {}",
-                i + 1,
-                code(id, false),
-                text(what)
-            );
+        for (i, item) in fixes.iter().enumerate() {
+            let marker = format!("{}. ", i + 1);
+            let _ = writeln!(out, "{marker}{}: {}", name_at(item.result), text(&item.fix));
+            // A nested list: indented to the item's content, it stays inside the item.
+            let indent = " ".repeat(marker.len());
+            if !item.explains.is_empty() {
+                let _ = writeln!(out, "{indent}- also explains: {}", names(&item.explains));
+            }
+            if !item.also_reported_by.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "{indent}- also reported by: {}",
+                    item.also_reported_by
+                        .iter()
+                        .map(|c| name_at(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
         }
     }
 
@@ -117,8 +128,13 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
         out.push_str("| status | check | subject | detail |\n");
         out.push_str("|---|---|---|---|\n");
-        for c in &skipped {
-            row(&mut out, "skip", c, &c.message);
+        // Skips with one reason are one row (JSON, SARIF and JUnit keep every result).
+        for group in skip_groups(skipped.iter().copied()) {
+            if let [one] = group.results.as_slice() {
+                row(&mut out, "skip", one, &with_cause(one, &one.message));
+            } else {
+                group_row(&mut out, &group);
+            }
         }
         for c in &suppressed {
             // `warn (inline comment at .env:3): reason — finding at .env:3:21: message`
@@ -146,7 +162,7 @@ pub fn render(report: &Report) -> String {
             row(&mut out, "suppressed", c, &detail);
         }
         for c in &passed {
-            row(&mut out, "pass", c, &c.message);
+            row(&mut out, "pass", c, &with_cause(c, &c.message));
         }
         out.push_str("\n</details>\n");
     }
@@ -161,6 +177,9 @@ fn write_finding(out: &mut String, c: &CheckResult, icon: &str) {
     }
     if let Some(subject) = &c.subject {
         let _ = writeln!(out, "- **Subject:** {}", code(subject, false));
+    }
+    if let Some(cause) = cause_to_show(c) {
+        let _ = writeln!(out, "- **Because:** {}", cause_name(cause, false));
     }
     let _ = writeln!(out, "- **Message:** {}", text(&c.message));
     if let Some(hint) = &c.hint {
@@ -191,6 +210,85 @@ fn row(out: &mut String, status: &str, c: &CheckResult, detail: &str) {
         c.id,
         cell(detail)
     );
+}
+
+/// A result as a fix item names it: `` `config.redis-url-host` (`open-webui`) at `docker-compose.yml:12:29` ``.
+fn name_at(c: &CheckResult) -> String {
+    let mut s = code(c.id, false);
+    if let Some(subject) = &c.subject {
+        let _ = write!(s, " ({})", code(subject, false));
+    }
+    if let Some(loc) = &c.location {
+        let _ = write!(s, " at {}", code(&loc.to_string(), false));
+    }
+    s
+}
+
+/// Results named by id and subject, each once.
+fn names(results: &[&CheckResult]) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for c in results {
+        let mut name = code(c.id, false);
+        if let Some(subject) = &c.subject {
+            let _ = write!(name, " ({})", code(subject, false));
+        }
+        if !seen.contains(&name) {
+            seen.push(name);
+        }
+    }
+    seen.join(", ")
+}
+
+/// A `caused_by` reference as code: `` `id` (`subject`) ``.
+fn cause_name(cause: &str, table: bool) -> String {
+    match parse_cause_ref(cause) {
+        Some((id, Some(subject))) => format!("{} ({})", code(id, table), code(subject, table)),
+        Some((id, None)) => code(id, table),
+        None => code(cause, table),
+    }
+}
+
+/// A table cell's detail with "(because …)" when the result names a cause its message does
+/// not. Plain text: [`cell`] escapes it with the rest.
+fn with_cause(c: &CheckResult, detail: &str) -> String {
+    match cause_to_show(c) {
+        Some(cause) => format!("{detail} (because {cause})"),
+        None => detail.to_string(),
+    }
+}
+
+/// One row for several skips with the same reason.
+fn group_row(out: &mut String, group: &SkipGroup<'_>) {
+    let check = match group.names() {
+        SkipNames::Ids(ids) => ids
+            .iter()
+            .map(|id| code(id, true))
+            .collect::<Vec<_>>()
+            .join(", "),
+        SkipNames::Family { family, count } => {
+            format!("{} ({count} checks)", code(&format!("{family}.*"), true))
+        }
+        SkipNames::Families { families, count } => format!(
+            "{count} checks ({})",
+            families
+                .iter()
+                .map(|f| code(&format!("{f}.*"), true))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let subjects = group.subjects();
+    let subject = if subjects.len() <= crate::report::SKIP_NAMES_MAX {
+        subjects
+            .iter()
+            .map(|s| code(s, true))
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        format!("{} subjects", subjects.len())
+    };
+    let detail = with_cause(group.results[0], group.reason());
+    let _ = writeln!(out, "| skip | {check} | {subject} | {} |", cell(&detail));
 }
 
 /// User text in running Markdown (a list item, a heading): see [`inline`].

@@ -87,6 +87,12 @@ pub struct CheckResult {
     pub location: Option<Location>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// The finding that explains this one, as [`cause_ref`] writes it: `"<id>"`, or
+    /// `"<id> [<subject>]"` when the check runs once per subject. Set by the correlation of a
+    /// whole run (a result cannot know it alone); a warning or failure whose cause is itself
+    /// a warning or failure of the report gets no item of its own in [`Report::fix_list`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caused_by: Option<String>,
     pub evidence: Map<String, Value>,
     pub duration_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,6 +112,7 @@ impl CheckResult {
             subject: None,
             location: None,
             hint: None,
+            caused_by: None,
             evidence: Map::new(),
             duration_ms: 0,
             suppressed: None,
@@ -128,6 +135,27 @@ impl CheckResult {
         self
     }
 
+    /// Names the finding that explains this one (see [`CheckResult::caused_by`]).
+    pub fn caused_by(mut self, id: &str, subject: Option<&str>) -> Self {
+        self.caused_by = Some(cause_ref(id, subject));
+        self
+    }
+
+    /// [`CheckResult::caused_by`] read back as `(id, subject)`.
+    pub fn cause(&self) -> Option<(&str, Option<&str>)> {
+        parse_cause_ref(self.caused_by.as_deref()?)
+    }
+
+    /// Whether this is the result `id` names (on `subject`, when one is given).
+    pub fn is(&self, id: &str, subject: Option<&str>) -> bool {
+        self.id == id && subject.is_none_or(|s| self.subject.as_deref() == Some(s))
+    }
+
+    /// The layer of the deployment this check looks at.
+    pub fn layer(&self) -> Layer {
+        Layer::of(self.id)
+    }
+
     pub fn evidence(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.evidence.insert(key.to_string(), value.into());
         self
@@ -141,6 +169,81 @@ impl CheckResult {
     /// Counts toward the verdict: not suppressed.
     pub fn counts(&self) -> bool {
         self.suppressed.is_none()
+    }
+}
+
+/// A reference to a result, as [`CheckResult::caused_by`] holds it: `config.redis-url-host`, or
+/// `config.redis-url-host [open-webui]` (the way the text report names a result).
+pub fn cause_ref(id: &str, subject: Option<&str>) -> String {
+    match subject {
+        Some(s) => format!("{id} [{s}]"),
+        None => id.to_string(),
+    }
+}
+
+/// The inverse of [`cause_ref`]. The subject is everything between the first ` [` and the
+/// final `]`, so a subject with brackets of its own (`redis://[::1]:6379`) survives.
+pub fn parse_cause_ref(s: &str) -> Option<(&str, Option<&str>)> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    match s.split_once(' ') {
+        None => Some((s, None)),
+        Some((id, rest)) => {
+            let subject = rest
+                .trim()
+                .strip_prefix('[')
+                .and_then(|r| r.strip_suffix(']'));
+            Some((id, subject))
+        }
+    }
+}
+
+/// The layer of a deployment a check family looks at. The fix list goes through them in this
+/// order, because a fault in an earlier layer explains symptoms in the later ones:
+///
+/// 1. `Files` (`config.*`): everything else is built from the compose and .env files;
+/// 2. `Docker` (`docker.*`): the containers that run what the files describe (not running,
+///    not recreated since the files changed, on no shared network): Redis and the app run
+///    in them, so this comes before either is probed;
+/// 3. `Redis` (`redis.*`): the message queue the app's Socket.IO manager needs;
+/// 4. `App` (`ws.*`): the Socket.IO server, probed over Engine.IO;
+/// 5. `Proxy` (`proxy.*`): what sits in front of the app;
+/// 6. `Other`: a family this version does not know, last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    Files,
+    Docker,
+    Redis,
+    App,
+    Proxy,
+    Other,
+}
+
+impl Layer {
+    /// The layer of a check id, by its family (the part before the first `.`).
+    pub fn of(id: &str) -> Layer {
+        match id.split('.').next().unwrap_or(id) {
+            "config" => Layer::Files,
+            "docker" => Layer::Docker,
+            "redis" => Layer::Redis,
+            "ws" => Layer::App,
+            "proxy" => Layer::Proxy,
+            _ => Layer::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Files => "files",
+            Layer::Docker => "docker",
+            Layer::Redis => "redis",
+            Layer::App => "app",
+            Layer::Proxy => "proxy",
+            Layer::Other => "other",
+        }
     }
 }
 
@@ -324,6 +427,11 @@ impl Report {
             if let Some(s) = &mut c.subject {
                 *s = secrets.redact(s);
             }
+            // Names a subject (a URL) like `subject` does: redacted the same way, so the
+            // reference still matches the result it names.
+            if let Some(cause) = &mut c.caused_by {
+                *cause = secrets.redact(cause);
+            }
             // The evidence map is an object like any other: a secret-named key at its top
             // level (`"REDIS_PASSWORD": …`) is masked by name, as in nested objects.
             redact_map(&mut c.evidence, secrets);
@@ -335,26 +443,91 @@ impl Report {
         }
     }
 
-    /// The shortest list of things to fix, in order: each failing result, then each warning,
-    /// as `(id, subject, what to do)`; one line per distinct fix. Derived from statuses the
-    /// checks decided, so every renderer shows the same list.
-    pub fn fix_list(&self) -> Vec<(&'static str, Option<&str>, String)> {
-        let mut out: Vec<(&'static str, Option<&str>, String)> = Vec::new();
-        for status in [Status::Fail, Status::Warn] {
-            for c in self
-                .checks
-                .iter()
-                .filter(|c| c.counts() && c.status == status)
-            {
-                let what = c
-                    .hint
-                    .clone()
-                    .unwrap_or_else(|| c.message.lines().next().unwrap_or("").to_string());
-                // The same fix reached by two checks (a file and a live probe agreeing) is
-                // listed once, under the first.
-                if !out.iter().any(|(_, _, w)| *w == what) {
-                    out.push((c.id, c.subject.as_deref(), what));
+    /// The shortest list of things to fix, in order: one item per root cause. Derived from
+    /// statuses the checks decided and the links correlation made, so every renderer shows
+    /// the same list.
+    ///
+    /// * A warning or failure whose [`CheckResult::caused_by`] leads (possibly through other
+    ///   findings) to another warning or failure of this report gets no item: it is listed in
+    ///   its root cause's [`FixItem::explains`]. A cause that passed, was skipped or was
+    ///   suppressed explains nothing here, and a cycle of causes leaves each its own item.
+    /// * Items answering for a failure come first (an item answers for what it explains too),
+    ///   then items for warnings; within each, by [`Layer`] (files, docker, Redis, app,
+    ///   proxy); within a layer, in the order the checks ran.
+    /// * The same fix text reached by several checks (the files and a live probe agreeing) is
+    ///   one item, under the first in that order; the others are its
+    ///   [`FixItem::also_reported_by`].
+    pub fn fix_list(&self) -> Vec<FixItem<'_>> {
+        let findings: Vec<&CheckResult> = self
+            .checks
+            .iter()
+            .filter(|c| c.counts() && matches!(c.status, Status::Warn | Status::Fail))
+            .collect();
+        // The finding each finding's cause names, by index into `findings`.
+        let cause: Vec<Option<usize>> = findings
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let (id, subject) = c.cause()?;
+                findings
+                    .iter()
+                    .position(|f| f.is(id, subject))
+                    .filter(|&j| j != i)
+            })
+            .collect();
+        // Follows causes to the end of the chain; a chain that loops leaves `i` its own root.
+        let root = |i: usize| -> usize {
+            let mut seen = vec![i];
+            let mut at = i;
+            while let Some(next) = cause[at] {
+                if seen.contains(&next) {
+                    return i;
                 }
+                seen.push(next);
+                at = next;
+            }
+            at
+        };
+        let roots: Vec<usize> = (0..findings.len()).map(root).collect();
+
+        let mut items: Vec<(usize, FixItem<'_>)> = Vec::new();
+        for (i, c) in findings.iter().enumerate() {
+            if roots[i] != i {
+                continue;
+            }
+            let explains: Vec<&CheckResult> = (0..findings.len())
+                .filter(|&j| j != i && roots[j] == i)
+                .map(|j| findings[j])
+                .collect();
+            let status = explains
+                .iter()
+                .map(|e| e.status)
+                .fold(c.status, Status::max);
+            items.push((
+                i,
+                FixItem {
+                    result: c,
+                    fix: c.fix_text(),
+                    status,
+                    also_reported_by: Vec::new(),
+                    explains,
+                },
+            ));
+        }
+        // sort_by_key is stable, but the run order is in the key anyway: it is the contract.
+        items.sort_by_key(|(i, item)| (std::cmp::Reverse(item.status), item.result.layer(), *i));
+
+        let mut out: Vec<FixItem<'_>> = Vec::with_capacity(items.len());
+        for (_, item) in items {
+            let key = fix_key(&item.fix);
+            match out.iter_mut().find(|kept| fix_key(&kept.fix) == key) {
+                // Sorted: the kept item is at least as severe and in an earlier layer.
+                Some(kept) => {
+                    kept.also_reported_by.push(item.result);
+                    kept.also_reported_by.extend(item.also_reported_by);
+                    kept.explains.extend(item.explains);
+                }
+                None => out.push(item),
             }
         }
         out
@@ -373,6 +546,166 @@ impl Report {
             (true, Status::Pass) => 4,
         });
         v
+    }
+}
+
+/// One item of [`Report::fix_list`]: a root cause and what to do about it.
+#[derive(Debug, Clone)]
+pub struct FixItem<'a> {
+    /// The finding whose fix this is (its id, subject and location name the item).
+    pub result: &'a CheckResult,
+    /// What to do: the finding's hint, else the first line of its message.
+    pub fix: String,
+    /// The worst status the item answers for: its own, or that of a finding it explains.
+    pub status: Status,
+    /// Other findings whose fix is the same text, fixed by the same change.
+    pub also_reported_by: Vec<&'a CheckResult>,
+    /// Findings whose `caused_by` leads here: consequences, fixed with their cause.
+    pub explains: Vec<&'a CheckResult>,
+}
+
+impl CheckResult {
+    /// What the fix list says to do about this finding: the hint, else the message's first
+    /// line.
+    pub fn fix_text(&self) -> String {
+        self.hint
+            .clone()
+            .unwrap_or_else(|| self.message.lines().next().unwrap_or("").to_string())
+    }
+}
+
+/// Two fix texts are the same fix when they differ only in spacing or a final full stop.
+fn fix_key(fix: &str) -> String {
+    fix.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches('.')
+        .to_string()
+}
+
+/// Skipped results that give the same reason, shown as one line by the text and Markdown
+/// reports (machine formats keep every result): after a root failure, a dozen dependent
+/// checks say "skipped because config.redis-url-host did not pass", and one line says it.
+#[derive(Debug, Clone)]
+pub struct SkipGroup<'a> {
+    /// In the order they ran; never empty.
+    pub results: Vec<&'a CheckResult>,
+}
+
+/// How a [`SkipGroup`] names its checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipNames<'a> {
+    /// Up to [`SKIP_NAMES_MAX`] distinct ids, by name.
+    Ids(Vec<&'a str>),
+    /// More, all of one family: `redis.* (14 checks)`.
+    Family { family: &'a str, count: usize },
+    /// More, of several families: `16 checks (config.*, redis.*)`.
+    Families {
+        families: Vec<&'a str>,
+        count: usize,
+    },
+}
+
+/// A collapsed skip line names its checks up to this many; beyond, it counts them.
+pub const SKIP_NAMES_MAX: usize = 3;
+
+impl<'a> SkipGroup<'a> {
+    /// The shared reason (the message of every result in the group).
+    pub fn reason(&self) -> &'a str {
+        &self.results[0].message
+    }
+
+    /// The shared `caused_by`, if any.
+    pub fn caused_by(&self) -> Option<&'a str> {
+        self.results[0].caused_by.as_deref()
+    }
+
+    pub fn names(&self) -> SkipNames<'a> {
+        let mut ids: Vec<&'a str> = Vec::new();
+        for c in &self.results {
+            if !ids.contains(&c.id) {
+                ids.push(c.id);
+            }
+        }
+        if ids.len() <= SKIP_NAMES_MAX {
+            return SkipNames::Ids(ids);
+        }
+        let mut families: Vec<&'a str> = Vec::new();
+        for id in &ids {
+            let family = id.split('.').next().unwrap_or(id);
+            if !families.contains(&family) {
+                families.push(family);
+            }
+        }
+        let count = self.results.len();
+        if families.len() == 1 {
+            SkipNames::Family {
+                family: families[0],
+                count,
+            }
+        } else {
+            SkipNames::Families { families, count }
+        }
+    }
+
+    /// The subjects of the group, in order, each once.
+    pub fn subjects(&self) -> Vec<&'a str> {
+        let mut out: Vec<&'a str> = Vec::new();
+        for c in &self.results {
+            if let Some(s) = c.subject.as_deref()
+                && !out.contains(&s)
+            {
+                out.push(s);
+            }
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for SkipNames<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipNames::Ids(ids) => write!(f, "{}", ids.join(", ")),
+            SkipNames::Family { family, count } => write!(f, "{family}.* ({count} checks)"),
+            SkipNames::Families { families, count } => {
+                let families: Vec<String> = families.iter().map(|f| format!("{f}.*")).collect();
+                write!(f, "{count} checks ({})", families.join(", "))
+            }
+        }
+    }
+}
+
+/// `skips` grouped by reason (message and `caused_by`), each group where its first result
+/// was. Results that are not counting skips are not expected here; each would be a group.
+pub fn skip_groups<'a>(skips: impl IntoIterator<Item = &'a CheckResult>) -> Vec<SkipGroup<'a>> {
+    let mut groups: Vec<SkipGroup<'a>> = Vec::new();
+    for c in skips {
+        let same = |g: &SkipGroup<'a>| {
+            let first = g.results[0];
+            c.status == Status::Skip
+                && c.counts()
+                && first.status == Status::Skip
+                && first.counts()
+                && first.message == c.message
+                && first.caused_by == c.caused_by
+        };
+        match groups.iter_mut().find(|g| same(g)) {
+            Some(g) => g.results.push(c),
+            None => groups.push(SkipGroup { results: vec![c] }),
+        }
+    }
+    groups
+}
+
+/// Whether a line about `c` should add "because <cause>": it has a cause its message does not
+/// already name (a skip's "skipped because redis.connect did not pass" names its own).
+pub fn cause_to_show(c: &CheckResult) -> Option<&str> {
+    let cause = c.caused_by.as_deref()?;
+    let (id, _) = parse_cause_ref(cause)?;
+    if c.message.contains(id) {
+        None
+    } else {
+        Some(cause)
     }
 }
 
@@ -405,5 +738,481 @@ fn mask_all(v: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(mask_all),
         Value::Object(map) => map.values_mut().for_each(mask_all),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn rule(id: &'static str, severity: Severity) -> Rule {
+        Rule {
+            id,
+            severity,
+            title: "t",
+            summary: "s",
+            why: "w",
+            fix: "f",
+        }
+    }
+
+    static URL_HOST: Rule = rule("config.redis-url-host", Severity::Error);
+    static CONFIG_TIMEOUT: Rule = rule("config.redis-timeout", Severity::Warning);
+    static CORS: Rule = rule("config.cors-origin", Severity::Warning);
+    static REDIS_CONNECT: Rule = rule("redis.connect", Severity::Error);
+    static REDIS_AUTH: Rule = rule("redis.auth", Severity::Error);
+    static REDIS_PING: Rule = rule("redis.ping", Severity::Error);
+    static REDIS_TIMEOUT: Rule = rule("redis.timeout", Severity::Warning);
+    static REDIS_LATENCY: Rule = rule("redis.latency", Severity::Warning);
+    static REDIS_MEMORY: Rule = rule("redis.memory", Severity::Warning);
+    static WS_CONNECT: Rule = rule("ws.socketio-connect", Severity::Error);
+    static WS_STICKY: Rule = rule("ws.sticky-session", Severity::Warning);
+    static WS_UPGRADE: Rule = rule("ws.upgrade", Severity::Warning);
+    static PROXY_BUFFERING: Rule = rule("proxy.buffering", Severity::Warning);
+    static DOCKER_DRIFT: Rule = rule("docker.env-drift", Severity::Warning);
+
+    fn at(file: &str, line: u32, column: u32) -> Option<Location> {
+        Some(Location {
+            file: file.to_string(),
+            line: Some(line),
+            column: Some(column),
+        })
+    }
+
+    fn report(checks: Vec<CheckResult>) -> Report {
+        Report::finish(
+            "diagnose",
+            checks,
+            &Suppressions::default(),
+            false,
+            Duration::ZERO,
+            Secrets::new(),
+        )
+    }
+
+    /// `(id, subject, fix)` of each item.
+    fn items(r: &Report) -> Vec<(&str, Option<&str>, String)> {
+        r.fix_list()
+            .into_iter()
+            .map(|i| (i.result.id, i.result.subject.as_deref(), i.fix))
+            .collect()
+    }
+
+    #[test]
+    fn identical_fix_texts_are_one_item_under_the_earlier_layer() {
+        let r = report(vec![
+            REDIS_TIMEOUT
+                .warn("timeout is 0")
+                .hint("set `timeout 1800` on the Redis server"),
+            CONFIG_TIMEOUT
+                .warn("beagle-redis runs with timeout 0")
+                .at(at("docker-compose.yml", 15, 14))
+                .subject("beagle-redis")
+                // Spacing and a final full stop do not make another fix.
+                .hint("set  `timeout 1800` on the Redis server."),
+        ]);
+        let list = r.fix_list();
+        assert_eq!(list.len(), 1, "{list:#?}");
+        assert_eq!(list[0].result.id, "config.redis-timeout");
+        let others: Vec<&str> = list[0].also_reported_by.iter().map(|c| c.id).collect();
+        assert_eq!(others, ["redis.timeout"]);
+    }
+
+    #[test]
+    fn different_fix_texts_stay_apart() {
+        let r = report(vec![
+            REDIS_LATENCY.warn("slow").hint("move Redis closer"),
+            REDIS_MEMORY.warn("full").hint("raise maxmemory"),
+        ]);
+        assert_eq!(r.fix_list().len(), 2);
+    }
+
+    #[test]
+    fn a_finding_caused_by_another_finding_has_no_item() {
+        let r = report(vec![
+            URL_HOST
+                .fail("host 'redis' is not a service")
+                .subject("open-webui")
+                .at(at("docker-compose.yml", 12, 29))
+                .hint("use redis://beagle-redis:6379/0"),
+            WS_CONNECT
+                .fail("CONNECT never answered")
+                .subject("http://localhost:3000")
+                .caused_by("config.redis-url-host", Some("open-webui")),
+            // A chain: upgrade ← socketio-connect ← redis-url-host.
+            WS_UPGRADE
+                .warn("the upgrade exchange failed")
+                .subject("http://localhost:3000")
+                .caused_by("ws.socketio-connect", Some("http://localhost:3000")),
+            WS_STICKY
+                .warn("1 round")
+                .subject("http://localhost:3000")
+                .caused_by("config.redis-url-host", None),
+        ]);
+        let list = r.fix_list();
+        assert_eq!(list.len(), 1, "{list:#?}");
+        assert_eq!(list[0].result.id, "config.redis-url-host");
+        let explained: Vec<&str> = list[0].explains.iter().map(|c| c.id).collect();
+        assert_eq!(
+            explained,
+            ["ws.socketio-connect", "ws.upgrade", "ws.sticky-session"]
+        );
+    }
+
+    #[test]
+    fn a_cause_that_is_not_a_finding_explains_nothing() {
+        let mut r = report(vec![
+            URL_HOST.pass("host is a service").subject("open-webui"),
+            WS_CONNECT
+                .fail("CONNECT never answered")
+                .caused_by("config.redis-url-host", Some("open-webui")),
+            // Names a subject no result has.
+            WS_STICKY
+                .warn("1 round")
+                .hint("enable sticky sessions")
+                .caused_by("ws.socketio-connect", Some("http://elsewhere")),
+            // A suppressed cause: accepted by the user, so it explains nothing either.
+            CORS.warn("origin *").at(at(".env", 5, 1)),
+            WS_UPGRADE
+                .warn("upgrade failed")
+                .caused_by("config.cors-origin", None),
+        ]);
+        // Suppress the CORS finding as `--ignore` would.
+        r = Report::finish(
+            "diagnose",
+            r.checks,
+            &Suppressions {
+                cli: vec!["config.cors-origin".to_string()],
+                inline: vec![],
+            },
+            false,
+            Duration::ZERO,
+            Secrets::new(),
+        );
+        let ids: Vec<&str> = r.fix_list().iter().map(|i| i.result.id).collect();
+        assert_eq!(
+            ids,
+            ["ws.socketio-connect", "ws.sticky-session", "ws.upgrade"]
+        );
+    }
+
+    #[test]
+    fn a_cycle_of_causes_leaves_each_its_own_item() {
+        let r = report(vec![
+            REDIS_AUTH.fail("WRONGPASS").caused_by("redis.ping", None),
+            REDIS_PING.fail("no answer").caused_by("redis.auth", None),
+        ]);
+        assert_eq!(r.fix_list().len(), 2);
+    }
+
+    #[test]
+    fn failures_come_first_then_layers_then_run_order() {
+        let r = report(vec![
+            WS_STICKY.warn("sticky").hint("sticky"),
+            PROXY_BUFFERING.warn("buffering").hint("buffering"),
+            CONFIG_TIMEOUT.warn("timeout 0").hint("timeout"),
+            WS_CONNECT.fail("no CONNECT").hint("connect"),
+            DOCKER_DRIFT.warn("drift").hint("drift"),
+            REDIS_CONNECT.fail("refused").hint("refused"),
+            REDIS_LATENCY.warn("slow").hint("latency"),
+            URL_HOST.fail("host").hint("host"),
+            CORS.warn("cors").hint("cors"),
+        ]);
+        let ids: Vec<&str> = r.fix_list().iter().map(|i| i.result.id).collect();
+        assert_eq!(
+            ids,
+            [
+                // failures: files, Redis, app
+                "config.redis-url-host",
+                "redis.connect",
+                "ws.socketio-connect",
+                // warnings: files (in run order), docker, Redis, app, proxy
+                "config.redis-timeout",
+                "config.cors-origin",
+                "docker.env-drift",
+                "redis.latency",
+                "ws.sticky-session",
+                "proxy.buffering",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_warning_that_explains_a_failure_ranks_with_failures() {
+        let r = report(vec![
+            REDIS_CONNECT.fail("refused").hint("start Redis"),
+            CONFIG_TIMEOUT.warn("timeout 0").hint("timeout"),
+            CORS.warn("origin not allowed")
+                .hint("set CORS_ALLOW_ORIGIN"),
+            WS_CONNECT
+                .fail("CONNECT refused")
+                .caused_by("config.cors-origin", None),
+        ]);
+        let list = r.fix_list();
+        let ids: Vec<&str> = list.iter().map(|i| i.result.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "config.cors-origin",
+                "redis.connect",
+                "config.redis-timeout"
+            ]
+        );
+        assert_eq!(list[0].status, Status::Fail);
+    }
+
+    #[test]
+    fn fix_items_carry_the_location() {
+        let r = report(vec![
+            URL_HOST
+                .fail("host 'redis' is not a service")
+                .subject("open-webui")
+                .at(at("docker-compose.yml", 12, 29))
+                .hint("use redis://beagle-redis:6379/0"),
+            REDIS_CONNECT.fail("connection refused\nmore detail"),
+        ]);
+        let list = r.fix_list();
+        assert_eq!(
+            list[0].result.location.as_ref().map(ToString::to_string),
+            Some("docker-compose.yml:12:29".to_string())
+        );
+        // Without a hint, the first line of the message.
+        assert_eq!(
+            items(&r)[1],
+            ("redis.connect", None, "connection refused".into())
+        );
+        let text = text::render(&r, false);
+        assert!(
+            text.contains(
+                "  1. config.redis-url-host [open-webui] docker-compose.yml:12:29: use redis://beagle-redis:6379/0\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  2. redis.connect: connection refused\n"),
+            "{text}"
+        );
+        let md = markdown::render(&r);
+        assert!(
+            md.contains(
+                "1. `config.redis-url-host` (`open-webui`) at `docker-compose.yml:12:29`: use redis://beagle-redis:6379/0\n"
+            ),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn renderers_name_what_an_item_also_explains() {
+        let r = report(vec![
+            URL_HOST
+                .fail("host")
+                .subject("open-webui")
+                .hint("use beagle-redis"),
+            WS_STICKY
+                .warn("1 round")
+                .subject("http://localhost:3000")
+                .caused_by("config.redis-url-host", Some("open-webui")),
+        ]);
+        let text = text::render(&r, false);
+        assert!(
+            text.contains(
+                "  1. config.redis-url-host [open-webui]: use beagle-redis\n     also explains: ws.sticky-session [http://localhost:3000]\n"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("  2. "), "{text}");
+        // The consequence is still listed among the warnings, with its cause.
+        assert!(
+            text.contains("     because config.redis-url-host [open-webui]\n"),
+            "{text}"
+        );
+        let md = markdown::render(&r);
+        assert!(
+            md.contains("   - also explains: `ws.sticky-session` (`http://localhost:3000`)\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- **Because:** `config.redis-url-host` (`open-webui`)\n"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn cause_refs_round_trip() {
+        for (id, subject) in [
+            ("redis.connect", None),
+            ("config.redis-url-host", Some("open-webui")),
+            ("redis.auth", Some("redis://[::1]:6379/0")),
+        ] {
+            assert_eq!(
+                parse_cause_ref(&cause_ref(id, subject)),
+                Some((id, subject))
+            );
+        }
+        assert_eq!(parse_cause_ref(""), None);
+    }
+
+    #[test]
+    fn layers_in_order() {
+        let order: Vec<Layer> = [
+            "config.x", "docker.x", "redis.x", "ws.x", "proxy.x", "future.x",
+        ]
+        .iter()
+        .map(|id| Layer::of(id))
+        .collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(order, sorted);
+        assert_eq!(
+            order,
+            [
+                Layer::Files,
+                Layer::Docker,
+                Layer::Redis,
+                Layer::App,
+                Layer::Proxy,
+                Layer::Other
+            ]
+        );
+    }
+
+    fn skipped_after_host(rules: &[&'static Rule]) -> Vec<CheckResult> {
+        rules
+            .iter()
+            .map(|r| r.skip_because("config.redis-url-host"))
+            .collect()
+    }
+
+    #[test]
+    fn skips_with_one_reason_are_one_line() {
+        let mut checks = vec![URL_HOST.fail("host").subject("open-webui")];
+        checks.extend(skipped_after_host(&[
+            &REDIS_CONNECT,
+            &REDIS_AUTH,
+            &REDIS_PING,
+            &REDIS_TIMEOUT,
+            &REDIS_LATENCY,
+        ]));
+        checks.push(WS_STICKY.skip("no --url given"));
+        checks.push(REDIS_MEMORY.skip_because("config.redis-url-host"));
+        let r = report(checks);
+        let groups = skip_groups(r.checks.iter().filter(|c| c.status == Status::Skip));
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].results.len(), 6);
+        assert_eq!(
+            groups[0].names(),
+            SkipNames::Family {
+                family: "redis",
+                count: 6
+            }
+        );
+        let text = text::render(&r, false);
+        let line = format!(
+            "SKIP    {:<38} skipped because config.redis-url-host did not pass\n",
+            "redis.* (6 checks)"
+        );
+        assert!(text.contains(&line), "{text}");
+        assert_eq!(text.matches("did not pass").count(), 1, "{text}");
+        assert!(text.contains("ws.sticky-session"), "{text}");
+        let md = markdown::render(&r);
+        assert!(
+            md.contains(
+                "| skip | `redis.*` (6 checks) |  | skipped because config.redis-url-host did not pass |\n"
+            ),
+            "{md}"
+        );
+        // Machine formats keep every result.
+        assert_eq!(json::render(&r).matches("did not pass").count(), 6);
+        assert_eq!(junit::render(&r).matches("did not pass").count(), 6);
+    }
+
+    #[test]
+    fn few_skips_are_named_and_mixed_families_counted() {
+        let r = report(skipped_after_host(&[&REDIS_CONNECT, &WS_STICKY]));
+        let groups = skip_groups(r.checks.iter());
+        assert_eq!(
+            groups[0].names(),
+            SkipNames::Ids(vec!["redis.connect", "ws.sticky-session"])
+        );
+        assert_eq!(
+            groups[0].names().to_string(),
+            "redis.connect, ws.sticky-session"
+        );
+        let r = report(skipped_after_host(&[
+            &CORS,
+            &REDIS_CONNECT,
+            &REDIS_AUTH,
+            &WS_STICKY,
+        ]));
+        let groups = skip_groups(r.checks.iter());
+        assert_eq!(
+            groups[0].names().to_string(),
+            "4 checks (config.*, redis.*, ws.*)"
+        );
+    }
+
+    #[test]
+    fn a_skip_with_another_cause_or_subject_set_is_grouped_by_reason_only() {
+        let r = report(vec![
+            REDIS_CONNECT.skip("no Redis URL").subject("a"),
+            REDIS_AUTH.skip("no Redis URL").subject("b"),
+            // Same message, another cause: its own line.
+            REDIS_PING
+                .skip("no Redis URL")
+                .caused_by("config.redis-url-host", None),
+        ]);
+        let groups = skip_groups(r.checks.iter());
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].subjects(), ["a", "b"]);
+        let text = text::render(&r, false);
+        assert!(text.contains("[a, b] no Redis URL\n"), "{text}");
+        assert!(
+            text.contains("no Redis URL (because config.redis-url-host)\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn caused_by_is_serialised_only_when_set() {
+        let r = report(vec![
+            REDIS_CONNECT.fail("refused"),
+            WS_CONNECT
+                .fail("no CONNECT")
+                .caused_by("redis.connect", Some("redis://r:6379")),
+        ]);
+        let v: Value = serde_json::from_str(&json::render(&r)).unwrap();
+        assert!(v["checks"][0].get("caused_by").is_none());
+        assert_eq!(
+            v["checks"][1]["caused_by"],
+            "redis.connect [redis://r:6379]"
+        );
+    }
+
+    #[test]
+    fn redaction_keeps_a_cause_pointing_at_its_result() {
+        let mut secrets = Secrets::new();
+        secrets.add("hunter2");
+        let url = "redis://:hunter2@r:6379";
+        let mut r = Report::finish(
+            "diagnose",
+            vec![
+                REDIS_AUTH
+                    .fail("WRONGPASS")
+                    .subject(url)
+                    .hint("fix the password"),
+                WS_CONNECT
+                    .fail("no CONNECT")
+                    .caused_by("redis.auth", Some(url)),
+            ],
+            &Suppressions::default(),
+            false,
+            Duration::ZERO,
+            secrets,
+        );
+        r.redact();
+        assert!(!r.checks[1].caused_by.as_ref().unwrap().contains("hunter2"));
+        let list = r.fix_list();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].explains.len(), 1);
     }
 }

@@ -202,6 +202,9 @@ fn result(c: &CheckResult, rule_index: usize, anchor: Option<&str>) -> sarif::Re
     if let Some(subject) = &c.subject {
         props.push(("subject", json!(subject)));
     }
+    if let Some(cause) = &c.caused_by {
+        props.push(("caused_by", json!(cause)));
+    }
     if !c.evidence.is_empty() {
         props.push(("evidence", Value::Object(c.evidence.clone())));
     }

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::report::{CheckResult, Report, Status, Verdict};
+use crate::report::{CheckResult, Report, SkipGroup, Status, Verdict, cause_to_show, skip_groups};
 
 fn style(color: bool, s: Style) -> Style {
     if color { s } else { Style::new() }
@@ -67,16 +67,30 @@ pub fn render(report: &Report, color: bool) -> String {
     if !fixes.is_empty() {
         let bold = style(color, Style::new().bold());
         let _ = writeln!(out, "\n{bold}To fix, in order:{bold:#}");
-        for (i, (id, subject, what)) in fixes.iter().enumerate() {
-            let subject = subject
-                .map(|s| format!(" [{}]", one_line(&printable(s))))
-                .unwrap_or_default();
+        for (i, item) in fixes.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "  {}. {id}{subject}: {}",
+                "  {}. {}: {}",
                 i + 1,
-                one_line(&printable(what))
+                name_at(item.result),
+                one_line(&printable(&item.fix))
             );
+            // Under the item's text, aligned with it: `  12. ` is six columns wide.
+            let indent = " ".repeat(format!("  {}. ", i + 1).len());
+            if !item.explains.is_empty() {
+                let _ = writeln!(out, "{indent}also explains: {}", names(&item.explains));
+            }
+            if !item.also_reported_by.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "{indent}also reported by: {}",
+                    item.also_reported_by
+                        .iter()
+                        .map(|c| name_at(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
         }
     }
     let ordered = report.by_importance();
@@ -90,7 +104,24 @@ pub fn render(report: &Report, color: bool) -> String {
     if !brief.is_empty() {
         out.push('\n');
     }
-    for c in brief {
+    // Suppressed results first, one line each; then skips, those with the same reason as one
+    // line; then passes (by_importance put them in that order).
+    let (skips, rest): (Vec<&CheckResult>, Vec<&CheckResult>) = brief
+        .into_iter()
+        .partition(|c| c.counts() && c.status == Status::Skip);
+    let (suppressed, passed): (Vec<&CheckResult>, Vec<&CheckResult>) =
+        rest.into_iter().partition(|c| !c.counts());
+    for c in suppressed {
+        write_brief(&mut out, c, color);
+    }
+    for group in skip_groups(skips) {
+        if let [one] = group.results.as_slice() {
+            write_brief(&mut out, one, color);
+        } else {
+            write_skip_group(&mut out, &group, color);
+        }
+    }
+    for c in passed {
         write_brief(&mut out, c, color);
     }
     out
@@ -132,6 +163,9 @@ fn write_detailed(out: &mut String, c: &CheckResult, color: bool) {
     if !place.is_empty() {
         let _ = writeln!(out, "     {dim}at{dim:#} {place}");
     }
+    if let Some(cause) = cause_to_show(c) {
+        let _ = writeln!(out, "     {dim}because{dim:#} {}", one_line(cause));
+    }
     for line in printable(&c.message).lines() {
         let _ = writeln!(out, "     {line}");
     }
@@ -161,11 +195,66 @@ fn write_brief(out: &mut String, c: &CheckResult, color: bool) {
     if let Some(subject) = &c.subject {
         line = format!("[{}] {line}", one_line(subject));
     }
+    if let Some(cause) = cause_to_show(c) {
+        let _ = write!(line, " (because {})", one_line(cause));
+    }
     if let Some(sup) = &c.suppressed {
         let reason = sup.reason.as_deref().unwrap_or("no reason given");
         line = format!("{line} (suppressed: {})", one_line(reason));
     }
     let _ = writeln!(out, "{st}{:<7}{st:#} {:<38} {line}", label(c), c.id);
+}
+
+/// Several skips with one reason: `SKIP    redis.* (14 checks)  skipped because …`.
+fn write_skip_group(out: &mut String, group: &SkipGroup<'_>, color: bool) {
+    let st = style(color, status_style(Status::Skip));
+    let mut line = String::new();
+    let subjects = group.subjects();
+    if subjects.len() > crate::report::SKIP_NAMES_MAX {
+        let _ = write!(line, "[{} subjects] ", subjects.len());
+    } else if !subjects.is_empty() {
+        let subjects: Vec<String> = subjects.iter().map(|s| one_line(s)).collect();
+        let _ = write!(line, "[{}] ", subjects.join(", "));
+    }
+    line.push_str(&one_line(group.reason()));
+    if let Some(first) = group.results.first()
+        && let Some(cause) = cause_to_show(first)
+    {
+        let _ = write!(line, " (because {})", one_line(cause));
+    }
+    let _ = writeln!(
+        out,
+        "{st}{:<7}{st:#} {:<38} {line}",
+        "SKIP",
+        group.names().to_string()
+    );
+}
+
+/// A result as a fix item names it: `config.redis-url-host [open-webui] docker-compose.yml:12:29`.
+fn name_at(c: &CheckResult) -> String {
+    let mut s = c.id.to_string();
+    if let Some(subject) = &c.subject {
+        let _ = write!(s, " [{}]", one_line(subject));
+    }
+    if let Some(loc) = &c.location {
+        let _ = write!(s, " {}", one_line(&loc.to_string()));
+    }
+    s
+}
+
+/// Results named by id and subject, each once: `redis.connect, ws.socketio-connect [http://…]`.
+fn names(results: &[&CheckResult]) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for c in results {
+        let name = match &c.subject {
+            Some(subject) => format!("{} [{}]", c.id, one_line(subject)),
+            None => c.id.to_string(),
+        };
+        if !seen.contains(&name) {
+            seen.push(name);
+        }
+    }
+    seen.join(", ")
 }
 
 /// [`printable`] on one line: for values inside a one-line layout (a subject, a reason).
