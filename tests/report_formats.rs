@@ -1215,3 +1215,306 @@ fn skip_results_keep_their_reason_everywhere() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A correlated run: root causes, their consequences, one fix per cause, collapsed skips
+
+/// A rule for the correlated report (test-local like the others; leaked: lives for the test).
+fn leaked_rule(id: &'static str, severity: Severity, title: &'static str) -> &'static Rule {
+    Box::leak(Box::new(Rule {
+        id,
+        severity,
+        title,
+        summary: "test rule",
+        why: "test rule",
+        fix: "test rule",
+    }))
+}
+
+const WS_URL: &str = "http://localhost:3000";
+const REDIS_SUBJECT: &str = "redis://:****@redis:6379/0";
+
+/// `diagnose` on the seed deployment as correlation leaves it: the URL's host is not a
+/// service, so Redis fails DNS and the CONNECT is never answered (both explained by the
+/// host), the dependent Redis checks skip, and the files and the running container agree on
+/// `timeout 0` with the same advice.
+fn correlated_results() -> Vec<CheckResult> {
+    let timeout_fix = "add `--timeout 1800` to the redis-server command";
+    let mut out = vec![
+        REDIS_URL_HOST
+            .fire("open-webui WEBSOCKET_REDIS_URL: host 'redis' is not a service, container_name or alias of this project; did you mean 'beagle-redis'?")
+            .at(at("docker-compose.yml", 12, 29))
+            .subject("open-webui")
+            .hint("use redis://:****@beagle-redis:6379/0"),
+        REDIS_TIMEOUT
+            .fire("beagle-redis runs with timeout 0: idle clients are never closed")
+            .at(at("docker-compose.yml", 20, 14))
+            .subject("beagle-redis")
+            .hint(timeout_fix),
+    ];
+    for id in [
+        "config.redis-url-port",
+        "config.redis-url-password",
+        "config.network-shared",
+    ] {
+        out.push(
+            leaked_rule(id, Severity::Error, "a config check")
+                .skip_because("config.redis-url-host")
+                .subject("open-webui"),
+        );
+    }
+    out.push(
+        leaked_rule(
+            "docker.redis-command",
+            Severity::Warning,
+            "The running Redis has safe flags",
+        )
+        .warn("the running beagle-redis has timeout 0")
+        .subject("beagle-redis")
+        .hint(timeout_fix),
+    );
+    out.push(
+        REDIS_CONNECT
+            .fire("DNS: 'redis' is not known (Name or service not known)")
+            .subject(REDIS_SUBJECT)
+            .caused_by("config.redis-url-host", Some("open-webui")),
+    );
+    for id in [
+        "redis.tls",
+        "redis.auth",
+        "redis.ping",
+        "redis.db-select",
+        "redis.maxclients",
+        "redis.timeout",
+        "redis.client-list",
+        "redis.pubsub",
+        "redis.latency",
+        "redis.memory",
+        "redis.version",
+        "redis.sentinel",
+        "redis.cluster",
+    ] {
+        out.push(
+            leaked_rule(id, Severity::Warning, "a redis check")
+                .skip_because("redis.connect")
+                .subject(REDIS_SUBJECT),
+        );
+    }
+    out.push(
+        leaked_rule(
+            "ws.http-reachable",
+            Severity::Error,
+            "The server answers HTTP",
+        )
+        .pass("the app answers HTTP (200 in 3 ms)")
+        .subject(WS_URL),
+    );
+    out.push(
+        leaked_rule(
+            "ws.socketio-connect",
+            Severity::Error,
+            "Socket.IO CONNECT is answered",
+        )
+        .fire("CONNECT sent, no answer within 5 s")
+        .subject(WS_URL)
+        .hint("Open WebUI answers CONNECT once its Redis manager is up: see redis.connect")
+        .caused_by("config.redis-url-host", Some("open-webui")),
+    );
+    out.push(
+        leaked_rule(
+            "ws.heartbeat",
+            Severity::Warning,
+            "The connection survives a ping",
+        )
+        .warn("no PING within the probe's budget")
+        .subject(WS_URL)
+        .caused_by("ws.socketio-connect", Some(WS_URL)),
+    );
+    for id in ["ws.upgrade", "ws.sticky-session"] {
+        out.push(
+            leaked_rule(id, Severity::Warning, "a ws check")
+                .skip_because("ws.socketio-connect")
+                .subject(WS_URL),
+        );
+    }
+    out
+}
+
+fn correlated_report() -> Report {
+    let mut r = Report::finish(
+        "diagnose",
+        correlated_results(),
+        &Suppressions::default(),
+        false,
+        Duration::ZERO,
+        Secrets::new(),
+    );
+    r.redact();
+    normalised(r)
+}
+
+#[test]
+fn correlated_fix_list_has_one_item_per_root_cause() {
+    let r = correlated_report();
+    let list = r.fix_list();
+    let ids: Vec<&str> = list.iter().map(|i| i.result.id).collect();
+    assert_eq!(ids, ["config.redis-url-host", "config.redis-timeout"]);
+    let explained: Vec<&str> = list[0].explains.iter().map(|c| c.id).collect();
+    assert_eq!(
+        explained,
+        ["redis.connect", "ws.socketio-connect", "ws.heartbeat"]
+    );
+    let same: Vec<&str> = list[1].also_reported_by.iter().map(|c| c.id).collect();
+    assert_eq!(same, ["docker.redis-command"]);
+
+    let text = text::render(&r, false);
+    let fixes = text
+        .split("To fix, in order:\n")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap();
+    assert_eq!(
+        fixes,
+        "  1. config.redis-url-host [open-webui] docker-compose.yml:12:29: use redis://:****@beagle-redis:6379/0\n\
+         \x20    also explains: redis.connect [redis://:****@redis:6379/0], ws.socketio-connect [http://localhost:3000], ws.heartbeat [http://localhost:3000]\n\
+         \x20 2. config.redis-timeout [beagle-redis] docker-compose.yml:20:14: add `--timeout 1800` to the redis-server command\n\
+         \x20    also reported by: docker.redis-command [beagle-redis]"
+    );
+    // Every consequence is still in the list of findings, saying what explains it.
+    assert!(text.contains("     because config.redis-url-host [open-webui]\n"));
+    assert!(text.contains("     because ws.socketio-connect [http://localhost:3000]\n"));
+}
+
+#[test]
+fn correlated_skips_are_one_line_in_text_and_markdown_and_complete_elsewhere() {
+    let r = correlated_report();
+    let text = text::render(&r, false);
+    assert!(
+        text.contains(&format!(
+            "SKIP    {:<38} [{REDIS_SUBJECT}] skipped because redis.connect did not pass\n",
+            "redis.* (13 checks)"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("SKIP    config.redis-url-port, config.redis-url-password, config.network-shared [open-webui] skipped because config.redis-url-host did not pass\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("SKIP    ws.upgrade, ws.sticky-session "),
+        "{text}"
+    );
+    assert_eq!(text.matches("did not pass").count(), 3, "{text}");
+
+    let md = markdown::render(&r);
+    let t = tables(&md);
+    assert_eq!(t.len(), 2);
+    // 3 skip rows (one per reason) + 1 pass, four cells each.
+    assert_eq!(t[1].1, vec![4; 4], "{md}");
+    let html = to_html(&md);
+    assert!(
+        html.contains("<td><code>redis.*</code> (13 checks)</td>"),
+        "{html}"
+    );
+    // The fix list is an ordered list of two items, each with a nested list.
+    let fix_list = &html[html.find("<ol>").unwrap()..html.find("</ol>").unwrap()];
+    assert_eq!(fix_list.matches("<li>").count(), 4, "{fix_list}");
+    assert!(fix_list.contains("also explains: <code>redis.connect</code>"));
+    assert!(fix_list.contains("also reported by: <code>docker.redis-command</code>"));
+    assert!(fix_list.contains("at <code>docker-compose.yml:12:29</code>"));
+    assert!(html.contains(
+        "<strong>Because:</strong> <code>config.redis-url-host</code> (<code>open-webui</code>)"
+    ));
+
+    // Machine formats: every result, each skip with its reason.
+    let json: Value = serde_json::from_str(&json::render(&r)).unwrap();
+    let checks = json["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), r.checks.len());
+    assert_eq!(
+        checks
+            .iter()
+            .filter(|c| c["message"] == "skipped because redis.connect did not pass")
+            .count(),
+        13
+    );
+    let (suites, _) = parse_junit(&junit::render(&r));
+    let redis = suites.iter().find(|s| s.0 == "redis").unwrap();
+    assert_eq!((redis.1, redis.2, redis.3), (14, 1, 13));
+}
+
+#[test]
+fn correlated_report_is_valid_in_every_format() {
+    let r = correlated_report();
+    let out: Value = serde_json::from_str(&json::render(&r)).unwrap();
+    let errs = errors(&validator(&report_schema()), &out);
+    assert!(errs.is_empty(), "schema errors: {errs:#?}");
+    let causes: Vec<&str> = out["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["caused_by"].as_str())
+        .collect();
+    assert_eq!(
+        causes,
+        [
+            "config.redis-url-host [open-webui]",
+            "config.redis-url-host [open-webui]",
+            "ws.socketio-connect [http://localhost:3000]"
+        ]
+    );
+    // Negative control: a caused_by that is not a check reference is rejected.
+    let mut bad = out.clone();
+    bad["checks"][0]["caused_by"] = json!("not an id");
+    assert!(!errors(&validator(&report_schema()), &bad).is_empty());
+
+    let log: Value = serde_json::from_str(&render_sarif(&r)).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    // SARIF results are findings, consequences included: 2 + 1 + 1 + 1 + 1.
+    assert_eq!(results.len(), 6);
+    assert!(
+        results
+            .iter()
+            .any(|x| x["properties"]["caused_by"] == "config.redis-url-host [open-webui]")
+    );
+    match sarif_schema() {
+        Some(schema) => {
+            let errs = errors(&validator(&schema), &log);
+            assert!(errs.is_empty(), "SARIF schema errors: {errs:#?}");
+        }
+        None => skip_or_fail(
+            "correlated_report_is_valid_in_every_format",
+            "serde-sarif-0.8*/src/schema.json not found under $CARGO_HOME/registry/src",
+        ),
+    }
+
+    let (_, cases) = parse_junit(&junit::render(&r));
+    assert_eq!(cases.len(), r.checks.len());
+    let connect = cases
+        .iter()
+        .find(|c| c.name == format!("ws.socketio-connect [{WS_URL}]"))
+        .unwrap();
+    assert_eq!(connect.outcome, "failure");
+    assert!(
+        connect
+            .body
+            .contains("caused by: config.redis-url-host [open-webui]")
+    );
+
+    let github = github::render(&r);
+    assert!(github.contains("%0ABecause: config.redis-url-host [open-webui]"));
+}
+
+#[test]
+fn snapshot_correlated_text() {
+    insta::assert_snapshot!("correlated_text", text::render(&correlated_report(), false));
+}
+
+#[test]
+fn snapshot_correlated_markdown() {
+    insta::assert_snapshot!(
+        "correlated_markdown",
+        markdown::render(&correlated_report())
+    );
+}
