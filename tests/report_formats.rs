@@ -690,6 +690,16 @@ fn hostile_report() -> Report {
                 .evidence("value", HOSTILE)
                 .evidence("fence", "````\n</details>\n````"),
             REDIS_TIMEOUT.skip(HOSTILE).subject("x|y|z"),
+            // Same reason: one collapsed line in text and Markdown.
+            REDIS_CONNECT.skip(HOSTILE).subject("x|y|z"),
+            // Causes naming a hostile subject, on a skip and on a finding.
+            REDIS_AUTH
+                .skip("no server")
+                .caused_by("config.redis-url-host", Some(HOSTILE)),
+            STICKY_SESSION
+                .fire("one round")
+                .subject("s")
+                .caused_by("config.redis-url-host", Some(HOSTILE)),
             CORS_ORIGIN.fire(HOSTILE).at(at(".env", 2, 1)),
             ENV_DUPLICATE_KEY.pass(HOSTILE).subject(HOSTILE),
         ],
@@ -824,7 +834,9 @@ fn markdown_keeps_hostile_values_as_text() {
     let t = tables(&md);
     assert_eq!(t.len(), 2, "{md}");
     assert_eq!(t[1].0, 4);
-    assert_eq!(t[1].1, vec![4; 3], "{md}");
+    // One row for the two skips with the hostile reason, one for the other skip, one
+    // suppressed, one passed.
+    assert_eq!(t[1].1, vec![4; 4], "{md}");
     // The evidence fence is not closed by the backticks inside it.
     assert!(html.contains("&lt;/details&gt;"));
     // The mention is code, not a link to a user.
@@ -1122,7 +1134,7 @@ fn text_shows_no_terminal_escapes_from_values() {
         .lines()
         .filter(|l| l.starts_with("IGNORED") || l.starts_with("SKIP") || l.starts_with("PASS"))
         .collect();
-    assert_eq!(brief.len(), 3, "{out}");
+    assert_eq!(brief.len(), 4, "{out}");
     assert_eq!(
         out.lines().filter(|l| l.starts_with("# injected")).count(),
         0,
