@@ -1,9 +1,10 @@
 //! `--format markdown`: a report to paste into a GitHub issue or a bug ticket.
 //!
-//! Layout: a title line with the verdict, a summary table, the failing checks then the
-//! warnings (each with location, subject, message, fix and its evidence folded in a
-//! `<details>` block), then one folded `<details>` with the skipped, suppressed and passed
-//! checks as a table.
+//! Layout: a title line with the verdict, a summary table, the fix list (one item per root
+//! cause with its location; what it also explains or who else reported it as a nested list),
+//! the failing checks then the warnings (each with location, subject, cause, message, fix and
+//! its evidence folded in a `<details>` block), then one folded `<details>` with the skipped,
+//! suppressed and passed checks as a table (skips giving the same reason as one row).
 //!
 //! Every string that comes from the user's files or servers goes through [`text`], [`cell`]
 //! or `code`, so a hostile value (a `|`, a backtick run, `<script>`, a newline

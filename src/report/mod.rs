@@ -697,7 +697,7 @@ pub fn skip_groups<'a>(skips: impl IntoIterator<Item = &'a CheckResult>) -> Vec<
     groups
 }
 
-/// Whether a line about `c` should add "because <cause>": it has a cause its message does not
+/// Whether a line about `c` should add `because <cause>`: it has a cause its message does not
 /// already name (a skip's "skipped because redis.connect did not pass" names its own).
 pub fn cause_to_show(c: &CheckResult) -> Option<&str> {
     let cause = c.caused_by.as_deref()?;

@@ -1,5 +1,8 @@
-//! `--format text`: for a terminal. Verdict first, then what to fix (failures, warnings), then
-//! the proof of what was verified (skips with reasons, passes), one line each.
+//! `--format text`: for a terminal. Verdict first, then what to fix (one item per root cause:
+//! [`Report::fix_list`], each with its file:line and what else it explains), then every
+//! failure and warning in detail (a consequence says `because <id>`), then the proof of what
+//! was verified, one line each: suppressed results, skips (those giving the same reason as
+//! one line: `SKIP redis.* (13 checks) skipped because redis.connect did not pass`), passes.
 //!
 //! Strings from the user's files and servers are printed through [`printable`]: an ESC or `\r`
 //! inside a value would otherwise recolour or overwrite the user's terminal.
