@@ -73,6 +73,12 @@ pub struct Suppression {
 }
 
 /// The outcome of one check on one subject (a service, a URL, a server).
+///
+/// `caused_by` names the finding that explains this one, as [`cause_ref`] writes it: `"<id>"`,
+/// or `"<id> [<subject>]"` when the cause's check runs once per subject. Correlation of the
+/// whole run sets it (src/correlate.rs; a check cannot know it alone). A warning or failure
+/// whose cause is itself a warning or failure of the report gets no item of its own in
+/// [`Report::fix_list`].
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckResult {
     pub id: &'static str,
@@ -87,12 +93,6 @@ pub struct CheckResult {
     pub location: Option<Location>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
-    /// The finding that explains this one, as [`cause_ref`] writes it: `"<id>"`, or
-    /// `"<id> [<subject>]"` when the check runs once per subject. Set by the correlation of a
-    /// whole run (a result cannot know it alone); a warning or failure whose cause is itself
-    /// a warning or failure of the report gets no item of its own in [`Report::fix_list`].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub caused_by: Option<String>,
     pub evidence: Map<String, Value>,
     pub duration_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,7 +112,6 @@ impl CheckResult {
             subject: None,
             location: None,
             hint: None,
-            caused_by: None,
             evidence: Map::new(),
             duration_ms: 0,
             suppressed: None,
