@@ -691,7 +691,7 @@ fn hostile_report() -> Report {
                 .evidence("fence", "````\n</details>\n````"),
             REDIS_TIMEOUT.skip(HOSTILE).subject("x|y|z"),
             // Same reason: one collapsed line in text and Markdown.
-            REDIS_CONNECT.skip(HOSTILE).subject("x|y|z"),
+            WEBSOCKET_MANAGER.skip(HOSTILE).subject("x|y|z"),
             // Causes naming a hostile subject, on a skip and on a finding.
             REDIS_AUTH
                 .skip("no server")

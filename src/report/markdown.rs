@@ -269,14 +269,6 @@ fn group_row(out: &mut String, group: &SkipGroup<'_>) {
         SkipNames::Family { family, count } => {
             format!("{} ({count} checks)", code(&format!("{family}.*"), true))
         }
-        SkipNames::Families { families, count } => format!(
-            "{count} checks ({})",
-            families
-                .iter()
-                .map(|f| code(&format!("{f}.*"), true))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
     };
     let subjects = group.subjects();
     let subject = if subjects.len() <= crate::report::SKIP_NAMES_MAX {

@@ -596,13 +596,8 @@ pub struct SkipGroup<'a> {
 pub enum SkipNames<'a> {
     /// Up to [`SKIP_NAMES_MAX`] distinct ids, by name.
     Ids(Vec<&'a str>),
-    /// More, all of one family: `redis.* (14 checks)`.
+    /// More (a group is of one family): `redis.* (14 checks)`.
     Family { family: &'a str, count: usize },
-    /// More, of several families: `16 checks (config.*, redis.*)`.
-    Families {
-        families: Vec<&'a str>,
-        count: usize,
-    },
 }
 
 /// A collapsed skip line names its checks up to this many; beyond, it counts them.
@@ -627,23 +622,12 @@ impl<'a> SkipGroup<'a> {
             }
         }
         if ids.len() <= SKIP_NAMES_MAX {
-            return SkipNames::Ids(ids);
-        }
-        let mut families: Vec<&'a str> = Vec::new();
-        for id in &ids {
-            let family = id.split('.').next().unwrap_or(id);
-            if !families.contains(&family) {
-                families.push(family);
-            }
-        }
-        let count = self.results.len();
-        if families.len() == 1 {
-            SkipNames::Family {
-                family: families[0],
-                count,
-            }
+            SkipNames::Ids(ids)
         } else {
-            SkipNames::Families { families, count }
+            SkipNames::Family {
+                family: family(self.results[0].id),
+                count: self.results.len(),
+            }
         }
     }
 
@@ -666,16 +650,13 @@ impl std::fmt::Display for SkipNames<'_> {
         match self {
             SkipNames::Ids(ids) => write!(f, "{}", ids.join(", ")),
             SkipNames::Family { family, count } => write!(f, "{family}.* ({count} checks)"),
-            SkipNames::Families { families, count } => {
-                let families: Vec<String> = families.iter().map(|f| format!("{f}.*")).collect();
-                write!(f, "{count} checks ({})", families.join(", "))
-            }
         }
     }
 }
 
-/// `skips` grouped by reason (message and `caused_by`), each group where its first result
-/// was. Results that are not counting skips are not expected here; each would be a group.
+/// `skips` grouped by family and reason (message and `caused_by`), each group where its first
+/// result was: `config.*` and `redis.*` checks skipped for the same reason are two lines, each
+/// named by its family. Results that are not counting skips are each a group of their own.
 pub fn skip_groups<'a>(skips: impl IntoIterator<Item = &'a CheckResult>) -> Vec<SkipGroup<'a>> {
     let mut groups: Vec<SkipGroup<'a>> = Vec::new();
     for c in skips {
@@ -685,6 +666,7 @@ pub fn skip_groups<'a>(skips: impl IntoIterator<Item = &'a CheckResult>) -> Vec<
                 && c.counts()
                 && first.status == Status::Skip
                 && first.counts()
+                && family(first.id) == family(c.id)
                 && first.message == c.message
                 && first.caused_by == c.caused_by
         };
@@ -694,6 +676,11 @@ pub fn skip_groups<'a>(skips: impl IntoIterator<Item = &'a CheckResult>) -> Vec<
         }
     }
     groups
+}
+
+/// The family of a check id: the part before the first `.`.
+fn family(id: &str) -> &str {
+    id.split('.').next().unwrap_or(id)
 }
 
 /// Whether a line about `c` should add `because <cause>`: it has a cause its message does not
@@ -1126,27 +1113,23 @@ mod tests {
     }
 
     #[test]
-    fn few_skips_are_named_and_mixed_families_counted() {
-        let r = report(skipped_after_host(&[&REDIS_CONNECT, &WS_STICKY]));
-        let groups = skip_groups(r.checks.iter());
-        assert_eq!(
-            groups[0].names(),
-            SkipNames::Ids(vec!["redis.connect", "ws.sticky-session"])
-        );
-        assert_eq!(
-            groups[0].names().to_string(),
-            "redis.connect, ws.sticky-session"
-        );
+    fn few_skips_are_named_and_families_kept_apart() {
         let r = report(skipped_after_host(&[
-            &CORS,
             &REDIS_CONNECT,
             &REDIS_AUTH,
+            &CORS,
             &WS_STICKY,
+            &WS_UPGRADE,
         ]));
         let groups = skip_groups(r.checks.iter());
+        let names: Vec<String> = groups.iter().map(|g| g.names().to_string()).collect();
         assert_eq!(
-            groups[0].names().to_string(),
-            "4 checks (config.*, redis.*, ws.*)"
+            names,
+            [
+                "redis.connect, redis.auth",
+                "config.cors-origin",
+                "ws.sticky-session, ws.upgrade"
+            ]
         );
     }
 
