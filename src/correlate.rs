@@ -14,7 +14,7 @@
 //! into a `skip` that names the cause. Rules read statuses, ids, subjects and evidence keys;
 //! they never re-judge observations.
 
-use crate::report::{CheckResult, Status};
+use crate::report::{CheckResult, Status, cause_ref};
 
 /// What the rules need to know about the app behind the live probes, from its profile.
 #[derive(Debug, Clone, Default)]
@@ -92,15 +92,15 @@ fn index_of(
 /// Marks `results[effect]` as explained by `results[cause]`: `caused_by`, the cause's
 /// sentence appended, the cause's fix taken over (one fix per root cause).
 fn explain(results: &mut [CheckResult], effect: usize, cause: usize, why: &str) {
-    let (cause_id, cause_msg, cause_hint) = {
+    let (cause_id, cause_subject, cause_msg, cause_hint) = {
         let c = &results[cause];
-        (c.id, c.message.clone(), c.hint.clone())
+        (c.id, c.subject.clone(), c.message.clone(), c.hint.clone())
     };
     let e = &mut results[effect];
     if e.caused_by.is_some() {
         return;
     }
-    e.caused_by = Some(cause_id.to_string());
+    e.caused_by = Some(cause_ref(cause_id, cause_subject.as_deref()));
     e.message
         .push_str(&format!("\n{why} ({cause_id}): {cause_msg}"));
     if cause_hint.is_some() {
