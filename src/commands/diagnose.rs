@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
+use crate::apps::{self, SocketIoApp};
 use crate::catalogue::Rule;
 use crate::checks::redis::Expectations;
 use crate::cli::{ProjectArgs, parse_duration};
 use crate::commands::{CliError, RunContext};
-use crate::config::apps::{self, SocketIoApp};
 use crate::config::{Deployment, PortMapping, Service};
 use crate::probe::docker::{self as docker_probe, Endpoint, Selection};
 use crate::probe::engineio::{self, Target as WsTarget, WsProbeOptions};
