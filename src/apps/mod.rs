@@ -650,12 +650,39 @@ pub fn apps_with<'a>(
         return deployment
             .services
             .iter()
-            .filter(|s| crate::config::redis_server::detect(s).is_none())
-            .filter(|s| s.build || s.command.is_some() || !s.ports.is_empty())
+            .filter(|s| crate::config::redis_server::detect(s).is_none() && !is_infrastructure(s))
             .filter_map(|s| detect_in(deployment, s, app))
             .collect();
     }
     recognised
+}
+
+/// Proxies and databases: never the Socket.IO app `--app` names.
+fn is_infrastructure(service: &Service) -> bool {
+    const IMAGES: &[&str] = &[
+        "nginx",
+        "traefik",
+        "caddy",
+        "haproxy",
+        "envoy",
+        "postgres",
+        "mysql",
+        "mariadb",
+        "mongo",
+        "memcached",
+        "sentinel",
+        "ollama",
+        "rabbitmq",
+        "minio",
+        "elasticsearch",
+    ];
+    service.image.as_ref().is_some_and(|i| {
+        let repo = image_repo(&i.value);
+        let last = repo.rsplit('/').next().unwrap_or(&repo).to_string();
+        IMAGES
+            .iter()
+            .any(|n| last == *n || last.starts_with(&format!("{n}-")))
+    })
 }
 
 fn replicas(service: &Service) -> AppSetting<u32> {
@@ -1067,4 +1094,319 @@ pub fn websocket_redis_urls_with(
     // Recognised apps first: they are the reason the tool runs.
     out.sort_by_key(|u| !apps.iter().any(|a| a.service.name == u.service));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::config::test_support::{deployment, service, with_command, with_env};
+    use crate::config::{Requirement, RequirementsFile};
+
+    const OWUI: &str = "ghcr.io/open-webui/open-webui:0.12.4";
+
+    fn requirements(path: &str, names: &[&str]) -> RequirementsFile {
+        RequirementsFile {
+            path: path.to_string(),
+            packages: names
+                .iter()
+                .map(|n| Requirement {
+                    name: n.to_string(),
+                    spec: String::new(),
+                    span: Span::new(path, 1, 1),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn open_webui_defaults_and_parsing() {
+        let d = deployment(vec![service("w", OWUI, 2)]);
+        let a = &socketio_apps(&d)[0];
+        assert_eq!(a.profile.id, AppId::OpenWebUi);
+        assert_eq!(a.socketio_path, "/ws/socket.io");
+        assert_eq!(a.container_port.as_ref().unwrap().value, 8080);
+        assert_eq!(a.transports.value, Transports::WebsocketOnly);
+        assert!(!a.uses_redis_manager());
+        assert_eq!(a.workers.value, 1);
+        assert_eq!(a.subscribe_timing(), SubscribeTiming::Startup);
+        assert_eq!(a.connect_rule(), &ConnectRule::Anonymous);
+        let ch = a.channels();
+        assert_eq!(ch.channels, ["socketio"]);
+        assert_eq!(ch.room_channel_prefix.as_deref(), Some("socketio#/#"));
+        assert_eq!(a.cors_origins.as_ref().unwrap().value, ["*"]);
+
+        let d = deployment(vec![with_env(
+            service("w", OWUI, 2),
+            &[
+                ("WEBSOCKET_MANAGER", "redis"),
+                ("REDIS_URL", "redis://redis:6379/0"),
+                ("ENABLE_WEBSOCKET_SUPPORT", "FALSE"),
+                ("UVICORN_WORKERS", "0"),
+                ("WEB_CONCURRENCY", "8"),
+                ("WEBSOCKET_REDIS_ROOM_CHANNELS", "False"),
+                ("WEBSOCKET_SENTINEL_HOSTS", " s1, s2 ,"),
+                ("WEBSOCKET_SENTINEL_PORT", "26380"),
+                ("PORT", "9000"),
+                ("CORS_ALLOW_ORIGIN", "https://a.example; https://b.example"),
+                ("WEBUI_URL", "https://a.example/chat"),
+            ],
+        )]);
+        let a = &socketio_apps(&d)[0];
+        assert!(a.uses_redis_manager());
+        assert_eq!(a.redis_url.as_ref().unwrap().source, "REDIS_URL");
+        assert_eq!(a.transports.value, Transports::PollingOnly);
+        // max(int('0'), 1); WEB_CONCURRENCY is not read.
+        assert_eq!(a.workers.value, 1);
+        assert_eq!(a.channels().room_channel_prefix, None);
+        let s = a.sentinel.as_ref().unwrap();
+        assert_eq!(
+            (s.hosts.clone(), s.port),
+            (vec!["s1".into(), "s2".into()], 26380)
+        );
+        assert_eq!(a.container_port.as_ref().unwrap().value, 9000);
+        // Split on ';' without trimming.
+        assert_eq!(
+            a.cors_origins.as_ref().unwrap().value,
+            ["https://a.example", " https://b.example"]
+        );
+        assert_eq!(a.site_origin().as_deref(), Some("https://a.example"));
+
+        // `Redis` is not `redis`; an empty WEBSOCKET_REDIS_URL is kept, not a fallback.
+        let d = deployment(vec![with_env(
+            service("w", OWUI, 2),
+            &[
+                ("WEBSOCKET_MANAGER", "Redis"),
+                ("REDIS_URL", "redis://redis:6379/0"),
+                ("WEBSOCKET_REDIS_URL", ""),
+            ],
+        )]);
+        let a = &socketio_apps(&d)[0];
+        assert!(!a.uses_redis_manager());
+        assert!(a.redis_url.is_none());
+        assert_eq!(
+            a.empty_redis_url.as_ref().unwrap().source,
+            "WEBSOCKET_REDIS_URL"
+        );
+    }
+
+    #[test]
+    fn chainlit_by_command_and_by_requirements() {
+        let d = deployment(vec![with_env(
+            with_command(
+                service("bot", "python:3.12", 2),
+                &["chainlit", "run", "app.py", "--port", "8500"],
+            ),
+            &[("CHAINLIT_ROOT_PATH", "/bot/")],
+        )]);
+        let a = &socketio_apps(&d)[0];
+        assert_eq!(a.profile.id, AppId::Chainlit);
+        assert_eq!(a.socketio_path, "/bot/ws/socket.io");
+        assert_eq!(a.container_port.as_ref().unwrap().value, 8500);
+        assert_eq!(a.workers.value, 1);
+        assert!(!a.uses_redis_manager());
+        assert!(matches!(
+            a.connect_rule(),
+            ConnectRule::NeedsAuth {
+                unanswered_without_it: true,
+                ..
+            }
+        ));
+
+        let mut s = service("bot", "x", 2);
+        s.image = None;
+        s.build = true;
+        let mut d = deployment(vec![s]);
+        d.python_requirements = vec![requirements("requirements.txt", &["chainlit"])];
+        let a = &socketio_apps(&d)[0];
+        assert_eq!(a.profile.id, AppId::Chainlit);
+        assert_eq!(a.recognised.by, "its build context requires chainlit");
+        assert_eq!(a.container_port.as_ref().unwrap().value, 8000);
+    }
+
+    #[test]
+    fn flask_socketio_under_gunicorn() {
+        let mut web = with_command(
+            service("web", "x", 2),
+            &[
+                "gunicorn",
+                "-k",
+                "gevent",
+                "-w",
+                "2",
+                "-b",
+                "0.0.0.0:5001",
+                "app:app",
+            ],
+        );
+        web.image = None;
+        web.build = true;
+        let mut worker = service("worker", "x", 20);
+        worker.image = None;
+        worker.build = true;
+        let mut d = deployment(vec![
+            with_env(web, &[("REDIS_URL", "redis://redis:6379/0")]),
+            worker,
+        ]);
+        // Two built services: the file in `web/` is web's only.
+        d.python_requirements = vec![requirements("web/requirements.txt", &["flask-socketio"])];
+        let apps = socketio_apps(&d);
+        assert_eq!(apps.len(), 1);
+        let a = &apps[0];
+        assert_eq!(a.profile.id, AppId::FlaskSocketIo);
+        assert_eq!(a.workers.value, 2);
+        assert_eq!(a.container_port.as_ref().unwrap().value, 5001);
+        assert!(a.uses_redis_manager());
+        assert_eq!(a.channels().channels, ["flask-socketio"]);
+        assert_eq!(a.subscribe_timing(), SubscribeTiming::FirstClient);
+        assert_eq!(a.transports.value, Transports::Both);
+    }
+
+    #[test]
+    fn python_socketio_servers_and_their_worker_rules() {
+        let app = |args: &[&str], env: &[(&str, &str)]| {
+            let s = with_env(with_command(service("api", "python:3.12", 2), args), env);
+            let d = deployment(vec![s]);
+            let a = &socketio_apps(&d)[0];
+            assert_eq!(a.profile.id, AppId::PythonSocketIo);
+            (a.workers.value, a.container_port.as_ref().map(|p| p.value))
+        };
+        let sh = |cmd: &str| {
+            vec!["sh", "-c"]
+                .into_iter()
+                .chain([cmd])
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let run = |cmd: &str, env: &[(&str, &str)]| {
+            let args = sh(cmd);
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            app(&refs, env)
+        };
+        // hypercorn: -w, no env; bind 127.0.0.1:8000 by default.
+        assert_eq!(
+            run(
+                "pip install python-socketio && hypercorn -w 2 app:app",
+                &[("WEB_CONCURRENCY", "9")]
+            ),
+            (2, Some(8000))
+        );
+        // uvicorn: --workers, else WEB_CONCURRENCY.
+        assert_eq!(
+            run(
+                "pip install python-socketio uvicorn && uvicorn app:app --port 8001",
+                &[("WEB_CONCURRENCY", "3")]
+            ),
+            (3, Some(8001))
+        );
+        assert_eq!(
+            run(
+                "pip install python-socketio && uvicorn app:app --workers=4",
+                &[("WEB_CONCURRENCY", "3")]
+            ),
+            (4, Some(8000))
+        );
+        // gunicorn: -w4, GUNICORN_CMD_ARGS, PORT.
+        assert_eq!(
+            run(
+                "pip install python-socketio && gunicorn -w4 app:app",
+                &[("PORT", "9000")]
+            ),
+            (4, Some(9000))
+        );
+        assert_eq!(
+            run(
+                "pip install python-socketio && gunicorn app:app",
+                &[("GUNICORN_CMD_ARGS", "--workers 3 --bind :7000")]
+            ),
+            (3, Some(7000))
+        );
+        let d = deployment(vec![service("api", "python:3.12", 2)]);
+        assert!(
+            socketio_apps(&d).is_empty(),
+            "a bare python image is no app"
+        );
+    }
+
+    #[test]
+    fn node_socketio_from_package_json() {
+        let mut s = with_command(
+            service("chat", "x", 2),
+            &["pm2-runtime", "index.js", "-i", "4"],
+        );
+        s.image = None;
+        s.build = true;
+        let mut d = deployment(vec![with_env(s, &[("PORT", "3000")])]);
+        d.python_requirements = vec![requirements(
+            "package.json",
+            &["socket.io", "@socket.io/redis-adapter"],
+        )];
+        let a = &socketio_apps(&d)[0];
+        assert_eq!(a.profile.id, AppId::NodeSocketIo);
+        assert_eq!(a.workers.value, 4);
+        assert_eq!(a.container_port.as_ref().unwrap().value, 3000);
+        assert_eq!(a.channels().patterns, ["socket.io#/#*"]);
+        assert_eq!(a.subscribe_timing(), SubscribeTiming::Startup);
+        assert_eq!(a.socketio_path, "/socket.io");
+    }
+
+    #[test]
+    fn app_override_and_fallback() {
+        let d = deployment(vec![
+            service("rt", "example/rt:1", 2),
+            service("redis", "redis:7", 20),
+        ]);
+        assert!(apps_with(&d, None, None).is_empty());
+        let apps = apps_with(&d, Some("Chainlit"), None);
+        assert_eq!(apps.len(), 1, "the Redis service is never the app");
+        assert_eq!(apps[0].profile.id, AppId::Chainlit);
+        assert_eq!(apps[0].recognised.by, "--app chainlit");
+        let apps = apps_with(&d, Some("tornado-thing"), Some("rt"));
+        assert_eq!(apps[0].profile.id, AppId::PythonSocketIo);
+        assert!(
+            apps[0]
+                .recognised
+                .fallback
+                .as_deref()
+                .unwrap()
+                .contains("tornado-thing")
+        );
+        // Overriding a recognised app says what it was recognised as.
+        let d = deployment(vec![service("w", OWUI, 2)]);
+        let apps = apps_with(&d, Some("python-socketio"), None);
+        assert_eq!(apps[0].profile.id, AppId::PythonSocketIo);
+        assert!(
+            apps[0].recognised.by.contains("recognised as Open WebUI"),
+            "{}",
+            apps[0].recognised.by
+        );
+        for id in AppId::ALL {
+            assert_eq!(AppId::from_cli(id.cli_name()), Some(id));
+            assert_eq!(id.profile().id, id);
+        }
+    }
+
+    #[test]
+    fn manager_urls_follow_each_profile() {
+        let d = deployment(vec![
+            with_env(
+                service("w", OWUI, 2),
+                &[
+                    ("WEBSOCKET_MANAGER", "redis"),
+                    ("REDIS_URL", "redis://a:6379/0"),
+                    ("WEBSOCKET_REDIS_URL", "redis://b:6379/1"),
+                ],
+            ),
+            with_env(
+                service("other", "example/x:1", 10),
+                &[("REDIS_URL", "redis://c:6379/0")],
+            ),
+        ]);
+        let urls = websocket_redis_urls(&d);
+        assert_eq!(urls.len(), 2);
+        assert_eq!(
+            (urls[0].service.as_str(), urls[0].variable.as_str()),
+            ("w", "WEBSOCKET_REDIS_URL")
+        );
+        assert_eq!(urls[1].service, "other");
+    }
 }
