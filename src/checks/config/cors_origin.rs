@@ -128,12 +128,14 @@ fn judge(app: &SocketIoApp) -> CheckResult {
         ));
         return r.subject(name.clone()).at(at);
     }
+    // config.py:2196 `os.getenv('CORS_ALLOW_CUSTOM_SCHEME', '').split(';')`: unset gives
+    // [''], so an empty scheme passes the scheme test and the host test decides (verified on
+    // 0.12.4: 'chat.example.com' → "Invalid URL structure in CORS_ALLOW_ORIGIN").
     let custom: Vec<String> = app
         .service
         .env("CORS_ALLOW_CUSTOM_SCHEME")
         .unwrap_or("")
         .split(';')
-        .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
     let mut problems = Vec::new();
@@ -145,7 +147,7 @@ fn judge(app: &SocketIoApp) -> CheckResult {
                 "an empty item (an empty value or a stray ';')".to_string()
             } else if item.trim() == "*" {
                 "'*' mixed with other origins".to_string()
-            } else if !scheme_ok {
+            } else if !["http", "https"].contains(&scheme.as_str()) {
                 format!("'{item}' has no http:// or https:// scheme")
             } else {
                 format!("'{item}' has no host")
