@@ -485,8 +485,11 @@ fn app_profiles_judge_each_app_by_its_own_rules() {
         (
             "unknown-app",
             &["--app", "chainlit"],
-            true,
-            &[("config.websocket-manager", &["fail"])],
+            false,
+            &[
+                ("config.websocket-manager", &["skip"]),
+                ("config.polling-multi-worker", &["warn"]),
+            ],
         ),
         (
             "unknown-app",

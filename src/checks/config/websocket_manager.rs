@@ -75,12 +75,14 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                         RULE.pass(format!("{name}: one Socket.IO process ({shape}): no manager needed"))
                     }
                 }
+                // Chainlit emits to one session at a time (socket.py emit_fn: `to=sid`): with
+                // no manager to share, several replicas only need each client pinned to one
+                // (config.polling-multi-worker says so).
                 EnableRule::Never => {
                     if processes > 1 {
-                        RULE.fire(format!(
-                            "{name}: {label} with {shape}: it has no Redis manager and keeps sessions in process memory, so each process is an island"
+                        RULE.skip(format!(
+                            "{name}: {label} has no Redis manager and keeps each session in one process ({shape}): replicas need sticky sessions, not a manager (see config.polling-multi-worker)"
                         ))
-                        .hint("run one replica, or pin each client to one replica with sticky sessions at the load balancer")
                     } else {
                         RULE.pass(format!("{name}: one {label} process: no manager needed"))
                     }
