@@ -301,6 +301,24 @@ mod tests {
             ("WEBSOCKET_SENTINEL_HOSTS", "sentinel"),
         ]);
         assert_eq!(statuses(&check(&Facts::new(&d, None))), ["skip", "pass"]);
+        // Only the manager's Sentinels, and REDIS_URL is the manager's URL: Socket.IO works,
+        // but REDIS_URL's own client (main.py:414) dials the master name.
+        let d = sentinel_deployment(&[
+            ("WEBSOCKET_MANAGER", "redis"),
+            ("REDIS_URL", "redis://:pw@mymaster/0"),
+            ("WEBSOCKET_SENTINEL_HOSTS", "sentinel"),
+        ]);
+        let r = check(&Facts::new(&d, None));
+        assert_eq!(statuses(&r), ["warn", "pass"]);
+        assert!(
+            r[0].message.contains("Socket.IO is unaffected"),
+            "{}",
+            r[0].message
+        );
+        assert_eq!(
+            r[0].hint.as_deref(),
+            Some("set REDIS_SENTINEL_HOSTS=sentinel (the same Sentinels) on the service")
+        );
         // Without the manager only REDIS_URL's client reads it, through Sentinel.
         let d = sentinel_deployment(&[
             ("REDIS_URL", "redis://:pw@mymaster/0"),
