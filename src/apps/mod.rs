@@ -417,6 +417,25 @@ impl SocketIoApp<'_> {
     pub fn site_origin(&self) -> Option<String> {
         self.site_url.as_ref().and_then(|s| origin_of(&s.value))
     }
+
+    /// Whether the app lets a browser at `origin` connect, as far as the files say: None
+    /// when its origins are set elsewhere (code, config.toml).
+    pub fn allows_origin(&self, origin: &str) -> Option<bool> {
+        let items = &self.cors_origins.as_ref()?.value;
+        Some(items.len() == 1 && items[0] == "*" || items.iter().any(|o| o == origin))
+    }
+
+    /// The Origin header a probe should send to be treated like the site's pages: the site's
+    /// origin, else the first allowed origin (None: send none, or the probe's own).
+    pub fn probe_origin(&self) -> Option<String> {
+        self.site_origin().or_else(|| {
+            self.cors_origins
+                .as_ref()?
+                .value
+                .iter()
+                .find_map(|o| origin_of(o).filter(|clean| clean == o))
+        })
+    }
 }
 
 /// `scheme://host[:port]` of a URL, if it has one.
@@ -1170,6 +1189,10 @@ mod tests {
             ["https://a.example", " https://b.example"]
         );
         assert_eq!(a.site_origin().as_deref(), Some("https://a.example"));
+        assert_eq!(a.probe_origin().as_deref(), Some("https://a.example"));
+        assert_eq!(a.allows_origin("https://a.example"), Some(true));
+        // The space the app keeps makes b's origin unmatched.
+        assert_eq!(a.allows_origin("https://b.example"), Some(false));
 
         // `Redis` is not `redis`; an empty WEBSOCKET_REDIS_URL is kept, not a fallback.
         let d = deployment(vec![with_env(
