@@ -1091,7 +1091,12 @@ pub fn websocket_redis_urls_with(
     let mut out = Vec::new();
     for s in &deployment.services {
         if let Some(a) = apps.iter().find(|a| a.service.name == s.name) {
-            if let Some(url) = &a.redis_url {
+            // A Kombu/AMQP message queue (Flask-SocketIO's MESSAGE_QUEUE=amqp://…) is no Redis.
+            let redis_like = |u: &str| {
+                let u = u.trim_start().to_ascii_lowercase();
+                ["redis", "valkey", "unix"].iter().any(|p| u.starts_with(p))
+            };
+            if let Some(url) = a.redis_url.as_ref().filter(|u| redis_like(&u.value)) {
                 out.push(ServiceRedisUrl {
                     service: s.name.clone(),
                     variable: url.source.clone(),
