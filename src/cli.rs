@@ -120,6 +120,11 @@ pub struct ProjectArgs {
     /// Only report on this service (and the Redis it uses).
     #[arg(long, value_name = "NAME")]
     pub service: Option<String>,
+    /// Read the app as this one instead of recognising it: open-webui, chainlit,
+    /// flask-socketio, python-socketio, node-socketio (another name: generic python-socketio
+    /// rules, and the report says so). Applies to --service, else to every recognised app.
+    #[arg(long, value_name = "NAME")]
+    pub app: Option<String>,
 }
 
 impl ProjectArgs {

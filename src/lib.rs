@@ -3,6 +3,7 @@
 //! Data flows one way: files and servers → facts (`config`, `probe`) → checks (pure
 //! functions, `checks`) → one [`report::Report`] → a renderer per format (`report`).
 
+pub mod apps;
 pub mod catalogue;
 pub mod checks;
 pub mod cli;

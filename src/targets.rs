@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::config::apps::{self, SocketIoApp};
+use crate::apps::{self, SocketIoApp};
 use crate::config::{Deployment, PortMapping, Service};
 use crate::probe::redis::target::{HostPort, RedisTarget, parse_url};
 use crate::redact::Secrets;
@@ -19,9 +19,14 @@ pub enum NotRun {
     Reason(String),
 }
 
-/// The app the live probes are about: `--service`, else the first Socket.IO app.
-pub fn the_app<'a>(d: &'a Deployment, service: Option<&str>) -> Option<SocketIoApp<'a>> {
-    let all = apps::socketio_apps(d);
+/// The app the live probes are about: `--service`, else the first Socket.IO app; `app` is
+/// `--app` (overrides recognition).
+pub fn the_app<'a>(
+    d: &'a Deployment,
+    app: Option<&str>,
+    service: Option<&str>,
+) -> Option<SocketIoApp<'a>> {
+    let all = apps::apps_with(d, app, service);
     match service {
         Some(name) => all.into_iter().find(|a| a.service.name == name),
         None => all.into_iter().next(),
@@ -84,12 +89,13 @@ pub struct RedisPlan {
 /// `redis_host` (`HOST:PORT`) overrides the address and keeps the credentials and db.
 pub async fn plan_redis(
     d: &Deployment,
+    app: Option<&str>,
     wanted: Option<&str>,
     redis_host: Option<&str>,
     deadline: Duration,
     secrets: &mut Secrets,
 ) -> Result<RedisPlan, NotRun> {
-    let urls = apps::websocket_redis_urls(d);
+    let urls = apps::websocket_redis_urls_with(d, app, wanted);
     let Some(url) = urls.iter().find(|u| wanted.is_none_or(|w| w == u.service)) else {
         return Err(NotRun::Reason(match wanted {
             Some(w) => format!(
@@ -169,8 +175,11 @@ pub fn published_redis(d: &Deployment, addr: &HostPort) -> Option<(HostPort, Str
 
 /// The app's address as the browser reaches it from here: its port published on this host
 /// (the container port the app listens on, else the first published one).
-pub fn app_url(app: &SocketIoApp<'_>, container_port: Option<u16>) -> Result<String, NotRun> {
-    match container_port
+pub fn app_url(app: &SocketIoApp<'_>) -> Result<String, NotRun> {
+    match app
+        .container_port
+        .as_ref()
+        .map(|p| p.value)
         .and_then(|p| published(app.service, Some(p)))
         .or_else(|| published(app.service, None))
     {

@@ -231,7 +231,8 @@ fn each_failure_fixture_fires_its_check() {
             "sentinel-no-timeout",
             &[
                 ("config.sentinel-timeout", &["warn"]),
-                ("config.redis-url-host", &["skip"]),
+                // Only REDIS_SENTINEL_HOSTS: Open WebUI's socket manager dials `mymaster`.
+                ("config.redis-url-host", &["fail"]),
             ],
         ),
         (
@@ -385,4 +386,186 @@ fn every_fixture_report_matches_the_json_schema() {
             .collect();
         assert!(errors.is_empty(), "{name}: {errors:?}");
     }
+}
+
+/// Evidence `key` of the first result of `id`.
+fn evidence<'a>(report: &'a Value, id: &str, key: &str) -> &'a Value {
+    let c = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {report:#}"));
+    &c["evidence"][key]
+}
+
+#[test]
+fn app_profiles_judge_each_app_by_its_own_rules() {
+    // (fixture, extra args, failing?, expected statuses)
+    let cases: &[(&str, &[&str], bool, Expected)] = &[
+        (
+            "owui-sentinel",
+            &[],
+            false,
+            &[
+                // The URL's host is the master name (skip); the Sentinel hosts are a service.
+                ("config.redis-url-host", &["skip", "pass"]),
+                ("config.websocket-manager", &["pass"]),
+            ],
+        ),
+        (
+            "owui-empty-websocket-url",
+            &[],
+            true,
+            &[
+                ("config.websocket-redis-url", &["fail"]),
+                ("config.redis-url-missing", &["skip"]),
+            ],
+        ),
+        (
+            "owui-web-concurrency",
+            &[],
+            false,
+            &[
+                ("config.websocket-manager", &["pass"]),
+                ("config.polling-multi-worker", &["pass"]),
+            ],
+        ),
+        (
+            "cors-no-scheme",
+            &[],
+            true,
+            &[("config.cors-origin", &["fail"])],
+        ),
+        (
+            "chainlit",
+            &[],
+            false,
+            &[
+                ("config.websocket-manager", &["pass"]),
+                ("config.cors-origin", &["skip"]),
+                ("config.redis-url-missing", &["skip"]),
+            ],
+        ),
+        (
+            "flask-socketio",
+            &[],
+            false,
+            &[
+                ("config.websocket-manager", &["pass"]),
+                ("config.polling-multi-worker", &["warn"]),
+                ("config.redis-url-host", &["pass"]),
+            ],
+        ),
+        (
+            "python-socketio-hypercorn",
+            &[],
+            false,
+            &[
+                ("config.websocket-manager", &["warn"]),
+                ("config.polling-multi-worker", &["warn"]),
+            ],
+        ),
+        (
+            "node-socketio",
+            &[],
+            false,
+            &[
+                ("config.websocket-manager", &["pass"]),
+                ("config.polling-multi-worker", &["warn"]),
+                ("config.aioredis-conflict", &["skip"]),
+            ],
+        ),
+        (
+            "unknown-app",
+            &[],
+            false,
+            &[("config.websocket-manager", &["skip"])],
+        ),
+        (
+            "unknown-app",
+            &["--app", "chainlit"],
+            false,
+            &[
+                ("config.websocket-manager", &["skip"]),
+                ("config.polling-multi-worker", &["warn"]),
+            ],
+        ),
+        (
+            "unknown-app",
+            &["--app", "django-channels"],
+            false,
+            &[
+                ("config.websocket-manager", &["pass"]),
+                ("config.polling-multi-worker", &["warn"]),
+            ],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, args, failing, expected) in cases {
+        let (code, r) = lint(name, args);
+        let fails = r["summary"]["fail"].as_u64().unwrap();
+        if (fails > 0) != *failing || code != i32::from(*failing) {
+            failures.push(format!("{name} {args:?}: exit {code}, {fails} fail(s)"));
+        }
+        for (id, want) in *expected {
+            let got = statuses(&r, id);
+            if &got != want {
+                failures.push(format!(
+                    "{name} {args:?}: {id}: expected {want:?}, got {got:?}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn app_findings_say_which_profile_judged_and_why() {
+    let (_, r) = lint("chainlit", &[]);
+    assert_eq!(
+        evidence(&r, "config.websocket-manager", "app"),
+        "Chainlit 2.12.0"
+    );
+    assert_eq!(
+        evidence(&r, "config.websocket-manager", "recognised_by"),
+        "command runs chainlit"
+    );
+    let (_, r) = lint("flask-socketio", &[]);
+    assert_eq!(
+        evidence(&r, "config.polling-multi-worker", "recognised_by"),
+        "its build context requires flask-socketio"
+    );
+    let (_, r) = lint("node-socketio", &[]);
+    assert_eq!(
+        evidence(&r, "config.websocket-manager", "app"),
+        "Node socket.io 4.8.3 (redis-adapter 8.3.0)"
+    );
+    let (_, r) = lint("unknown-app", &["--app", "django-channels"]);
+    let m = find(&r, "config.websocket-manager", "pass");
+    assert!(
+        m["message"]
+            .as_str()
+            .unwrap()
+            .contains("generic python-socketio rules apply"),
+        "{m:#}"
+    );
+    // The CORS fix gives a value the app accepts, never the broken one again.
+    let (_, r) = lint("cors-no-scheme", &[]);
+    let c = find(&r, "config.cors-origin", "fail");
+    assert_eq!(
+        c["hint"],
+        "CORS_ALLOW_ORIGIN=https://chat.example.com;https://admin.example.com"
+    );
+    assert!(
+        c["message"].as_str().unwrap().contains("refuses to start"),
+        "{c:#}"
+    );
+    // Only REDIS_SENTINEL_HOSTS: the fix names the variable the socket manager reads.
+    let (_, r) = lint("sentinel-no-timeout", &[]);
+    let c = find(&r, "config.redis-url-host", "fail");
+    assert_eq!(
+        c["hint"],
+        "set WEBSOCKET_SENTINEL_HOSTS=sentinel-1,sentinel-2,sentinel-3 (the same Sentinels) on the service"
+    );
 }

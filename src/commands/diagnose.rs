@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
+use crate::apps::{SocketIoApp, SubscribeTiming};
 use crate::catalogue::Rule;
 use crate::checks::redis::Expectations;
 use crate::cli::{ProjectArgs, parse_duration};
 use crate::commands::{CliError, RunContext};
 use crate::config::Deployment;
-use crate::config::apps::SocketIoApp;
 use crate::correlate::{self, AppTraits};
 use crate::probe::docker::{self as docker_probe, Endpoint, Selection};
 use crate::probe::engineio::{self, Target as WsTarget, WsProbeOptions};
@@ -105,11 +105,7 @@ fn plan_ws(
     auth: Option<&serde_json::Value>,
     timeout: Duration,
 ) -> Result<WsProbeOptions, NotRun> {
-    let default_path = if app.is_some() {
-        "/ws/socket.io"
-    } else {
-        "/socket.io"
-    };
+    let default_path = app.map_or("/socket.io", |a| a.socketio_path.as_str());
     let url = match &args.url {
         Some(u) => u.clone(),
         None => {
@@ -118,8 +114,7 @@ fn plan_ws(
                     "no Socket.IO app in the files: give --url".to_string(),
                 ));
             };
-            // Open WebUI listens on 8080 in its container.
-            targets::app_url(app, app.open_webui_image.then_some(8080))?
+            targets::app_url(app)?
         }
     };
     let path = args.path.clone().or_else(|| {
@@ -139,7 +134,11 @@ fn plan_ws(
             .and_then(|t| t.as_str())
             .map(str::to_string)
             .or_else(|| args.token.clone()),
-        origin: args.origin.clone(),
+        // The CORS test asks as the site's own pages do, when the files name the site.
+        origin: args
+            .origin
+            .clone()
+            .or_else(|| app.and_then(SocketIoApp::probe_origin)),
         rounds: args.rounds,
         namespace: "/".to_string(),
         hold: None,
@@ -147,15 +146,16 @@ fn plan_ws(
     })
 }
 
-/// What the correlation rules need to know about the app.
+/// What the correlation rules need to know about the app, from its profile.
 fn traits_of(app: Option<&SocketIoApp<'_>>) -> AppTraits {
     match app {
-        Some(a) if a.open_webui_image || a.uses_redis_manager() => AppTraits {
-            name: Some("Open WebUI".to_string()),
-            connect_waits_for_manager: a.uses_redis_manager(),
-            subscribes_with_first_client: false,
+        Some(a) => AppTraits {
+            name: Some(a.profile.name.to_string()),
+            connect_waits_for_manager: a.connect_waits_for_manager(),
+            subscribes_with_first_client: a.subscribe_timing() == SubscribeTiming::FirstClient,
         },
-        _ => AppTraits {
+        // Unknown: python-socketio's rule (the manager starts with the first client).
+        None => AppTraits {
             name: None,
             connect_waits_for_manager: false,
             subscribes_with_first_client: true,
@@ -207,7 +207,11 @@ async fn live_round(
     auth: Option<&serde_json::Value>,
     secrets: &mut Secrets,
 ) -> Vec<CheckResult> {
-    let app = targets::the_app(d, args.project.service.as_deref());
+    let app = targets::the_app(
+        d,
+        args.project.app.as_deref(),
+        args.project.service.as_deref(),
+    );
     let wanted = app
         .as_ref()
         .map(|a| a.service.name.clone())
@@ -221,6 +225,7 @@ async fn live_round(
         None => {
             targets::plan_redis(
                 d,
+                args.project.app.as_deref(),
                 wanted.as_deref(),
                 args.redis_host.as_deref(),
                 ctx.timeout,
@@ -406,7 +411,11 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
     if let Some(u) = &args.url {
         secrets.add_url_passwords(u);
     }
-    let config = crate::checks::config::run(&deployment, args.project.service.as_deref());
+    let config = crate::checks::config::run_for(
+        &deployment,
+        args.project.service.as_deref(),
+        args.project.app.as_deref(),
+    );
     let rt = crate::commands::runtime()?;
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_message("probing Redis, the app and Docker…");
@@ -441,7 +450,11 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
     if let Some(wait) = args.wait {
         tell_waited(&mut results, attempts, started.elapsed(), wait);
     }
-    let app = targets::the_app(&deployment, args.project.service.as_deref());
+    let app = targets::the_app(
+        &deployment,
+        args.project.app.as_deref(),
+        args.project.service.as_deref(),
+    );
     correlate::apply(&mut results, &traits_of(app.as_ref()));
     Ok(Report::finish(
         "diagnose",

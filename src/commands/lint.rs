@@ -39,7 +39,11 @@ pub fn run(args: &LintArgs, ctx: &RunContext) -> Result<Report, CliError> {
             names.join(", ")
         )));
     }
-    let results = crate::checks::config::run(&deployment, args.project.service.as_deref());
+    let results = crate::checks::config::run_for(
+        &deployment,
+        args.project.service.as_deref(),
+        args.project.app.as_deref(),
+    );
     Ok(Report::finish(
         "lint",
         results,

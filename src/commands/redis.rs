@@ -53,7 +53,7 @@ pub struct RedisArgs {
 /// to REDIS_URL, of a recognised app first; else a service's REDIS_URL), of `--service` when
 /// given.
 fn url_from_deployment(deployment: &Deployment, service: Option<&str>) -> Result<String, CliError> {
-    crate::config::apps::websocket_redis_urls(deployment)
+    crate::apps::websocket_redis_urls(deployment)
         .into_iter()
         .find(|u| service.is_none_or(|s| s == u.service))
         .map(|u| u.url)
@@ -71,7 +71,7 @@ fn url_from_deployment(deployment: &Deployment, service: Option<&str>) -> Result
 /// The Socket.IO processes (workers × replicas) the files give the app whose manager uses
 /// Redis: each should hold one subscription to the manager channel.
 fn workers_from_deployment(deployment: &Deployment, service: Option<&str>) -> Option<u32> {
-    crate::config::apps::socketio_apps(deployment)
+    crate::apps::socketio_apps(deployment)
         .into_iter()
         .filter(|a| service.is_none_or(|s| s == a.service.name))
         .find(|a| a.uses_redis_manager())

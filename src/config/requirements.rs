@@ -9,7 +9,50 @@ use crate::config::{Requirement, RequirementsFile, Span};
 const MAX_SIZE: u64 = 1 << 20;
 
 fn is_requirements_name(name: &str) -> bool {
-    (name.starts_with("requirements") && name.ends_with(".txt")) || name == "pyproject.toml"
+    (name.starts_with("requirements") && name.ends_with(".txt"))
+        || name == "pyproject.toml"
+        || name == "package.json"
+}
+
+/// The dependencies of a package.json (`"socket.io": "^4.7.0"` lines inside a
+/// `dependencies` / `devDependencies` / `peerDependencies` object), names kept as written
+/// (npm names are lowercase already).
+fn parse_package_json(path: &str, text: &str) -> RequirementsFile {
+    let mut packages = Vec::new();
+    let mut inside = false;
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if !inside {
+            inside = l.contains("ependencies\"") && l.ends_with('{');
+            continue;
+        }
+        if l.starts_with('}') {
+            inside = false;
+            continue;
+        }
+        let Some((name, spec)) = l.split_once(':') else {
+            continue;
+        };
+        let name = name.trim().trim_matches('"');
+        if name.is_empty() {
+            continue;
+        }
+        let spec = spec.trim().trim_end_matches(',').trim_matches('"');
+        let column = line.find(name).map_or(1, |c| c + 1);
+        packages.push(Requirement {
+            name: name.to_string(),
+            spec: spec.to_string(),
+            span: Span::new(
+                path,
+                u32::try_from(i + 1).unwrap_or(u32::MAX),
+                u32::try_from(column).unwrap_or(1),
+            ),
+        });
+    }
+    RequirementsFile {
+        path: path.to_string(),
+        packages,
+    }
 }
 
 fn normalise(name: &str) -> String {
@@ -18,6 +61,9 @@ fn normalise(name: &str) -> String {
 
 /// Reads the requirements of one file's text.
 pub fn parse(path: &str, text: &str) -> RequirementsFile {
+    if path.ends_with("package.json") {
+        return parse_package_json(path, text);
+    }
     let toml = path.ends_with(".toml");
     let mut packages = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -136,5 +182,17 @@ mod tests {
         let names: Vec<&str> = t.packages.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["redis", "python-socketio"]);
         assert!(!t.packages[0].pins_below(4, 2));
+    }
+
+    #[test]
+    fn reads_package_json_dependencies() {
+        let f = parse(
+            "app/package.json",
+            "{\n  \"name\": \"chat\",\n  \"dependencies\": {\n    \"socket.io\": \"^4.8.1\",\n    \"@socket.io/redis-adapter\": \"^8.3.0\"\n  },\n  \"scripts\": {\n    \"start\": \"node index.js\"\n  }\n}\n",
+        );
+        let names: Vec<&str> = f.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["socket.io", "@socket.io/redis-adapter"]);
+        assert_eq!(f.packages[0].spec, "^4.8.1");
+        assert_eq!(f.packages[0].span.line, 4);
     }
 }

@@ -19,12 +19,18 @@ pub static RULE: Rule = Rule {
 };
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
-    let files = &facts.deployment.python_requirements;
+    // package.json files are read for app recognition; aioredis is a Python matter.
+    let files: Vec<_> = facts
+        .deployment
+        .python_requirements
+        .iter()
+        .filter(|f| !f.path.ends_with("package.json"))
+        .collect();
     if files.is_empty() {
         return vec![RULE.skip("no Python requirements file in the project directory")];
     }
     let mut out = Vec::new();
-    for f in files {
+    for f in &files {
         let socketio = f
             .packages
             .iter()

@@ -28,8 +28,8 @@ mod sentinel_timeout;
 mod websocket_manager;
 mod websocket_redis_url;
 
+use crate::apps::{self, REDIS_URL_VARIABLES, SocketIoApp};
 use crate::catalogue::Rule;
-use crate::config::apps::{self, REDIS_URL_VARIABLES, SocketIoApp};
 use crate::config::redis_server::{self, RedisServer};
 use crate::config::redis_url::{self, RedisUrl, RedisUrlError, UnencodedPassword};
 use crate::config::{Deployment, EnvVar, Service};
@@ -112,8 +112,21 @@ pub enum Target<'a> {
     Unknown,
     /// A unix socket.
     Socket,
-    /// With REDIS_SENTINEL_HOSTS the host is the Sentinel master *name*, not a DNS name.
+    /// With Sentinel hosts set for every client reading the URL, the host is the Sentinel
+    /// master *name*, not a DNS name.
     SentinelMaster,
+    /// The host is a master name for one client of the app (Sentinel hosts set for it) while
+    /// another client reading the same URL has no Sentinel hosts and dials it as a host.
+    MasterNameDialed {
+        /// Who dials it directly: "the Socket.IO manager".
+        reader: &'static str,
+        /// The variable that would give that reader the Sentinels.
+        missing_var: &'static str,
+        /// The Sentinel variable that is set (for the other reader).
+        set_var: String,
+        /// Whether the app's Socket.IO breaks (the manager) or only another feature.
+        socketio_breaks: bool,
+    },
     /// The URL does not parse, or its password breaks it.
     Unusable,
 }
@@ -168,6 +181,7 @@ impl<'a> UrlUse<'a> {
                 rule.skip_because("config.redis-url-unencoded")
             }
             Target::Unusable => rule.skip_because("config.redis-url-syntax"),
+            Target::MasterNameDialed { .. } => rule.skip_because("config.redis-url-host"),
             Target::SentinelMaster => rule.skip(format!(
                 "{}: the host is a Sentinel master name, resolved at run time",
                 self.label()
@@ -252,9 +266,19 @@ fn resolve_target<'a>(
 
 impl<'a> Facts<'a> {
     pub fn new(deployment: &'a Deployment, only: Option<&str>) -> Self {
+        Facts::with_app(deployment, only, None)
+    }
+
+    /// The facts with `--app` applied (`app`: the name given; see [`apps::apps_with`]).
+    pub fn with_app(deployment: &'a Deployment, only: Option<&str>, app: Option<&str>) -> Self {
         let in_scope = |s: &Service| only.is_none_or(|o| o == s.name);
+        let apps: Vec<SocketIoApp<'a>> = apps::apps_with(deployment, app, only)
+            .into_iter()
+            .filter(|a| in_scope(a.service))
+            .collect();
         let mut urls = Vec::new();
         for service in deployment.services.iter().filter(|s| in_scope(s)) {
+            let app = apps.iter().find(|a| a.service.name == service.name);
             for variable in REDIS_URL_VARIABLES {
                 let Some(var) = service.environment.get(variable) else {
                     continue;
@@ -262,17 +286,24 @@ impl<'a> Facts<'a> {
                 let Some(text) = var.value.clone().filter(|v| !v.trim().is_empty()) else {
                     continue;
                 };
+                // MESSAGE_QUEUE & co. are a convention of the apps whose manager URL is in
+                // their code; a queue that is not Redis (amqp://) is not ours to judge.
+                let classic = matches!(variable, "REDIS_URL" | "WEBSOCKET_REDIS_URL");
+                if !classic
+                    && (app.is_none_or(|a| {
+                        !a.profile
+                            .manager
+                            .url_vars
+                            .iter()
+                            .any(|u| u.name == variable)
+                    }) || !text.trim_start().starts_with("redis"))
+                {
+                    continue;
+                }
                 let parsed = redis_url::parse(&text);
                 let unencoded = redis_url::find_unencoded_password(&text);
-                let sentinel = service
-                    .env("REDIS_SENTINEL_HOSTS")
-                    .is_some_and(|h| !h.trim().is_empty());
-                let target = match resolve_target(deployment, &parsed, &unencoded) {
-                    Target::Unknown | Target::Service { .. } | Target::External if sentinel => {
-                        Target::SentinelMaster
-                    }
-                    t => t,
-                };
+                let resolved = resolve_target(deployment, &parsed, &unencoded);
+                let target = sentinel_target(service, app, variable, resolved);
                 urls.push(UrlUse {
                     service,
                     variable,
@@ -293,10 +324,6 @@ impl<'a> Facts<'a> {
             .iter()
             .filter(|s| only.is_none() || used.contains(&s.name.as_str()))
             .filter_map(redis_server::detect)
-            .collect();
-        let apps = apps::socketio_apps(deployment)
-            .into_iter()
-            .filter(|a| in_scope(a.service))
             .collect();
         Facts {
             deployment,
@@ -333,8 +360,95 @@ impl<'a> Facts<'a> {
 
 /// Runs every config check on the deployment (only for `service` and what it uses, if given).
 pub fn run(deployment: &Deployment, service: Option<&str>) -> Vec<CheckResult> {
-    let facts = Facts::new(deployment, service);
+    run_for(deployment, service, None)
+}
+
+/// [`run`] with `--app NAME` overriding app recognition.
+pub fn run_for(
+    deployment: &Deployment,
+    service: Option<&str>,
+    app: Option<&str>,
+) -> Vec<CheckResult> {
+    let facts = Facts::with_app(deployment, service, app);
     CHECKS.iter().flat_map(|check| check(&facts)).collect()
+}
+
+/// Who reads `variable` of `service` and whether each reader goes through Sentinel: the
+/// host is then a master name (or, when only some readers use Sentinel, a name another
+/// reader dials as a host).
+fn sentinel_target<'a>(
+    service: &Service,
+    app: Option<&SocketIoApp>,
+    variable: &str,
+    resolved: Target<'a>,
+) -> Target<'a> {
+    let name_like = matches!(
+        resolved,
+        Target::Unknown | Target::Service { .. } | Target::External
+    );
+    let Some(app) = app.filter(|a| {
+        a.profile.manager.sentinel.is_some() || !a.profile.manager.other_sentinel_vars.is_empty()
+    }) else {
+        // Not an app with Sentinel variables of its own: REDIS_SENTINEL_HOSTS is the common
+        // convention for the client of REDIS_URL.
+        let sentinel = service
+            .env("REDIS_SENTINEL_HOSTS")
+            .is_some_and(|h| !h.trim().is_empty());
+        return if sentinel && name_like {
+            Target::SentinelMaster
+        } else {
+            resolved
+        };
+    };
+    let m = &app.profile.manager;
+    // (reader, uses Sentinel, the variable that gives it Sentinels, Socket.IO breaks)
+    let mut readers: Vec<(&'static str, bool, &'static str, bool)> = Vec::new();
+    let manager_reads =
+        app.manager_enabled && app.redis_url.as_ref().is_some_and(|u| u.source == variable);
+    if manager_reads && let Some(sv) = &m.sentinel {
+        readers.push((
+            "the Socket.IO manager",
+            app.sentinel.is_some(),
+            sv.hosts,
+            true,
+        ));
+    }
+    if variable == "REDIS_URL"
+        && let Some(other) = m.other_sentinel_vars.first()
+    {
+        readers.push((
+            "the app's REDIS_URL client",
+            app.other_sentinel.is_some(),
+            other,
+            false,
+        ));
+    }
+    let any = readers.iter().any(|r| r.1);
+    if !any || !name_like {
+        return resolved;
+    }
+    if readers.iter().all(|r| r.1) {
+        return Target::SentinelMaster;
+    }
+    if matches!(resolved, Target::Service { .. }) {
+        // A direct reader reaches a real service; the Sentinel reader asks for a master of
+        // that name. Nothing to say about the host.
+        return resolved;
+    }
+    let direct = readers
+        .iter()
+        .find(|r| !r.1)
+        .expect("some reader is direct");
+    let set = readers
+        .iter()
+        .find(|r| r.1)
+        .expect("some reader uses Sentinel");
+    Target::MasterNameDialed {
+        reader: direct.0,
+        missing_var: direct.2,
+        set_var: set.2.to_string(),
+        socketio_breaks: direct.3,
+    }
 }
 
 /// For checks that judge each REDIS_URL: one skip when there is none.
@@ -345,9 +459,21 @@ fn no_urls(rule: &'static Rule) -> Vec<CheckResult> {
 /// For checks that judge each Socket.IO app: one skip when there is none.
 fn no_apps(rule: &'static Rule) -> Vec<CheckResult> {
     vec![rule.skip(
-        "no Socket.IO app found (an open-webui image, or a service setting WEBSOCKET_MANAGER, \
-         ENABLE_WEBSOCKET_SUPPORT or WEBSOCKET_REDIS_URL)",
+        "no Socket.IO app found (Open WebUI by its image or WEBSOCKET_* variables; Chainlit, \
+         Flask-SocketIO, python-socketio or Node socket.io by command or the requirements / \
+         package.json of the build context); name it with --app and --service",
     )]
+}
+
+/// "myapp (Open WebUI 0.12.4, image ghcr.io/…)": which profile judged the service, and why.
+fn app_evidence(r: CheckResult, app: &SocketIoApp) -> CheckResult {
+    let r = r
+        .evidence("app", app.app_label())
+        .evidence("recognised_by", app.recognised.by.clone());
+    match &app.recognised.fallback {
+        Some(note) => r.evidence("fallback", note.clone()),
+        None => r,
+    }
 }
 
 /// For checks that judge each Redis service: one skip when there is none.

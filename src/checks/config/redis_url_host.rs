@@ -2,6 +2,7 @@
 
 use super::{Facts, Target, no_urls};
 use crate::catalogue::{Rule, Severity};
+use crate::config::redis_url;
 use crate::report::CheckResult;
 
 pub static RULE: Rule = Rule {
@@ -43,10 +44,73 @@ fn suggest<'a>(facts: &'a Facts, host: &str) -> Option<&'a str> {
         .map(|(_, n)| n)
 }
 
+/// Each Sentinel host an app's manager is given must be reachable: a service (or external).
+fn sentinel_hosts(facts: &Facts) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    for app in &facts.apps {
+        let Some(sentinel) = &app.sentinel else {
+            continue;
+        };
+        let name = &app.service.name;
+        let at = sentinel.span.as_ref().map(|s| s.location());
+        let unknown: Vec<&str> = sentinel
+            .hosts
+            .iter()
+            .map(String::as_str)
+            .filter(|h| {
+                !redis_url::looks_external(h)
+                    && !redis_url::is_loopback(h)
+                    && !facts
+                        .deployment
+                        .services
+                        .iter()
+                        .any(|s| s.dns_names().contains(h))
+            })
+            .collect();
+        let r = if unknown.is_empty() {
+            RULE.pass(format!(
+                "{name} {}: {} (port {}) reachable by name",
+                sentinel.source,
+                sentinel.hosts.join(","),
+                sentinel.port
+            ))
+        } else {
+            let mut r = RULE.fire(format!(
+                "{name} {}: '{}' is not a service, container_name or alias of this project",
+                sentinel.source,
+                unknown.join("', '")
+            ));
+            if let Some(s) = unknown.first().and_then(|h| suggest(facts, h)) {
+                let fixed: Vec<String> = sentinel
+                    .hosts
+                    .iter()
+                    .map(|h| {
+                        if unknown.contains(&h.as_str()) {
+                            s.to_string()
+                        } else {
+                            h.clone()
+                        }
+                    })
+                    .collect();
+                r = r.hint(format!("{}={}", sentinel.source, fixed.join(",")));
+            } else {
+                r = r.hint("name the Sentinel services (comma-separated) in the variable");
+            }
+            r
+        };
+        out.push(
+            r.subject(name.clone())
+                .at(at.or_else(|| app.service.location())),
+        );
+    }
+    out
+}
+
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
     if facts.urls.is_empty() {
         return no_urls(&RULE);
     }
+    let sentinels = sentinel_hosts(facts);
     facts
         .urls
         .iter()
@@ -59,9 +123,33 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                 Target::Unusable => RULE.skip_because("config.redis-url-syntax"),
                 Target::Socket => RULE.skip(format!("{} is a unix socket", u.label())),
                 Target::SentinelMaster => RULE.skip(format!(
-                    "{}: with REDIS_SENTINEL_HOSTS, '{host}' is the Sentinel master name",
+                    "{}: '{host}' is the Sentinel master name (Sentinel hosts are set for every client reading it)",
                     u.label()
                 )),
+                Target::MasterNameDialed {
+                    reader,
+                    missing_var,
+                    set_var,
+                    socketio_breaks,
+                } => {
+                    let hosts = u
+                        .service
+                        .env(set_var)
+                        .map(|h| h.trim().to_string())
+                        .unwrap_or_default();
+                    let message = format!(
+                        "{}: '{host}' is a Sentinel master name for the client {set_var} configures, but {reader} does not read {set_var}: it dials '{host}' as a host name, which no service answers to",
+                        u.label()
+                    );
+                    let r = if *socketio_breaks {
+                        RULE.fail(format!("{message}; the Socket.IO manager never connects (0 subscribers)"))
+                    } else {
+                        RULE.warn(format!("{message}; Socket.IO is unaffected"))
+                    };
+                    r.hint(format!("set {missing_var}={hosts} (the same Sentinels) on the service"))
+                        .evidence("master_name", host.clone())
+                        .evidence("missing", missing_var.to_string())
+                }
                 Target::Loopback => RULE.skip(format!(
                     "{}: host '{host}' is a loopback address (see config.redis-url-loopback)",
                     u.label()
@@ -104,6 +192,7 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
             };
             r.subject(u.service.name.clone()).at(u.location())
         })
+        .chain(sentinels)
         .collect()
 }
 
@@ -150,5 +239,91 @@ mod tests {
         );
         let d = deployment(vec![app]);
         assert_eq!(statuses(&check(&Facts::new(&d, None))), ["pass"]);
+    }
+
+    const OWUI: &str = "ghcr.io/open-webui/open-webui:0.12.4";
+
+    fn sentinel_deployment(vars: &[(&str, &str)]) -> crate::config::Deployment {
+        let app = with_env(service("open-webui", OWUI, 2), vars);
+        deployment(vec![
+            app,
+            service("redis", "redis:7", 20),
+            service("sentinel", "redis:7", 30),
+        ])
+    }
+
+    #[test]
+    fn websocket_sentinel_hosts_make_the_host_a_master_name() {
+        let d = sentinel_deployment(&[
+            ("WEBSOCKET_MANAGER", "redis"),
+            ("WEBSOCKET_REDIS_URL", "redis://:pw@mymaster/0"),
+            ("WEBSOCKET_SENTINEL_HOSTS", "sentinel"),
+        ]);
+        let r = check(&Facts::new(&d, None));
+        // The URL (a master name: skipped) and the Sentinel hosts (a service: pass).
+        assert_eq!(statuses(&r), ["skip", "pass"], "{r:#?}");
+        let d = sentinel_deployment(&[
+            ("WEBSOCKET_MANAGER", "redis"),
+            ("WEBSOCKET_REDIS_URL", "redis://:pw@mymaster/0"),
+            ("WEBSOCKET_SENTINEL_HOSTS", "sentinal"),
+        ]);
+        let r = check(&Facts::new(&d, None));
+        assert_eq!(statuses(&r), ["skip", "fail"]);
+        assert_eq!(
+            r[1].hint.as_deref(),
+            Some("WEBSOCKET_SENTINEL_HOSTS=sentinel")
+        );
+    }
+
+    #[test]
+    fn only_redis_sentinel_hosts_leaves_the_manager_dialing_the_master_name() {
+        let d = sentinel_deployment(&[
+            ("WEBSOCKET_MANAGER", "redis"),
+            ("REDIS_URL", "redis://:pw@mymaster/0"),
+            ("REDIS_SENTINEL_HOSTS", "sentinel"),
+        ]);
+        let r = check(&Facts::new(&d, None));
+        assert_eq!(statuses(&r), ["fail"]);
+        assert!(
+            r[0].message.contains("Socket.IO manager"),
+            "{}",
+            r[0].message
+        );
+        assert_eq!(
+            r[0].hint.as_deref(),
+            Some("set WEBSOCKET_SENTINEL_HOSTS=sentinel (the same Sentinels) on the service")
+        );
+        // Both variables set: every reader goes through Sentinel.
+        let d = sentinel_deployment(&[
+            ("WEBSOCKET_MANAGER", "redis"),
+            ("REDIS_URL", "redis://:pw@mymaster/0"),
+            ("REDIS_SENTINEL_HOSTS", "sentinel"),
+            ("WEBSOCKET_SENTINEL_HOSTS", "sentinel"),
+        ]);
+        assert_eq!(statuses(&check(&Facts::new(&d, None))), ["skip", "pass"]);
+        // Only the manager's Sentinels, and REDIS_URL is the manager's URL: Socket.IO works,
+        // but REDIS_URL's own client (main.py:414) dials the master name.
+        let d = sentinel_deployment(&[
+            ("WEBSOCKET_MANAGER", "redis"),
+            ("REDIS_URL", "redis://:pw@mymaster/0"),
+            ("WEBSOCKET_SENTINEL_HOSTS", "sentinel"),
+        ]);
+        let r = check(&Facts::new(&d, None));
+        assert_eq!(statuses(&r), ["warn", "pass"]);
+        assert!(
+            r[0].message.contains("Socket.IO is unaffected"),
+            "{}",
+            r[0].message
+        );
+        assert_eq!(
+            r[0].hint.as_deref(),
+            Some("set REDIS_SENTINEL_HOSTS=sentinel (the same Sentinels) on the service")
+        );
+        // Without the manager only REDIS_URL's client reads it, through Sentinel.
+        let d = sentinel_deployment(&[
+            ("REDIS_URL", "redis://:pw@mymaster/0"),
+            ("REDIS_SENTINEL_HOSTS", "sentinel"),
+        ]);
+        assert_eq!(statuses(&check(&Facts::new(&d, None))), ["skip"]);
     }
 }

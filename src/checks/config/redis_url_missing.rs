@@ -1,6 +1,7 @@
 //! `config.redis-url-missing`: the app needs Redis but has no URL.
 
-use super::{Facts, no_apps};
+use super::{Facts, app_evidence, no_apps};
+use crate::apps::EnableRule;
 use crate::catalogue::{Rule, Severity};
 use crate::report::CheckResult;
 
@@ -33,6 +34,34 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
         .iter()
         .map(|app| {
             let name = &app.service.name;
+            match &app.profile.manager.enable {
+                EnableRule::Never => {
+                    return app_evidence(
+                        RULE.skip(format!("{name}: {} has no Redis manager", app.profile.name))
+                            .subject(name.clone()),
+                        app,
+                    );
+                }
+                EnableRule::InCode { how } if app.redis_url.is_none() => {
+                    let vars: Vec<&str> =
+                        app.profile.manager.url_vars.iter().map(|u| u.name).collect();
+                    return app_evidence(
+                        RULE.skip(format!(
+                            "{name}: {} takes its manager URL in the app code ({how}); none of {} is set, so wsdoctor cannot tell",
+                            app.profile.name,
+                            vars.join(", ")
+                        ))
+                        .subject(name.clone()),
+                        app,
+                    );
+                }
+                _ => {}
+            }
+            if app.empty_redis_url.is_some() && app.uses_redis_manager() {
+                return RULE
+                    .skip_because("config.websocket-redis-url")
+                    .subject(name.clone());
+            }
             match (&app.redis_url, app.uses_redis_manager()) {
                 (Some(url), _) => RULE
                     .pass(format!("{name} gets {}", url.source))

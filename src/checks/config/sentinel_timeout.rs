@@ -8,7 +8,9 @@ pub static RULE: Rule = Rule {
     id: "config.sentinel-timeout",
     severity: Severity::Warning,
     title: "Redis Sentinel is used with a connect timeout",
-    summary: "An app with REDIS_SENTINEL_HOSTS also sets REDIS_SOCKET_CONNECT_TIMEOUT.",
+    summary: "Open WebUI with WEBSOCKET_SENTINEL_HOSTS or REDIS_SENTINEL_HOSTS also sets \
+              REDIS_SOCKET_CONNECT_TIMEOUT (0.12.4 env.py:412-416 and 481-484: it feeds both \
+              the REDIS_URL client and the Socket.IO manager's options).",
     why: "During a failover the old master's address stops answering. Without a connect \
           timeout redis-py waits for the operating system's TCP timeout (minutes) before asking \
           Sentinel again, and every websocket event stalls that long.",
@@ -24,15 +26,34 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
         .iter()
         .map(|app| {
             let name = &app.service.name;
-            let sentinel = app.service.environment.get("REDIS_SENTINEL_HOSTS");
+            let m = &app.profile.manager;
+            if m.sentinel.is_none() && m.other_sentinel_vars.is_empty() {
+                return RULE
+                    .skip(format!(
+                        "{name}: {} configures Sentinel (if at all) in its code or URL",
+                        app.profile.name
+                    ))
+                    .subject(name.clone());
+            }
+            // The manager's Sentinel variable first, then the other client's.
+            let sentinel = m
+                .sentinel
+                .iter()
+                .map(|s| s.hosts)
+                .chain(m.other_sentinel_vars.iter().copied())
+                .find_map(|v| {
+                    let var = app.service.environment.get(v)?;
+                    var.value.as_deref().filter(|x| !x.trim().is_empty())?;
+                    Some((v, var))
+                });
             let timeout = app.service.env("REDIS_SOCKET_CONNECT_TIMEOUT").filter(|v| !v.trim().is_empty());
-            let r = match (sentinel.and_then(|s| s.value.as_deref()).filter(|v| !v.is_empty()), timeout) {
-                (None, _) => RULE.skip(format!("{name}: no REDIS_SENTINEL_HOSTS")),
-                (Some(_), Some(t)) => RULE.pass(format!("{name}: Sentinel with REDIS_SOCKET_CONNECT_TIMEOUT={t}")),
-                (Some(_), None) => RULE
-                    .fire(format!("{name}: REDIS_SENTINEL_HOSTS is set without REDIS_SOCKET_CONNECT_TIMEOUT: a failover stalls on the TCP timeout"))
+            let r = match (sentinel, timeout) {
+                (None, _) => RULE.skip(format!("{name}: no Sentinel hosts set")),
+                (Some((v, _)), Some(t)) => RULE.pass(format!("{name}: Sentinel ({v}) with REDIS_SOCKET_CONNECT_TIMEOUT={t}")),
+                (Some((v, var)), None) => RULE
+                    .fire(format!("{name}: {v} is set without REDIS_SOCKET_CONNECT_TIMEOUT: a failover stalls on the TCP timeout"))
                     .hint("REDIS_SOCKET_CONNECT_TIMEOUT=5")
-                    .at(sentinel.and_then(|s| s.span.as_ref()).map(|s| s.location())),
+                    .at(var.span.as_ref().map(|s| s.location())),
             };
             r.subject(name.clone())
         })

@@ -1,0 +1,114 @@
+//! python-socketio (generic), and the ASGI/WSGI servers it runs under. Rules read from
+//! python-socketio 5.18.1 / python-engineio 4.15.1, uvicorn 0.54.0, gunicorn 23.0.0 and
+//! hypercorn 0.18.0 (site-packages of the versions named). Also the fallback profile for an
+//! app wsdoctor does not know.
+
+use super::*;
+
+pub static PROFILE: AppProfile = AppProfile {
+    id: AppId::PythonSocketIo,
+    name: "python-socketio",
+    versions_read: "5.18.1",
+    recognise: Recognition {
+        images: &[],
+        command_words: &[],
+        // `uvicorn app:socketio_app`, `pip install python-socketio`.
+        command_mentions: &["python-socketio", "socketio."],
+        packages: &["python-socketio"],
+        env_vars: &[],
+    },
+    // socketio/asgi.py:42 and socketio/middleware.py:31: `socketio_path='socket.io'`.
+    socketio_path: "/socket.io",
+    path_prefix_var: None,
+    // The servers below bind 8000 by default.
+    port: PortRule {
+        default: Some(8000),
+        env_var: Some("PORT"),
+        flags: &["--port"],
+    },
+    manager: ManagerSettings {
+        // AsyncRedisManager(url) / RedisManager(url) in app code; REDIS_URL by convention.
+        url_vars: &[UrlVar {
+            name: "REDIS_URL",
+            empty: EmptyValue::Unset,
+        }],
+        enable: EnableRule::InCode {
+            how: "socketio.AsyncServer(client_manager=socketio.AsyncRedisManager(url)) in the app code",
+        },
+        // Sentinel is part of the URL: redis+sentinel://h1:p,h2:p/db/service
+        // (redis_manager.py:21-44).
+        sentinel: None,
+        other_sentinel_vars: &[],
+        cluster_vars: &[],
+        // async_redis_manager.py:65 / redis_manager.py:87: channel='socketio'.
+        channels: &["socketio"],
+        room_channels: None,
+        patterns: &[],
+        // async_server.py:688-692 / server.py:652-656: the manager is initialised (and
+        // subscribes) on the first Engine.IO connect of each process.
+        subscribe: SubscribeTiming::FirstClient,
+    },
+    workers: WorkerRule::Server,
+    // Server(transports=…) in code; default polling then websocket.
+    transports: TransportRule::InCode,
+    connect: ConnectRule::Unknown,
+    // engineio base_server.py:284-316: None → same origin only; list → exactly those.
+    cors: CorsRule::Elsewhere {
+        what: "python-socketio takes cors_allowed_origins in the app code (default: the server's own origin only)",
+    },
+    site_origin_vars: &[],
+};
+
+/// A Python ASGI/WSGI server wsdoctor reads worker and port settings of.
+#[derive(Debug)]
+pub struct ServerRule {
+    pub program: &'static str,
+    pub workers_flags: &'static [&'static str],
+    /// A variable the server reads as its worker count when no flag is given.
+    pub workers_env: Option<&'static str>,
+    /// A variable holding extra command-line arguments.
+    pub cmd_args_env: Option<&'static str>,
+    pub port_flags: &'static [&'static str],
+    pub port_env: Option<&'static str>,
+    pub default_port: u16,
+}
+
+pub static SERVERS: &[ServerRule] = &[
+    // uvicorn/main.py:111-117 `--workers` "Defaults to the $WEB_CONCURRENCY environment
+    // variable if available, or 1" (config.py:358-359, only when workers is None);
+    // main.py:71-73 `--port` default 8000.
+    ServerRule {
+        program: "uvicorn",
+        workers_flags: &["--workers"],
+        workers_env: Some("WEB_CONCURRENCY"),
+        cmd_args_env: None,
+        port_flags: &["--port"],
+        port_env: None,
+        default_port: 8000,
+    },
+    // gunicorn/config.py:642-660 `-w/--workers`, default int($WEB_CONCURRENCY or 1);
+    // config.py:80-81 GUNICORN_CMD_ARGS is parsed as more arguments; config.py:595-598 bind
+    // default 127.0.0.1:8000, or 0.0.0.0:$PORT. Worker classes (-k): sync (default),
+    // eventlet, gevent, gthread, tornado, uvicorn.workers.UvicornWorker,
+    // geventwebsocket…GeventWebSocketWorker: each worker is one Socket.IO process.
+    ServerRule {
+        program: "gunicorn",
+        workers_flags: &["-w", "--workers"],
+        workers_env: Some("WEB_CONCURRENCY"),
+        cmd_args_env: Some("GUNICORN_CMD_ARGS"),
+        port_flags: &["-b", "--bind"],
+        port_env: Some("PORT"),
+        default_port: 8000,
+    },
+    // hypercorn/__main__.py:217-220,300 `-w/--workers`, config.py:114 default 1, no env;
+    // config.py:58 bind 127.0.0.1:8000.
+    ServerRule {
+        program: "hypercorn",
+        workers_flags: &["-w", "--workers"],
+        workers_env: None,
+        cmd_args_env: None,
+        port_flags: &["-b", "--bind"],
+        port_env: None,
+        default_port: 8000,
+    },
+];
