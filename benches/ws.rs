@@ -81,7 +81,7 @@ fn main() {
     let mut full = Vec::new();
     let opts = WsProbeOptions {
         target: target.clone(),
-        token: None,
+        auth: None,
         origin: None,
         rounds: 20,
         namespace: "/".into(),

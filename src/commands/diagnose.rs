@@ -286,7 +286,10 @@ fn plan_ws(
     let target = WsTarget::parse(&url, path.as_deref()).map_err(NotRun::Reason)?;
     Ok(WsProbeOptions {
         target,
-        token: args.token.clone(),
+        auth: args
+            .token
+            .as_ref()
+            .map(|t| serde_json::json!({ "token": t })),
         origin: None,
         rounds: args.rounds,
         namespace: "/".to_string(),
@@ -414,7 +417,9 @@ async fn live_round(
         match &ws_plan {
             Err(why) => skip_all(ws_rules, why),
             Ok(opts) => match tokio::time::timeout(budget, engineio::probe(opts)).await {
-                Ok(obs) => crate::checks::ws::judge(&obs),
+                Ok(obs) => {
+                    crate::checks::ws::judge(&obs, &crate::checks::ws::AppExpectations::default())
+                }
                 Err(_) => overran(ws_rules, "the Engine.IO probe", budget),
             },
         }

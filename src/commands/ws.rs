@@ -5,6 +5,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
+use serde_json::Value;
+
+use crate::checks::ws::{AppExpectations, ConnectRule};
 use crate::cli::parse_duration;
 use crate::commands::{CliError, RunContext};
 use crate::probe::engineio::{self, Target, WsProbeOptions};
@@ -29,6 +32,22 @@ pub struct WsArgs {
     /// Sent as the Socket.IO auth payload {"token": T} with CONNECT (redacted in reports).
     #[arg(long, value_name = "T", env = "WSDOCTOR_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// The Socket.IO auth payload to send with CONNECT, as JSON (e.g. Chainlit's
+    /// '{"sessionId":"…","clientType":"webapp"}'); a secret, redacted in reports. Replaces
+    /// --token.
+    #[arg(
+        long,
+        value_name = "JSON",
+        env = "WSDOCTOR_AUTH",
+        hide_env_values = true,
+        conflicts_with = "token"
+    )]
+    pub auth: Option<String>,
+    /// The app behind the URL, for what its CONNECT needs: open-webui, chainlit,
+    /// flask-socketio, python-socketio, node-socketio. Without it CONNECT is judged without
+    /// knowing the app.
+    #[arg(long, value_name = "NAME")]
+    pub app: Option<String>,
     /// Origin header for the CORS check (none is sent otherwise).
     #[arg(long, value_name = "ORIGIN")]
     pub origin: Option<String>,
@@ -66,7 +85,7 @@ impl WsArgs {
         }
         Ok(WsProbeOptions {
             target,
-            token: self.token.clone(),
+            auth: auth_payload(self.auth.as_deref(), self.token.as_deref())?,
             origin: self.origin.clone(),
             rounds: self.rounds,
             namespace,
@@ -74,6 +93,81 @@ impl WsArgs {
             timeout,
         })
     }
+}
+
+/// The CONNECT auth payload: `--auth JSON` as given, or `{"token": T}` for `--token T`.
+pub fn auth_payload(auth: Option<&str>, token: Option<&str>) -> Result<Option<Value>, CliError> {
+    if let Some(text) = auth {
+        // The parse error names the position only: the text is a secret.
+        return serde_json::from_str::<Value>(text).map(Some).map_err(|e| {
+            CliError::Usage(format!(
+                "--auth is not JSON (line {}, column {}): give the auth object the app's \
+                 client sends, e.g. --auth '{{\"token\": \"…\"}}'",
+                e.line(),
+                e.column()
+            ))
+        });
+    }
+    Ok(token.map(|t| serde_json::json!({ "token": t })))
+}
+
+/// Registers an auth payload for redaction: the text as given and every string in it (a
+/// session id or a token is as secret as the whole object). Numbers are left out: redacting
+/// `42` would blank timings and counts all over the report.
+pub fn add_auth_secrets(secrets: &mut Secrets, raw: &str, auth: &Value) {
+    secrets.add(raw);
+    let mut stack = vec![auth];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) => secrets.add(s),
+            Value::Array(a) => stack.extend(a),
+            Value::Object(o) => stack.extend(o.values()),
+            Value::Number(_) | Value::Bool(_) | Value::Null => {}
+        }
+    }
+}
+
+/// What CONNECT needs for `--app NAME`. The lead's app profiles (src/apps) are the long-term
+/// source of these; each rule here cites the app source it was read from.
+pub fn app_expectations(name: Option<&str>) -> Result<AppExpectations, CliError> {
+    let Some(name) = name else {
+        return Ok(AppExpectations::default());
+    };
+    let key = name.trim().to_ascii_lowercase().replace(['_', ' '], "-");
+    let (app, connect) = match key.as_str() {
+        // open_webui/socket/main.py (open-webui 0.12.4) `connect`: a CONNECT without
+        // `auth.token` is accepted (the user is looked up only when a token is given).
+        "open-webui" | "openwebui" => ("Open WebUI", ConnectRule::Anonymous),
+        // chainlit/socket.py (chainlit 2.12.0) `connect`: `auth.get("threadId")` and
+        // `auth["sessionId"]`, `auth["clientType"]` fail on an anonymous CONNECT (auth None);
+        // the handler raises, python-socketio never answers the CONNECT.
+        "chainlit" => (
+            "Chainlit",
+            ConnectRule::NeedsAuth {
+                what: "Chainlit's frontend session auth (sessionId, clientType, and the \
+                       login token when login is required)"
+                    .to_string(),
+                unanswered_without_it: true,
+            },
+        ),
+        // The libraries accept any CONNECT unless the app's own connect handler refuses it:
+        // socketio/async_server.py (python-socketio 5.18.1) `_handle_connect`, Flask-SocketIO
+        // 5.7.0 flask_socketio/__init__.py `_handle_event` for "connect".
+        "flask-socketio" => ("Flask-SocketIO", ConnectRule::Unknown),
+        "python-socketio" => ("python-socketio", ConnectRule::Unknown),
+        "node-socketio" | "socket.io" => ("Node socket.io", ConnectRule::Unknown),
+        _ => {
+            return Err(CliError::Usage(format!(
+                "--app {name:?}: known apps are open-webui, chainlit, flask-socketio, \
+                 python-socketio, node-socketio"
+            )));
+        }
+    };
+    Ok(AppExpectations {
+        app: Some(app.to_string()),
+        connect,
+        websocket_only: None,
+    })
 }
 
 pub fn run(args: &WsArgs, ctx: &RunContext) -> Result<Report, CliError> {
@@ -84,9 +178,13 @@ pub fn run(args: &WsArgs, ctx: &RunContext) -> Result<Report, CliError> {
         secrets.add(t);
     }
     let opts = args.probe_options(ctx.timeout)?;
+    if let (Some(raw), Some(auth)) = (&args.auth, &opts.auth) {
+        add_auth_secrets(&mut secrets, raw, auth);
+    }
+    let expect = app_expectations(args.app.as_deref())?;
     let rt = crate::commands::runtime()?;
     let obs = rt.block_on(engineio::probe(&opts));
-    let results = crate::checks::ws::judge(&obs);
+    let results = crate::checks::ws::judge(&obs, &expect);
     Ok(Report::finish(
         "ws",
         results,

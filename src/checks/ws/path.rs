@@ -62,7 +62,8 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
                 a.path, a.path
             );
             if obs.target.path_explicit {
-                PATH.warn(msg).hint(hint)
+                // The user named the path: a client configured with it connects nowhere.
+                PATH.fire(msg).hint(hint)
             } else {
                 PATH.pass(msg).hint(hint)
             }
