@@ -1,9 +1,10 @@
 """A tiny Flask-SocketIO app for wsdoctor's refusal-body tests, run under gunicorn:
 
-  gunicorn -w 1 --threads 16 -b 127.0.0.1:PORT --chdir tests/servers flask_socketio_app:app
+  gunicorn -k gevent -w 1 -b 127.0.0.1:PORT --chdir tests/servers flask_socketio_app:app
 
-Flask-SocketIO 5.7.0 picks async_mode "threading" with simple-websocket (the deployment its
-documentation gives for gunicorn without eventlet/gevent). Werkzeug/gunicorn write refusal
+Flask-SocketIO 5.7.0 picks async_mode "gevent" under the gevent worker, as its documentation
+gives for gunicorn (the sync and gthread workers answer the websocket upgrade with 101 and then
+nothing: simple-websocket cannot write on gunicorn's socket). Werkzeug/gunicorn write refusal
 bodies after the headers, in a separate write, so a client that stops at the first read sees
 an empty body now and then. The allowed origin list refuses any other Origin with 400
 "Not an accepted origin." (engineio/base_server.py, python-engineio 4.x).

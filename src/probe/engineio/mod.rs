@@ -9,14 +9,17 @@
 //! starts, which every stage shares (each waits at most until that deadline, never a fresh
 //! timeout of its own). The stages:
 //!
-//! 1. in order, each needing the one before: reachability (DNS, TCP, TLS), path discovery
-//!    with the polling handshake, the direct websocket handshake (and the EIO=3 retry when
-//!    no v4 session opened);
-//! 2. then, at the same time: the Socket.IO CONNECT (and the take-back window after an
-//!    accepted CONNECT), the polling→websocket upgrade, CORS with `--origin`, and the
-//!    sticky-session rounds. None of these depends on another's answer: the sticky rounds
-//!    use only Engine.IO packets the server answers at once (no Socket.IO answer), so a
-//!    CONNECT that is never answered holds none of them; it only runs to the deadline itself.
+//! 1. in order, each needing the one before: reachability (DNS, TCP, TLS), then path
+//!    discovery with the polling handshake;
+//! 2. then, at the same time: (a) the direct websocket handshake, then the Socket.IO CONNECT
+//!    over it (over polling when only polling opened a session; the EIO=3 retry when neither
+//!    did) and the take-back window after an accepted CONNECT; (b) the polling→websocket
+//!    upgrade; (c) CORS with `--origin`; (d) the sticky-session rounds. None of these waits
+//!    for another's answer: the sticky rounds use only Engine.IO packets the server answers
+//!    at once (no Socket.IO answer), so a CONNECT that is never answered holds none of them;
+//!    it only runs to the deadline itself. When polling opened a session, the websocket
+//!    handshake in (a) gets half of the time left, so that a 101 followed by silence still
+//!    leaves time for CONNECT over polling.
 //! 3. `--hold` (the heartbeat) comes after, on the connected websocket session, for as long
 //!    as the user asked: an explicit wait, outside the budget.
 //!
@@ -514,84 +517,38 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
     let path = obs.path.clone();
     let polling_open = obs.polling_open();
 
-    // The direct websocket handshake (a websocket-only server refuses polling with 400).
-    let ws_url = target.url(&path, true, "EIO=4&transport=websocket");
-    let mut session = None;
-    let ws = match websocket::open(&ws_url, None, tls.clone(), left(deadline)).await {
-        WsOpen::Upgraded(answer, stream) => {
-            let mut sock = EioSocket::new(stream);
-            let (open, open_error) = match sock.recv(deadline, "waiting for the open packet").await
-            {
-                Ok(p) if p.kind == EioKind::Open => match OpenPacket::parse(&p.data) {
-                    Some(o) => (Some(o), None),
-                    None => (
-                        None,
-                        Some(NetError::new(
-                            NetErrorKind::Protocol,
-                            "reading the open packet",
-                            format!("open packet without a sid: {}", p.data),
-                        )),
-                    ),
-                },
-                Ok(p) => (
-                    None,
-                    Some(NetError::new(
-                        NetErrorKind::Protocol,
-                        "waiting for the open packet",
-                        format!("first packet was {:?} {}", p.kind, p.data),
-                    )),
-                ),
-                Err(e) => (None, Some(e)),
-            };
-            if open.is_some() {
-                session = Some((sock, open.clone()));
-            } else {
-                sock.close().await;
-            }
-            WsHandshake {
-                url: ws_url,
-                outcome: WsOutcome::Upgraded(answer),
-                open,
-                open_error,
-            }
-        }
-        WsOpen::Refused(a) => WsHandshake {
-            url: ws_url,
-            outcome: WsOutcome::Refused(a),
-            open: None,
-            open_error: None,
-        },
-        WsOpen::Failed(e) => WsHandshake {
-            url: ws_url,
-            outcome: WsOutcome::Failed(e),
-            open: None,
-            open_error: None,
-        },
-    };
-    let ws_open = ws.open.is_some();
-    obs.websocket = Some(ws);
-
-    // Neither transport opened a v4 session: a v3 server answers EIO=3 (only a retry tells it
-    // apart, both versions refuse the other's with the same 400 text).
-    let polling_answered_http =
-        matches!(obs.polling().map(|a| &a.answer), Some(Ok(a)) if a.status != 404);
-    if polling_open.is_none() && !ws_open && polling_answered_http {
-        let url = target.url(&path, false, "EIO=3&transport=polling");
-        let answer = net::send(client.get(&url), left(deadline)).await;
-        obs.eio3 = Some(PathAttempt {
-            path: path.clone(),
-            url,
-            answer,
-        });
-    }
-
-    // Stage 2: CONNECT (with its take-back window), the upgrade, CORS and the sticky rounds
-    // at the same time, each until the one deadline (see the module docs).
+    // Stage 2: the direct websocket handshake then CONNECT (with its take-back window), the
+    // upgrade, CORS and the sticky rounds at the same time, each until the one deadline (see
+    // the module docs).
     let auth = opts.auth.as_ref();
     let namespace = opts.namespace.as_str();
-    let ws_session = session.take();
+    let polling_answered_http =
+        matches!(obs.polling().map(|a| &a.answer), Some(Ok(a)) if a.status != 404);
     let connect_stage = async {
-        if let Some((sock, open)) = ws_session {
+        // The direct websocket handshake (a websocket-only server refuses polling with 400).
+        // When polling opened a session, CONNECT can still go over polling if the websocket
+        // fails: the handshake then gets half of what is left, so a 101 followed by silence
+        // (gunicorn's sync and gthread workers under Flask-SocketIO) leaves time for it.
+        let ws_deadline = if polling_open.is_some() {
+            TokioInstant::now() + left(deadline) / 2
+        } else {
+            deadline
+        };
+        let ws_url = target.url(&path, true, "EIO=4&transport=websocket");
+        let (ws, session) = direct_websocket(ws_url, tls.clone(), ws_deadline).await;
+        // Neither transport opened a v4 session: a v3 server answers EIO=3 (only a retry tells
+        // it apart, both versions refuse the other's with the same 400 text).
+        let mut eio3 = None;
+        if polling_open.is_none() && ws.open.is_none() && polling_answered_http {
+            let url = target.url(&path, false, "EIO=3&transport=polling");
+            let answer = net::send(client.get(&url), left(deadline)).await;
+            eio3 = Some(PathAttempt {
+                path: path.clone(),
+                url,
+                answer,
+            });
+        }
+        let (connect, session) = if let Some((sock, open)) = session {
             let (c, sock) = connect_ws(sock, namespace, auth, left(deadline)).await;
             let usable = matches!(c.answer, Some(SioPacket::Connect { .. }))
                 && c.taken_back.is_none()
@@ -616,7 +573,8 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
             (Some(c), None)
         } else {
             (None, None)
-        }
+        };
+        (ws, eio3, connect, session)
     };
     let upgrade_stage = async {
         if polling_open
@@ -670,8 +628,10 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
             None
         }
     };
-    let ((connect, session), upgrade, cors, sticky) =
+    let ((ws, eio3, connect, session), upgrade, cors, sticky) =
         tokio::join!(connect_stage, upgrade_stage, cors_stage, sticky_stage);
+    obs.websocket = Some(ws);
+    obs.eio3 = eio3;
     obs.connect = connect;
     obs.upgrade = upgrade;
     obs.cors = cors;
@@ -688,6 +648,74 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
     }
     obs.elapsed_ms = ms(started.elapsed());
     obs
+}
+
+/// The direct websocket handshake (no sid) and its open packet, before `deadline`; the
+/// session when it opened.
+async fn direct_websocket(
+    ws_url: String,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    deadline: TokioInstant,
+) -> (WsHandshake, Option<(EioSocket, Option<OpenPacket>)>) {
+    match websocket::open(&ws_url, None, tls, left(deadline)).await {
+        WsOpen::Upgraded(answer, stream) => {
+            let mut sock = EioSocket::new(stream);
+            let (open, open_error) = match sock.recv(deadline, "waiting for the open packet").await
+            {
+                Ok(p) if p.kind == EioKind::Open => match OpenPacket::parse(&p.data) {
+                    Some(o) => (Some(o), None),
+                    None => (
+                        None,
+                        Some(NetError::new(
+                            NetErrorKind::Protocol,
+                            "reading the open packet",
+                            format!("open packet without a sid: {}", p.data),
+                        )),
+                    ),
+                },
+                Ok(p) => (
+                    None,
+                    Some(NetError::new(
+                        NetErrorKind::Protocol,
+                        "waiting for the open packet",
+                        format!("first packet was {:?} {}", p.kind, p.data),
+                    )),
+                ),
+                Err(e) => (None, Some(e)),
+            };
+            let session = if open.is_some() {
+                Some((sock, open.clone()))
+            } else {
+                sock.close().await;
+                None
+            };
+            let hs = WsHandshake {
+                url: ws_url,
+                outcome: WsOutcome::Upgraded(answer),
+                open,
+                open_error,
+            };
+            (hs, session)
+        }
+        WsOpen::Refused(a) => (
+            WsHandshake {
+                url: ws_url,
+                outcome: WsOutcome::Refused(a),
+                open: None,
+                open_error: None,
+            },
+            None,
+        ),
+        WsOpen::Failed(e) => (
+            WsHandshake {
+                url: ws_url,
+                outcome: WsOutcome::Failed(e),
+                open: None,
+                open_error: None,
+            },
+            None,
+        ),
+    }
 }
 
 /// One websocket session from scratch: the upgrade, the open packet, CONNECT and its answer,
