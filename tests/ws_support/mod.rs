@@ -183,7 +183,10 @@ impl SioServer {
             if proc.exited() {
                 return Err(format!("the server exited: {}", proc.stderr_text()));
             }
-            if proc.stderr_count("Application startup complete") >= workers as usize {
+            // uvicorn logs the startup before it binds (one worker): wait for the port too.
+            if proc.stderr_count("Application startup complete") >= workers as usize
+                && wait_tcp(port, Duration::from_secs(10))
+            {
                 return Ok(SioServer { port, proc });
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -641,6 +644,73 @@ impl FlaskSocketio {
         }
         Err(format!(
             "gunicorn did not serve within 30s: {}",
+            proc.stderr_text()
+        ))
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// The real Chainlit (2.12, from the apps venv) serving a one-handler echo app from a
+/// temporary directory: Socket.IO at /ws/socket.io, a connect handler that needs the
+/// frontend's auth (chainlit/socket.py `connect`).
+pub struct Chainlit {
+    pub port: u16,
+    pub proc: Proc,
+    _dir: tempfile::TempDir,
+}
+
+impl Chainlit {
+    pub fn start() -> Result<Chainlit, String> {
+        let venv = apps_venv()?;
+        let bin = venv.join("bin/chainlit");
+        if !bin.exists() {
+            return Err(format!("{} is not installed", bin.display()));
+        }
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        std::fs::write(
+            dir.path().join("app.py"),
+            "import chainlit as cl\n\n\n@cl.on_message\nasync def main(message: cl.Message):\n    \
+             await cl.Message(content=message.content).send()\n",
+        )
+        .map_err(|e| e.to_string())?;
+        let port = free_port();
+        let mut cmd = Command::new(bin);
+        cmd.current_dir(dir.path())
+            .args([
+                "run",
+                "app.py",
+                "--headless",
+                "--host",
+                "127.0.0.1",
+                "--port",
+            ])
+            .arg(port.to_string());
+        let mut proc =
+            Proc::spawn("chainlit", cmd).map_err(|e| format!("cannot start chainlit: {e}"))?;
+        let until = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < until {
+            if proc.exited() {
+                return Err(format!("chainlit exited: {}", proc.stderr_text()));
+            }
+            if http_status(
+                port,
+                "/ws/socket.io/?EIO=4&transport=polling",
+                Duration::from_secs(2),
+            ) == Some(200)
+            {
+                return Ok(Chainlit {
+                    port,
+                    proc,
+                    _dir: dir,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(format!(
+            "chainlit did not serve within 90s: {}",
             proc.stderr_text()
         ))
     }

@@ -12,16 +12,23 @@ pub static SOCKETIO_CONNECT: Rule = Rule {
     id: "ws.socketio-connect",
     severity: Severity::Error,
     title: "Socket.IO CONNECT is accepted",
-    summary: "Sends CONNECT (`40`, with `{\"token\": …}` as auth when --token is given) to the \
-              namespace and expects `40{\"sid\":…}`; shows a CONNECT_ERROR (`44{\"message\":…}`) \
-              verbatim, and waits briefly for a server that accepts and then takes it back.",
+    summary: "Sends CONNECT (`40`, with the --auth JSON payload, or `{\"token\": …}` for \
+              --token) to the namespace and expects `40{\"sid\":…}`; shows a CONNECT_ERROR \
+              (`44{\"message\":…}`) verbatim, and waits briefly for a server that accepts and \
+              then takes it back. With --app it knows what the app's CONNECT needs: an app that \
+              leaves a CONNECT without its client's auth unanswered by design (Chainlit) is a \
+              skip naming --auth, not a failure; an app that accepts anonymous connects (Open \
+              WebUI) is said to, and fails when such a CONNECT goes unanswered.",
     why: "The Engine.IO session can be healthy while the app's connect handler refuses the \
           client (authentication failed, unknown namespace). Servers with \
           `always_connect=True` (Open WebUI) answer `40{\"sid\"}` first and send `41` or `44` \
           when the handler then rejects the client, so an immediate `40` is not proof.",
     fix: "Read the CONNECT_ERROR message: for authentication errors pass a valid token \
-          (--token) the way the browser does (Open WebUI: the user's JWT); for \"Invalid \
-          namespace\" use a namespace the server registers.",
+          (--token) or the whole auth object the app's client sends (--auth JSON; Open WebUI: \
+          the user's JWT as token; Chainlit: sessionId and clientType); for \"Invalid \
+          namespace\" use a namespace the server registers. A CONNECT that is never \
+          answered while the Engine.IO session opened is the app's connect handler hanging or \
+          crashing: see the app's logs.",
 };
 
 pub(super) fn packet_text(p: &SioPacket) -> String {

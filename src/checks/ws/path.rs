@@ -20,7 +20,9 @@ pub static PATH: Rule = Rule {
           /socket.io; a client with the wrong `path` gets 404 on every handshake (or the \
           frontend's HTML page from an SPA catch-all) and retries forever.",
     fix: "Set the client's `path` option (and any proxy `location`) to the path reported here, \
-          e.g. `io(url, { path: '/ws/socket.io' })`, and pass it to wsdoctor with --path.",
+          e.g. `io(url, { path: '/ws/socket.io' })`, and pass it to wsdoctor with --path. A \
+          path given with --path (or in the URL) that is not Engine.IO while another path is \
+          fails: a client configured with it connects nowhere.",
 };
 
 pub(super) fn judge(obs: &WsObservations) -> CheckResult {

@@ -18,9 +18,11 @@ pub static HTTP_REACHABLE: Rule = Rule {
           name used outside the compose network), a refused port (app down or port not \
           published), a timeout (firewall, wrong host), a TLS error (certificate, or TLS \
           spoken to a plain port), or a listener that accepts TCP and never answers (wrong \
-          port, hung app).",
-    fix: "Use the host and port a browser uses to reach the app (the published port, or the \
-          proxy's). From inside a container use the service name; from the host, localhost \
+          port, hung app). A proxy's own 502/503/504 page is the proxy answering for an app it \
+          cannot reach, not the app.",
+    fix: "For a proxy's 502/503/504 page: start the app, or point the proxy's upstream at \
+          the address the app listens on. Otherwise use the host and port a browser uses to \
+          reach the app (the published port, or the proxy's). From inside a container use the service name; from the host, localhost \
           and the published port. For TLS errors check the certificate chain (SSL_CERT_FILE \
           for a private CA) or use http:// on a plain port.",
 };

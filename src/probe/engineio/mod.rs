@@ -556,7 +556,14 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
             if usable {
                 (Some(c), Some((sock, open)))
             } else {
-                sock.close().await;
+                // After the budget ran out, no polite close: it would wait on the server again.
+                if !c
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| e.kind == NetErrorKind::Timeout)
+                {
+                    sock.close().await;
+                }
                 (Some(c), None)
             }
         } else if let Some(open) = &polling_open {
@@ -1098,11 +1105,16 @@ async fn upgrade(
         Ok(())
     }
     .await;
-    if let Err(e) = result {
-        u.error = Some(e);
-    }
     u.packets = sock.log.clone();
-    sock.close().await;
+    match result {
+        // After the budget ran out, no polite close: it would wait on the server again.
+        Err(e) if e.kind == NetErrorKind::Timeout => u.error = Some(e),
+        Err(e) => {
+            u.error = Some(e);
+            sock.close().await;
+        }
+        Ok(()) => sock.close().await,
+    }
     u.elapsed_ms = ms(started.elapsed());
     u
 }
