@@ -142,7 +142,7 @@ fn main() {
     );
     println!(
         "  handshake + connect (the two above)        target ≤ 20 ms: {}",
-        ms(median(both))
+        ms(median(both.clone()))
     );
     println!(
         "  20 sticky rounds (60 requests, new TCP each) target ≤ 300 ms: {}",
