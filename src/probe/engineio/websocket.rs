@@ -499,7 +499,47 @@ impl EioSocket {
 
 #[cfg(test)]
 mod tests {
-    use super::dechunk;
+    use super::*;
+
+    /// A refusal written as gunicorn writes it: headers first, the chunked body in later
+    /// writes (the bytes arrive in three reads).
+    #[tokio::test]
+    async fn a_body_written_after_the_headers_is_read_to_its_end() {
+        let (mut server, mut client) = tokio::io::duplex(64);
+        let writer = tokio::spawn(async move {
+            for part in [
+                &b"19\r\n\"Not an "[..],
+                b"accepted origin.\"\r\n",
+                b"0\r\n\r\n",
+            ] {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                server.write_all(part).await.expect("write");
+            }
+            server
+        });
+        let (status, headers) =
+            parse_head(b"HTTP/1.1 400 BAD REQUEST\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .expect("head");
+        assert_eq!(status, 400);
+        let deadline = TokioInstant::now() + Duration::from_secs(5);
+        let (body, truncated, incomplete) =
+            read_body(&mut client, &headers, Vec::new(), deadline).await;
+        assert_eq!(body, b"\"Not an accepted origin.\"".to_vec());
+        assert!(!truncated);
+        assert_eq!(incomplete, None);
+        drop(writer.await);
+
+        // A body the deadline cuts short is marked incomplete, not taken for the whole one.
+        let (_server, mut client) = tokio::io::duplex(64);
+        let (_, headers) =
+            parse_head(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 10\r\n\r\n").expect("head");
+        let deadline = TokioInstant::now() + Duration::from_millis(50);
+        let (body, _, incomplete) =
+            read_body(&mut client, &headers, b"abc".to_vec(), deadline).await;
+        assert_eq!(body, b"abc".to_vec());
+        assert!(incomplete.is_some());
+        assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
+    }
 
     #[test]
     fn dechunks_nginx_error_bodies() {
