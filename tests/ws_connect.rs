@@ -65,6 +65,11 @@ fn unanswered_connect_keeps_the_transport_evidence_and_names_the_waiting_stage()
     );
     assert!(run.hint("ws.socketio-connect").contains("--auth"));
     assert_eq!(run.code, 1);
+    let reach = &run.check("ws.http-reachable")["evidence"];
+    assert_eq!(reach["probe_budget_ms"], 2000);
+    let waiting = reach["stages_waiting_at_deadline"].to_string();
+    assert!(waiting.contains("socketio-connect"), "{waiting}");
+    assert!(!waiting.contains("sticky"), "{waiting}");
 }
 
 #[test]

@@ -89,7 +89,18 @@ pub fn judge(obs: &WsObservations, expect: &AppExpectations) -> Vec<CheckResult>
         heartbeat::judge(obs),
     ]
     .into_iter()
-    .map(|r| r.subject(subject.clone()))
+    .enumerate()
+    .map(|(i, r)| {
+        let r = r.subject(subject.clone());
+        // The time model's record, once, on the first check: the one budget and the stages
+        // still waiting when it ran out.
+        if i == 0 {
+            r.evidence("probe_budget_ms", obs.budget_ms)
+                .evidence("stages_waiting_at_deadline", obs.waiting.clone())
+        } else {
+            r
+        }
+    })
     .collect()
 }
 
