@@ -114,13 +114,22 @@ fn http_answered(obs: &WsObservations) -> bool {
             .is_some_and(|a| matches!(&a.answer, Ok(x) if !is_proxy_error_page(x)))
 }
 
-/// A proxy's page for an upstream it cannot reach or that timed out: 502, 503 or 504 with an
-/// HTML body (nginx: `<title>502 Bad Gateway</title>` … `<center>nginx/1.22.1</center>`,
-/// Server: nginx), or with a proxy's Server header. An Engine.IO server answers its
-/// handshake with 200, or refuses it with 400/403 text or JSON, never with such a page.
+/// A proxy's answer for an upstream it cannot reach or that timed out: any 502 or 504 (nginx:
+/// `<title>502 Bad Gateway</title>` … `<center>nginx/1.22.1</center>`, Server: nginx), and a
+/// 503 with an HTML body, a proxy's Server header or haproxy's text. An Engine.IO server
+/// answers its handshake with 200, or refuses it with 400/403 text or JSON, never so.
 pub fn is_proxy_error_page(a: &HttpAnswer) -> bool {
-    if !matches!(a.status, 502..=504) {
+    // 502 and 504 are gateway statuses: an app server answering for itself never sends them
+    // (Traefik's "Bad Gateway" is text/plain without a Server header).
+    if matches!(a.status, 502 | 504) {
+        return true;
+    }
+    if a.status != 503 {
         return false;
+    }
+    // haproxy: "503 Service Unavailable … No server is available to handle this request."
+    if a.body_head.to_ascii_lowercase().contains("no server is available") {
+        return true;
     }
     let html = a.header("content-type").is_some_and(|c| c.contains("html"))
         || a.body_head
