@@ -128,7 +128,10 @@ pub fn is_proxy_error_page(a: &HttpAnswer) -> bool {
         return false;
     }
     // haproxy: "503 Service Unavailable … No server is available to handle this request."
-    if a.body_head.to_ascii_lowercase().contains("no server is available") {
+    if a.body_head
+        .to_ascii_lowercase()
+        .contains("no server is available")
+    {
         return true;
     }
     let html = a.header("content-type").is_some_and(|c| c.contains("html"))
@@ -419,6 +422,74 @@ mod tests {
             "TLS error during the upgrade: invalid peer certificate: UnknownIssuer"
         );
         assert_eq!(ws.evidence["error_kind"], "tls");
+    }
+
+    #[test]
+    fn an_unanswered_connect_is_judged_by_what_the_app_needs() {
+        use crate::probe::engineio::ConnectObs;
+        let open =
+            r#"0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#;
+        let mut obs = observations(
+            answer(200, open.as_bytes()),
+            WsOutcome::Refused(answer(400, b"")),
+            None,
+        );
+        obs.connect = Some(ConnectObs {
+            transport: "polling",
+            namespace: "/".into(),
+            with_auth: false,
+            answer: None,
+            taken_back: None,
+            error: Some(NetError::timeout(
+                "waiting for the CONNECT answer",
+                std::time::Duration::from_secs(3),
+            )),
+            packets: vec!["> POST 40".into()],
+            elapsed_ms: 3000,
+        });
+        obs.waiting = vec!["socketio-connect (waiting for the CONNECT answer)".into()];
+        let connect_of = |obs: &WsObservations, expect: &AppExpectations| {
+            judge(obs, expect)
+                .into_iter()
+                .find(|r| r.id == "ws.socketio-connect")
+                .expect("judged")
+        };
+        let connect = |expect: &AppExpectations| connect_of(&obs, expect);
+        let needs_auth = AppExpectations {
+            app: Some("Chainlit".into()),
+            connect: ConnectRule::NeedsAuth {
+                what: "sessionId and clientType".into(),
+                unanswered_without_it: true,
+            },
+            websocket_only: None,
+        };
+        let r = connect(&needs_auth);
+        assert_eq!(r.status, Status::Skip, "{}", r.message);
+        assert!(r.message.contains("--auth JSON"), "{}", r.message);
+        let anonymous = AppExpectations {
+            app: Some("Open WebUI".into()),
+            connect: ConnectRule::Anonymous,
+            websocket_only: None,
+        };
+        let r = connect(&anonymous);
+        assert_eq!(r.status, Status::Fail);
+        assert!(
+            r.message.starts_with("no answer to an anonymous CONNECT"),
+            "{}",
+            r.message
+        );
+        let r = connect(&AppExpectations::default());
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.message.contains("so the server is up"), "{}", r.message);
+        assert!(
+            r.message.contains("budget ran out: socketio-connect"),
+            "{}",
+            r.message
+        );
+        // With the auth given, an app that needs it and does not answer is a failure.
+        let mut with_auth = obs.clone();
+        with_auth.connect.as_mut().expect("connect").with_auth = true;
+        assert_eq!(connect_of(&with_auth, &needs_auth).status, Status::Fail);
     }
 
     #[test]
