@@ -70,6 +70,14 @@ fn unanswered_connect_keeps_the_transport_evidence_and_names_the_waiting_stage()
     let waiting = reach["stages_waiting_at_deadline"].to_string();
     assert!(waiting.contains("socketio-connect"), "{waiting}");
     assert!(!waiting.contains("sticky"), "{waiting}");
+
+    // --hold needs the connected session: skipped, naming the CONNECT as the cause.
+    let held = run_ws(BUDGET, &[&s.url(), "--rounds", "2", "--hold", "1"]);
+    assert_eq!(held.status("ws.heartbeat"), "skip");
+    assert_eq!(
+        held.check("ws.heartbeat")["evidence"]["depends_on"],
+        "ws.socketio-connect"
+    );
 }
 
 #[test]
