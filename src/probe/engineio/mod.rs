@@ -27,7 +27,15 @@
 //! session → no CONNECT; no polling handshake → no upgrade and no sticky rounds); its check
 //! says `skip` and names the cause. When the deadline passes, every stage keeps the evidence
 //! it had gathered, and [`WsObservations::waiting`] names the stages that were still waiting
-//! for an answer. A silent server therefore costs the budget once, not once per stage.
+//! for an answer. A silent server therefore costs the budget once, not once per stage. Past
+//! the deadline the probe only lets go: a session that timed out is dropped without the
+//! polite close (which would wait on the server again); measured in `benches/ws.rs`, a server
+//! that never answers CONNECT costs the budget + 10 ms.
+//!
+//! Every HTTP body (polling answers, and the refusal of a websocket upgrade, read by
+//! [`websocket::open`] itself) is read to its end, at most [`net::BODY_CAP`] bytes and within
+//! the same deadline; a body the deadline or the connection cut short is marked
+//! [`net::HttpAnswer::body_incomplete`], never taken for an empty one.
 
 pub mod codec;
 pub mod net;
