@@ -3,6 +3,9 @@
 //! in timed tests). Run: `cargo bench --bench ws`.
 //!
 //! Targets (issue 4): handshake + connect ≤ 20 ms; 20 sticky rounds ≤ 300 ms.
+//! Targets (issue 11): the default probe on a healthy local server ≤ 1.2 × (handshake + the
+//! longer of the take-back window and the sticky rounds); against a server that never
+//! answers CONNECT ≤ --timeout + 0.5 s in total.
 
 #[path = "../tests/ws_support/mod.rs"]
 #[allow(unused_macros)]
@@ -76,23 +79,54 @@ fn main() {
         });
     }
 
-    // The whole probe, as `wsdoctor ws URL` runs it (includes the 250 ms wait after the
-    // CONNECT ack for an always_connect take-back, the upgrade and 20 sticky rounds).
+    // The whole probe, as `wsdoctor ws URL` runs it (the take-back window after the CONNECT
+    // ack, the upgrade and 20 sticky rounds, at the same time), with the default budget.
     let mut full = Vec::new();
+    let mut windows = Vec::new();
+    let mut sticky_in_probe = Vec::new();
+    let default_budget = Duration::from_secs(3);
     let opts = WsProbeOptions {
         target: target.clone(),
-        token: None,
+        auth: None,
         origin: None,
         rounds: 20,
         namespace: "/".into(),
         hold: None,
-        timeout,
+        timeout: default_budget,
     };
     for _ in 0..10 {
         let t = Instant::now();
         let obs = rt.block_on(engineio::probe(&opts));
         full.push(t.elapsed());
-        assert!(obs.connect.is_some());
+        let c = obs.connect.as_ref().expect("CONNECT ran");
+        assert!(c.answer.is_some(), "{c:?}");
+        windows.push(engineio::take_back_window(
+            Duration::from_millis(c.elapsed_ms),
+            default_budget,
+        ));
+        let s = obs.sticky.as_ref().expect("sticky ran");
+        assert_eq!(s.ok, 20, "{s:?}");
+        sticky_in_probe.push(Duration::from_millis(s.elapsed_ms));
+    }
+
+    // A server whose connect handler never answers (Open WebUI waiting for its Redis
+    // manager): the probe must end at its budget, not at a multiple of it.
+    let hung = ws_support::SioServer::start(1, &["--connect", "hangs"]).expect("hung server");
+    let hung_target = Target::parse(&hung.url(), None).expect("target");
+    let mut unanswered = Vec::new();
+    for _ in 0..5 {
+        let opts = WsProbeOptions {
+            target: hung_target.clone(),
+            ..opts.clone()
+        };
+        let t = Instant::now();
+        let obs = rt.block_on(engineio::probe(&opts));
+        unanswered.push(t.elapsed());
+        assert!(
+            obs.connect.as_ref().is_some_and(|c| c.answer.is_none()),
+            "the CONNECT stays unanswered"
+        );
+        assert_eq!(obs.sticky.as_ref().map(|s| s.ok), Some(20));
     }
 
     println!(
@@ -108,14 +142,41 @@ fn main() {
     );
     println!(
         "  handshake + connect (the two above)        target ≤ 20 ms: {}",
-        ms(median(both))
+        ms(median(both.clone()))
     );
     println!(
         "  20 sticky rounds (60 requests, new TCP each) target ≤ 300 ms: {}",
         ms(median(sticky))
     );
+    let handshake = median(both);
+    let window = median(windows);
+    let sticky_rounds = median(sticky_in_probe);
+    let bound = (handshake + window.max(sticky_rounds)).mul_f64(1.2);
+    let full = median(full);
     println!(
         "  full probe, wsdoctor ws URL (10 runs)                  {}",
-        ms(median(full))
+        ms(full)
+    );
+    println!(
+        "    take-back window {} , sticky rounds inside the probe {}",
+        ms(window),
+        ms(sticky_rounds)
+    );
+    println!(
+        "    target ≤ 1.2 × (handshake + max(window, sticky)) = {}: {}",
+        ms(bound),
+        if full <= bound { "met" } else { "NOT met" }
+    );
+    let unanswered = median(unanswered);
+    let limit = default_budget + Duration::from_millis(500);
+    println!(
+        "  full probe, CONNECT never answered, --timeout 3s (5 runs) target ≤ {}: {} ({})",
+        ms(limit),
+        ms(unanswered),
+        if unanswered <= limit {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
 }

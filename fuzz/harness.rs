@@ -266,9 +266,12 @@ pub fn ws_classifier(data: &[u8]) {
         hold: None,
         rounds: 20,
         origin: None,
+        budget_ms: 3000,
+        waiting: Vec::new(),
         elapsed_ms: 0,
     };
-    let results = wsdoctor::checks::ws::judge(&obs);
+    let results =
+        wsdoctor::checks::ws::judge(&obs, &wsdoctor::checks::ws::AppExpectations::default());
     let _ = serde_json::to_string(&results);
 }
 

@@ -83,17 +83,6 @@ impl Secrets {
         }
     }
 
-    /// Registers every string in a JSON value (a Socket.IO auth payload: its token, session
-    /// id or whatever the app's client sends are all credentials).
-    pub fn add_json_strings(&mut self, value: &serde_json::Value) {
-        match value {
-            serde_json::Value::String(s) => self.add(s),
-            serde_json::Value::Array(items) => items.iter().for_each(|v| self.add_json_strings(v)),
-            serde_json::Value::Object(map) => map.values().for_each(|v| self.add_json_strings(v)),
-            _ => {}
-        }
-    }
-
     pub fn merge(&mut self, other: &Secrets) {
         self.values.extend(other.values.iter().cloned());
     }

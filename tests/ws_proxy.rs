@@ -96,6 +96,8 @@ fn nginx_without_upgrade_headers_is_explained() {
 
 #[test]
 fn nginx_with_a_dead_upstream_is_a_502_from_the_proxy() {
+    // Issue 11 point 6: nginx's own 502 page is not the app answering HTTP, and no path
+    // "answered like Engine.IO"; the first fix is an action on the app or the upstream.
     let dead = free_port();
     let proxy = need!(
         "nginx_with_a_dead_upstream_is_a_502_from_the_proxy",
@@ -103,11 +105,11 @@ fn nginx_with_a_dead_upstream_is_a_502_from_the_proxy() {
     );
     let run = run_ws(T, &[&proxy.url()]);
     run.assert_statuses(&[
-        ("ws.http-reachable", "pass"),
+        ("ws.http-reachable", "fail"),
         ("ws.path", "skip"),
         ("ws.eio-version", "skip"),
-        ("ws.polling-handshake", "fail"),
-        ("ws.websocket-handshake", "fail"),
+        ("ws.polling-handshake", "skip"),
+        ("ws.websocket-handshake", "skip"),
         ("ws.upgrade", "skip"),
         ("ws.socketio-connect", "skip"),
         ("ws.cors", "skip"),
@@ -115,13 +117,46 @@ fn nginx_with_a_dead_upstream_is_a_502_from_the_proxy() {
         ("ws.heartbeat", "skip"),
     ]);
     assert_eq!(run.code, 1);
-    let msg = run.message("ws.websocket-handshake");
+    let msg = run.message("ws.http-reachable");
+    assert!(msg.starts_with("the proxy (nginx/1."), "{msg}");
     assert!(
-        msg.starts_with("HTTP 502 (HTML page \"502 Bad Gateway\") (Server: nginx/1."),
+        msg.contains("answered HTTP 502 (HTML page \"502 Bad Gateway\")"),
         "{msg}"
     );
-    assert!(msg.contains("cannot reach the app"), "{msg}");
-    assert!(run.message("ws.polling-handshake").contains("HTTP 502"));
+    assert!(msg.contains("not the app's"), "{msg}");
+    let hint = run.hint("ws.http-reachable");
+    assert!(
+        hint.starts_with("start the app, or point the proxy (nginx/1."),
+        "{hint}"
+    );
+    assert!(hint.contains("proxy_pass"), "{hint}");
+    assert_eq!(
+        run.check("ws.http-reachable")["evidence"]["proxy_error_page"],
+        true
+    );
+    assert!(
+        !run.message("ws.path").contains("answered like Engine.IO"),
+        "{}",
+        run.message("ws.path")
+    );
+    assert_eq!(
+        run.check("ws.path")["evidence"]["depends_on"],
+        "ws.http-reachable"
+    );
+    // The fix list leads with the action, not with the diagnosis sentence.
+    let text = std::process::Command::new(env!("CARGO_BIN_EXE_wsdoctor"))
+        .args(["--timeout", T, "ws", &proxy.url()])
+        .output()
+        .expect("run wsdoctor");
+    let text = String::from_utf8_lossy(&text.stdout);
+    let first_fix = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("1."))
+        .unwrap_or_default();
+    assert!(
+        first_fix.contains("ws.http-reachable") && first_fix.contains("start the app"),
+        "{text}"
+    );
 }
 
 #[test]

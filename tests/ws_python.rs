@@ -290,14 +290,19 @@ fn socketio_under_ws_path_is_found_and_reported() {
         format!("{}/ws/socket.io", s.url())
     );
 
-    // The user insisted on the wrong path: a warning that names the right one.
+    // The user named the wrong path (issue 11 point 4): a client configured with it connects
+    // nowhere, so ws.path fails, the fix names the path that works and the run exits 1.
     let explicit = run_ws(T, &[&s.url(), "--rounds", "0", "--path", "/socket.io"]);
-    assert_eq!(explicit.status("ws.path"), "warn");
+    assert_eq!(explicit.status("ws.path"), "fail");
     assert!(
         explicit
             .message("ws.path")
-            .contains("lives at /ws/socket.io")
+            .contains("lives at /ws/socket.io"),
+        "{}",
+        explicit.message("ws.path")
     );
+    assert!(explicit.hint("ws.path").contains("--path /ws/socket.io"));
+    assert_eq!(explicit.code, 1, "{}", explicit.stdout);
 
     let right = run_ws(T, &[&format!("{}/ws/socket.io/", s.url()), "--rounds", "0"]);
     assert_eq!(right.status("ws.path"), "pass");

@@ -129,11 +129,7 @@ fn plan_ws(
     }
     Ok(WsProbeOptions {
         target,
-        token: auth
-            .and_then(|a| a.get("token"))
-            .and_then(|t| t.as_str())
-            .map(str::to_string)
-            .or_else(|| args.token.clone()),
+        auth: auth.cloned(),
         // The CORS test asks as the site's own pages do, when the files name the site.
         origin: args
             .origin
@@ -248,6 +244,10 @@ async fn live_round(
     // runs out; this margin is only a safety net against a probe that would not.
     let margin = ctx.timeout.saturating_mul(2) + Duration::from_millis(500);
     let expect = redis_expectations(app.as_ref(), args);
+    let ws_expect = app
+        .as_ref()
+        .map(crate::commands::expect::ws_expectations)
+        .unwrap_or_default();
     let redis_opts = ProbeOptions {
         deadline: ctx.timeout,
         channel: args
@@ -267,7 +267,7 @@ async fn live_round(
         match &ws_plan {
             Err(why) => skip_all(crate::checks::ws::RULES, why),
             Ok(opts) => match tokio::time::timeout(margin, engineio::probe(opts)).await {
-                Ok(obs) => crate::checks::ws::judge(&obs),
+                Ok(obs) => crate::checks::ws::judge(&obs, &ws_expect),
                 Err(_) => overran(crate::checks::ws::RULES, "the Engine.IO probe", margin),
             },
         }
@@ -355,28 +355,18 @@ async fn docker_checks(
     }
 }
 
-/// The `--auth` payload, parsed; registered as a secret before anything can print it.
+/// The `--auth` payload (or `--token` as `{"token": …}`), parsed and registered as a secret
+/// before anything can print it.
 fn auth_payload(
     args: &DiagnoseArgs,
     secrets: &mut Secrets,
 ) -> Result<Option<serde_json::Value>, CliError> {
-    if let Some(t) = &args.token {
-        secrets.add(t);
+    let auth = crate::commands::ws::auth_payload(args.auth.as_deref(), args.token.as_deref())?;
+    if let Some(a) = &auth {
+        let raw = args.auth.as_deref().or(args.token.as_deref()).unwrap_or("");
+        crate::commands::ws::add_auth_secrets(secrets, raw, a);
     }
-    let Some(raw) = &args.auth else {
-        return Ok(None);
-    };
-    secrets.add(raw);
-    let value: serde_json::Value = serde_json::from_str(raw)
-        .map_err(|e| CliError::Usage(format!("--auth: not JSON ({e})")))?;
-    if !value.is_object() {
-        return Err(CliError::Usage(
-            "--auth: the Socket.IO auth payload is a JSON object, e.g. '{\"token\": \"…\"}'"
-                .to_string(),
-        ));
-    }
-    secrets.add_json_strings(&value);
-    Ok(Some(value))
+    Ok(auth)
 }
 
 /// What `--wait` did, told in the report: every live result carries the attempts and the

@@ -4,6 +4,7 @@
 pub mod checks;
 pub mod diagnose;
 pub mod docker;
+pub mod expect;
 pub mod explain;
 pub mod lint;
 pub mod redis;

@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
+use serde_json::Value;
+
 use crate::cli::parse_duration;
 use crate::commands::{CliError, RunContext};
 use crate::probe::engineio::{self, Target, WsProbeOptions};
@@ -29,6 +31,22 @@ pub struct WsArgs {
     /// Sent as the Socket.IO auth payload {"token": T} with CONNECT (redacted in reports).
     #[arg(long, value_name = "T", env = "WSDOCTOR_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// The Socket.IO auth payload to send with CONNECT, as JSON (e.g. Chainlit's
+    /// '{"sessionId":"…","clientType":"webapp"}'); a secret, redacted in reports. Replaces
+    /// --token.
+    #[arg(
+        long,
+        value_name = "JSON",
+        env = "WSDOCTOR_AUTH",
+        hide_env_values = true,
+        conflicts_with = "token"
+    )]
+    pub auth: Option<String>,
+    /// The app behind the URL, for what its CONNECT needs: open-webui, chainlit,
+    /// flask-socketio, python-socketio, node-socketio. Without it CONNECT is judged without
+    /// knowing the app.
+    #[arg(long, value_name = "NAME")]
+    pub app: Option<String>,
     /// Origin header for the CORS check (none is sent otherwise).
     #[arg(long, value_name = "ORIGIN")]
     pub origin: Option<String>,
@@ -66,13 +84,45 @@ impl WsArgs {
         }
         Ok(WsProbeOptions {
             target,
-            token: self.token.clone(),
+            auth: auth_payload(self.auth.as_deref(), self.token.as_deref())?,
             origin: self.origin.clone(),
             rounds: self.rounds,
             namespace,
             hold: self.hold,
             timeout,
         })
+    }
+}
+
+/// The CONNECT auth payload: `--auth JSON` as given, or `{"token": T}` for `--token T`.
+pub fn auth_payload(auth: Option<&str>, token: Option<&str>) -> Result<Option<Value>, CliError> {
+    if let Some(text) = auth {
+        // The parse error names the position only: the text is a secret.
+        return serde_json::from_str::<Value>(text).map(Some).map_err(|e| {
+            CliError::Usage(format!(
+                "--auth is not JSON (line {}, column {}): give the auth object the app's \
+                 client sends, e.g. --auth '{{\"token\": \"…\"}}'",
+                e.line(),
+                e.column()
+            ))
+        });
+    }
+    Ok(token.map(|t| serde_json::json!({ "token": t })))
+}
+
+/// Registers an auth payload for redaction: the text as given and every string in it (a
+/// session id or a token is as secret as the whole object). Numbers are left out: redacting
+/// `42` would blank timings and counts all over the report.
+pub fn add_auth_secrets(secrets: &mut Secrets, raw: &str, auth: &Value) {
+    secrets.add(raw);
+    let mut stack = vec![auth];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) => secrets.add(s),
+            Value::Array(a) => stack.extend(a),
+            Value::Object(o) => stack.extend(o.values()),
+            Value::Number(_) | Value::Bool(_) | Value::Null => {}
+        }
     }
 }
 
@@ -84,9 +134,18 @@ pub fn run(args: &WsArgs, ctx: &RunContext) -> Result<Report, CliError> {
         secrets.add(t);
     }
     let opts = args.probe_options(ctx.timeout)?;
+    if let (Some(raw), Some(auth)) = (&args.auth, &opts.auth) {
+        add_auth_secrets(&mut secrets, raw, auth);
+    }
+    let expect = match args.app.as_deref() {
+        Some(name) => crate::commands::expect::ws_expectations_of(
+            crate::commands::expect::profile_named(name)?,
+        ),
+        None => Default::default(),
+    };
     let rt = crate::commands::runtime()?;
     let obs = rt.block_on(engineio::probe(&opts));
-    let results = crate::checks::ws::judge(&obs);
+    let results = crate::checks::ws::judge(&obs, &expect);
     Ok(Report::finish(
         "ws",
         results,

@@ -3,8 +3,14 @@
 Usage:
   python socketio_server.py --port N [--workers 1|4] [--transports polling|websocket|both]
          [--path socket.io] [--cors '*'|ORIGIN[,ORIGIN]] [--auth-token T] [--always-connect]
-         [--redis-url redis://127.0.0.1:P/0 [--manager-at-startup]] [--ping-interval S] [--ping-timeout S]
-         [--ssl-certfile F --ssl-keyfile F]
+         [--redis-url redis://127.0.0.1:P/0 [--manager-at-startup]] [--ping-interval S]
+         [--ping-timeout S] [--ssl-certfile F --ssl-keyfile F] [--connect needs-session|hangs]
+
+--connect needs-session: the connect handler reads auth["sessionId"] and auth["clientType"]
+  as Chainlit 2.12.0's does (chainlit/socket.py `connect`), so an anonymous CONNECT raises in
+  the handler and python-socketio never answers it.
+--connect hangs: the connect handler awaits something that never comes, as Open WebUI
+  0.12.4's CONNECT does while its Redis manager cannot reach Redis.
 
 The same stack as Open WebUI (socketio.ASGIApp under uvicorn). Options travel to the uvicorn
 workers through WSD_* environment variables, because uvicorn imports the app by name in each
@@ -40,8 +46,17 @@ def build_app():
     sio = socketio.AsyncServer(**kwargs)
     token = os.environ.get("WSD_AUTH_TOKEN")
 
+    connect_mode = os.environ.get("WSD_CONNECT", "")
+
     @sio.event
     async def connect(sid, environ, auth=None):
+        if connect_mode == "needs-session":
+            # Raises TypeError / KeyError without the client's auth, like Chainlit.
+            auth["sessionId"], auth["clientType"]
+        elif connect_mode == "hangs":
+            import asyncio
+
+            await asyncio.Event().wait()
         if token is not None:
             if not isinstance(auth, dict) or auth.get("token") != token:
                 raise socketio.exceptions.ConnectionRefusedError("authentication failed")
@@ -80,7 +95,10 @@ def main():
     p.add_argument("--ping-timeout", default="20")
     p.add_argument("--ssl-certfile")
     p.add_argument("--ssl-keyfile")
+    p.add_argument("--connect", choices=["needs-session", "hangs"])
     a = p.parse_args()
+    if a.connect:
+        os.environ["WSD_CONNECT"] = a.connect
     os.environ["WSD_TRANSPORTS"] = a.transports
     os.environ["WSD_PATH"] = a.path.strip("/")
     os.environ["WSD_CORS"] = a.cors

@@ -183,7 +183,10 @@ impl SioServer {
             if proc.exited() {
                 return Err(format!("the server exited: {}", proc.stderr_text()));
             }
-            if proc.stderr_count("Application startup complete") >= workers as usize {
+            // uvicorn logs the startup before it binds (one worker): wait for the port too.
+            if proc.stderr_count("Application startup complete") >= workers as usize
+                && wait_tcp(port, Duration::from_secs(10))
+            {
                 return Ok(SioServer { port, proc });
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -569,5 +572,150 @@ impl TestPki {
 
     pub fn key(&self) -> String {
         self.dir.path().join("leaf.key").display().to_string()
+    }
+}
+
+/// The venv with the real apps (Flask-SocketIO, gunicorn, simple-websocket, Chainlit):
+/// `$WSDOCTOR_APPS_VENV`, default /var/cache/wsdoctor/apps (a cache outside the clone).
+pub fn apps_venv() -> Result<PathBuf, String> {
+    let venv = std::env::var_os("WSDOCTOR_APPS_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/wsdoctor/apps"));
+    let ok = Command::new(venv.join("bin/python"))
+        .args(["-c", "import flask_socketio, gunicorn, simple_websocket"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        Ok(venv)
+    } else {
+        Err(format!(
+            "{} has no flask-socketio, gunicorn and simple-websocket (set WSDOCTOR_APPS_VENV)",
+            venv.display()
+        ))
+    }
+}
+
+/// Flask-SocketIO 5.7 (tests/servers/flask_socketio_app.py) under gunicorn with one gevent
+/// worker, as Flask-SocketIO documents for gunicorn. (Under the sync or gthread worker the
+/// websocket answers 101 and then nothing: simple-websocket cannot write on gunicorn's
+/// socket, engineio/async_drivers/_websocket_wsgi.py raises OSError.)
+pub struct FlaskSocketio {
+    pub port: u16,
+    pub proc: Proc,
+    /// The one Origin the app accepts.
+    pub allowed_origin: String,
+}
+
+impl FlaskSocketio {
+    pub fn start() -> Result<FlaskSocketio, String> {
+        let venv = apps_venv()?;
+        let port = free_port();
+        let allowed_origin = "http://allowed.example".to_string();
+        let mut cmd = Command::new(venv.join("bin/gunicorn"));
+        cmd.args(["-k", "gevent", "-w", "1", "-b"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--chdir")
+            .arg(repo().join("tests/servers"))
+            .arg("flask_socketio_app:app")
+            .env("WSD_ALLOWED_ORIGIN", &allowed_origin);
+        let mut proc =
+            Proc::spawn("gunicorn", cmd).map_err(|e| format!("cannot start gunicorn: {e}"))?;
+        let until = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < until {
+            if proc.exited() {
+                return Err(format!("gunicorn exited: {}", proc.stderr_text()));
+            }
+            if proc.stderr_count("Booting worker") >= 1
+                && http_status(
+                    port,
+                    "/socket.io/?EIO=4&transport=polling",
+                    Duration::from_secs(2),
+                ) == Some(200)
+            {
+                return Ok(FlaskSocketio {
+                    port,
+                    proc,
+                    allowed_origin,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!(
+            "gunicorn did not serve within 30s: {}",
+            proc.stderr_text()
+        ))
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// The real Chainlit (2.12, from the apps venv) serving a one-handler echo app from a
+/// temporary directory: Socket.IO at /ws/socket.io, a connect handler that needs the
+/// frontend's auth (chainlit/socket.py `connect`).
+pub struct Chainlit {
+    pub port: u16,
+    pub proc: Proc,
+    _dir: tempfile::TempDir,
+}
+
+impl Chainlit {
+    pub fn start() -> Result<Chainlit, String> {
+        let venv = apps_venv()?;
+        let bin = venv.join("bin/chainlit");
+        if !bin.exists() {
+            return Err(format!("{} is not installed", bin.display()));
+        }
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        std::fs::write(
+            dir.path().join("app.py"),
+            "import chainlit as cl\n\n\n@cl.on_message\nasync def main(message: cl.Message):\n    \
+             await cl.Message(content=message.content).send()\n",
+        )
+        .map_err(|e| e.to_string())?;
+        let port = free_port();
+        let mut cmd = Command::new(bin);
+        cmd.current_dir(dir.path())
+            .args([
+                "run",
+                "app.py",
+                "--headless",
+                "--host",
+                "127.0.0.1",
+                "--port",
+            ])
+            .arg(port.to_string());
+        let mut proc =
+            Proc::spawn("chainlit", cmd).map_err(|e| format!("cannot start chainlit: {e}"))?;
+        let until = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < until {
+            if proc.exited() {
+                return Err(format!("chainlit exited: {}", proc.stderr_text()));
+            }
+            if http_status(
+                port,
+                "/ws/socket.io/?EIO=4&transport=polling",
+                Duration::from_secs(2),
+            ) == Some(200)
+            {
+                return Ok(Chainlit {
+                    port,
+                    proc,
+                    _dir: dir,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(format!(
+            "chainlit did not serve within 90s: {}",
+            proc.stderr_text()
+        ))
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 }

@@ -32,6 +32,20 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
         return HEARTBEAT.skip_because("ws.http-reachable");
     }
     let Some(h) = &obs.heartbeat else {
+        // The hold needs the websocket session the CONNECT was accepted on.
+        let ws_opened = obs.websocket.as_ref().is_some_and(|w| w.open.is_some());
+        let connect_failed = obs.connect.as_ref().is_some_and(|c| {
+            c.transport == "websocket"
+                && (c.error.is_some()
+                    || c.taken_back.is_some()
+                    || !matches!(
+                        c.answer,
+                        Some(crate::probe::engineio::codec::SioPacket::Connect { .. })
+                    ))
+        });
+        if ws_opened && connect_failed {
+            return HEARTBEAT.skip_because("ws.socketio-connect");
+        }
         return HEARTBEAT.skip(format!(
             "no connected websocket session to hold for {}s (see ws.websocket-handshake and \
              ws.socketio-connect)",

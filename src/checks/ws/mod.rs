@@ -44,8 +44,37 @@ pub static RULES: &[&Rule] = &[
     &HEARTBEAT,
 ];
 
+/// What the app behind the URL needs for its Socket.IO CONNECT, built by the command layer
+/// from the app's profile (`--app`, or the app recognised in the files); the judges never
+/// look at profiles themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppExpectations {
+    /// The app's name as the report shows it ("Chainlit"), when known.
+    pub app: Option<String>,
+    pub connect: ConnectRule,
+    /// Whether the app serves the websocket transport only, when known.
+    pub websocket_only: Option<bool>,
+}
+
+/// What the app does with a CONNECT.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ConnectRule {
+    /// Accepts a CONNECT without auth (Open WebUI).
+    Anonymous,
+    /// Needs the auth its own client sends (`what` says which, e.g. "Chainlit's frontend
+    /// session auth (sessionId, clientType…)"); `unanswered_without_it`: without it the
+    /// app never answers the CONNECT (its handler raises) instead of refusing it.
+    NeedsAuth {
+        what: String,
+        unanswered_without_it: bool,
+    },
+    /// Nothing known about the app's connect handler.
+    #[default]
+    Unknown,
+}
+
 /// Judges every `ws.*` rule; one result per rule, in catalogue order.
-pub fn judge(obs: &WsObservations) -> Vec<CheckResult> {
+pub fn judge(obs: &WsObservations, expect: &AppExpectations) -> Vec<CheckResult> {
     let subject = format!("{}{}", obs.target.base, obs.path);
     [
         reachable::judge(obs),
@@ -54,19 +83,79 @@ pub fn judge(obs: &WsObservations) -> Vec<CheckResult> {
         polling::judge(obs),
         websocket::judge(obs),
         upgrade::judge(obs),
-        connect::judge(obs),
+        connect::judge(obs, expect),
         cors::judge(obs),
         sticky::judge(obs),
         heartbeat::judge(obs),
     ]
     .into_iter()
-    .map(|r| r.subject(subject.clone()))
+    .enumerate()
+    .map(|(i, r)| {
+        let r = r.subject(subject.clone());
+        // The time model's record, once, on the first check: the one budget and the stages
+        // still waiting when it ran out.
+        if i == 0 {
+            r.evidence("probe_budget_ms", obs.budget_ms)
+                .evidence("stages_waiting_at_deadline", obs.waiting.clone())
+        } else {
+            r
+        }
+    })
     .collect()
 }
 
-/// Whether the probe got any HTTP answer (the other checks depend on it).
+/// Whether the probe got an HTTP answer from the app (the other checks depend on it): a
+/// proxy's own error page for an upstream it cannot reach is not the app's answer.
 fn http_answered(obs: &WsObservations) -> bool {
-    obs.reach.error.is_none() && obs.path_attempts.first().is_some_and(|a| a.answer.is_ok())
+    obs.reach.error.is_none()
+        && obs
+            .path_attempts
+            .first()
+            .is_some_and(|a| matches!(&a.answer, Ok(x) if !is_proxy_error_page(x)))
+}
+
+/// A proxy's answer for an upstream it cannot reach or that timed out: any 502 or 504 (nginx:
+/// `<title>502 Bad Gateway</title>` … `<center>nginx/1.22.1</center>`, Server: nginx), and a
+/// 503 with an HTML body, a proxy's Server header or haproxy's text. An Engine.IO server
+/// answers its handshake with 200, or refuses it with 400/403 text or JSON, never so.
+pub fn is_proxy_error_page(a: &HttpAnswer) -> bool {
+    // 502 and 504 are gateway statuses: an app server answering for itself never sends them
+    // (Traefik's "Bad Gateway" is text/plain without a Server header).
+    if matches!(a.status, 502 | 504) {
+        return true;
+    }
+    if a.status != 503 {
+        return false;
+    }
+    // haproxy: "503 Service Unavailable … No server is available to handle this request."
+    if a.body_head
+        .to_ascii_lowercase()
+        .contains("no server is available")
+    {
+        return true;
+    }
+    let html = a.header("content-type").is_some_and(|c| c.contains("html"))
+        || a.body_head
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("<html")
+        || a.body_head.to_ascii_lowercase().contains("<title>");
+    let proxy_server = a.server().is_some_and(|s| {
+        let s = s.to_ascii_lowercase();
+        [
+            "nginx",
+            "haproxy",
+            "caddy",
+            "traefik",
+            "envoy",
+            "apache",
+            "cloudflare",
+            "awselb",
+        ]
+        .iter()
+        .any(|p| s.contains(p))
+    });
+    html || proxy_server
 }
 
 /// Evidence for an HTTP outcome: status, headers that matter, Set-Cookie names, first bytes.
@@ -82,11 +171,15 @@ fn http_evidence(outcome: &HttpOutcome) -> Value {
 fn describe_answer(a: &HttpAnswer) -> String {
     let mut s = format!("HTTP {}", a.status);
     let body = summarise_body(&a.body_head);
-    if body.is_empty() {
-        s.push_str(" with an empty body");
-    } else {
-        s.push(' ');
-        s.push_str(&body);
+    match (&a.body_incomplete, body.is_empty()) {
+        // A body cut short is never called empty: the server may have been about to say why.
+        (Some(why), true) => s.push_str(&format!(" (no body read: {why})")),
+        (None, true) => s.push_str(" with an empty body"),
+        (Some(why), false) => s.push_str(&format!(" {body} (body incomplete: {why})")),
+        (None, false) => {
+            s.push(' ');
+            s.push_str(&body);
+        }
     }
     if let Some(server) = a.server() {
         s.push_str(&format!(" (Server: {server})"));
@@ -190,6 +283,8 @@ mod tests {
             hold: None,
             rounds: 20,
             origin: None,
+            budget_ms: 3000,
+            waiting: Vec::new(),
             elapsed_ms: 0,
         }
     }
@@ -198,7 +293,7 @@ mod tests {
         b"\"The client is using an unsupported version of the Socket.IO or Engine.IO protocols\"";
 
     fn result(obs: &WsObservations, id: &str) -> CheckResult {
-        judge(obs)
+        judge(obs, &AppExpectations::default())
             .into_iter()
             .find(|r| r.id == id)
             .expect("every rule is judged")
@@ -291,11 +386,35 @@ mod tests {
             )),
             None,
         );
-        let p = result(&obs, "ws.polling-handshake");
-        assert_eq!(p.status, Status::Fail);
-        assert_eq!(
-            p.message,
-            "HTTP 504 (HTML page \"504 Gateway Time-out\"): a proxy or load balancer cannot reach the app"
+        // A proxy's 504 page is the proxy talking, not the app (issue 11 point 6).
+        let r = result(&obs, "ws.http-reachable");
+        assert_eq!(r.status, Status::Fail);
+        assert!(
+            r.message.starts_with(
+                "a proxy or load balancer answered HTTP 504 (HTML page \"504 Gateway Time-out\")"
+            ),
+            "{}",
+            r.message
+        );
+        assert!(r.message.contains("not the app's"), "{}", r.message);
+        assert!(
+            r.hint
+                .as_deref()
+                .is_some_and(|h| h.starts_with("start the app"))
+        );
+        for dependent in ["ws.polling-handshake", "ws.path"] {
+            assert_eq!(result(&obs, dependent).status, Status::Skip, "{dependent}");
+        }
+        let ws = result(&obs, "ws.websocket-handshake");
+        assert_eq!(ws.status, Status::Skip, "{}", ws.message);
+        let obs = observations(
+            answer(400, b"\"Bad request\""),
+            WsOutcome::Failed(NetError::new(
+                NetErrorKind::Tls,
+                "tls handshake",
+                "invalid peer certificate: UnknownIssuer",
+            )),
+            None,
         );
         let ws = result(&obs, "ws.websocket-handshake");
         assert_eq!(
@@ -303,6 +422,74 @@ mod tests {
             "TLS error during the upgrade: invalid peer certificate: UnknownIssuer"
         );
         assert_eq!(ws.evidence["error_kind"], "tls");
+    }
+
+    #[test]
+    fn an_unanswered_connect_is_judged_by_what_the_app_needs() {
+        use crate::probe::engineio::ConnectObs;
+        let open =
+            r#"0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}"#;
+        let mut obs = observations(
+            answer(200, open.as_bytes()),
+            WsOutcome::Refused(answer(400, b"")),
+            None,
+        );
+        obs.connect = Some(ConnectObs {
+            transport: "polling",
+            namespace: "/".into(),
+            with_auth: false,
+            answer: None,
+            taken_back: None,
+            error: Some(NetError::timeout(
+                "waiting for the CONNECT answer",
+                std::time::Duration::from_secs(3),
+            )),
+            packets: vec!["> POST 40".into()],
+            elapsed_ms: 3000,
+        });
+        obs.waiting = vec!["socketio-connect (waiting for the CONNECT answer)".into()];
+        let connect_of = |obs: &WsObservations, expect: &AppExpectations| {
+            judge(obs, expect)
+                .into_iter()
+                .find(|r| r.id == "ws.socketio-connect")
+                .expect("judged")
+        };
+        let connect = |expect: &AppExpectations| connect_of(&obs, expect);
+        let needs_auth = AppExpectations {
+            app: Some("Chainlit".into()),
+            connect: ConnectRule::NeedsAuth {
+                what: "sessionId and clientType".into(),
+                unanswered_without_it: true,
+            },
+            websocket_only: None,
+        };
+        let r = connect(&needs_auth);
+        assert_eq!(r.status, Status::Skip, "{}", r.message);
+        assert!(r.message.contains("--auth JSON"), "{}", r.message);
+        let anonymous = AppExpectations {
+            app: Some("Open WebUI".into()),
+            connect: ConnectRule::Anonymous,
+            websocket_only: None,
+        };
+        let r = connect(&anonymous);
+        assert_eq!(r.status, Status::Fail);
+        assert!(
+            r.message.starts_with("no answer to an anonymous CONNECT"),
+            "{}",
+            r.message
+        );
+        let r = connect(&AppExpectations::default());
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.message.contains("so the server is up"), "{}", r.message);
+        assert!(
+            r.message.contains("budget ran out: socketio-connect"),
+            "{}",
+            r.message
+        );
+        // With the auth given, an app that needs it and does not answer is a failure.
+        let mut with_auth = obs.clone();
+        with_auth.connect.as_mut().expect("connect").with_auth = true;
+        assert_eq!(connect_of(&with_auth, &needs_auth).status, Status::Fail);
     }
 
     #[test]
@@ -328,7 +515,10 @@ mod tests {
             WsOutcome::Refused(answer(404, b"")),
             None,
         );
-        let judged: Vec<&str> = judge(&obs).iter().map(|r| r.id).collect();
+        let judged: Vec<&str> = judge(&obs, &AppExpectations::default())
+            .iter()
+            .map(|r| r.id)
+            .collect();
         assert_eq!(judged, ids);
     }
 }

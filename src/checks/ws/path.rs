@@ -20,7 +20,9 @@ pub static PATH: Rule = Rule {
           /socket.io; a client with the wrong `path` gets 404 on every handshake (or the \
           frontend's HTML page from an SPA catch-all) and retries forever.",
     fix: "Set the client's `path` option (and any proxy `location`) to the path reported here, \
-          e.g. `io(url, { path: '/ws/socket.io' })`, and pass it to wsdoctor with --path.",
+          e.g. `io(url, { path: '/ws/socket.io' })`, and pass it to wsdoctor with --path. A \
+          path given with --path (or in the URL) that is not Engine.IO while another path is \
+          fails: a client configured with it connects nowhere.",
 };
 
 pub(super) fn judge(obs: &WsObservations) -> CheckResult {
@@ -62,7 +64,8 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
                 a.path, a.path
             );
             if obs.target.path_explicit {
-                PATH.warn(msg).hint(hint)
+                // The user named the path: a client configured with it connects nowhere.
+                PATH.fire(msg).hint(hint)
             } else {
                 PATH.pass(msg).hint(hint)
             }

@@ -18,9 +18,11 @@ pub static HTTP_REACHABLE: Rule = Rule {
           name used outside the compose network), a refused port (app down or port not \
           published), a timeout (firewall, wrong host), a TLS error (certificate, or TLS \
           spoken to a plain port), or a listener that accepts TCP and never answers (wrong \
-          port, hung app).",
-    fix: "Use the host and port a browser uses to reach the app (the published port, or the \
-          proxy's). From inside a container use the service name; from the host, localhost \
+          port, hung app). A proxy's own 502/503/504 page is the proxy answering for an app it \
+          cannot reach, not the app.",
+    fix: "For a proxy's 502/503/504 page: start the app, or point the proxy's upstream at \
+          the address the app listens on. Otherwise use the host and port a browser uses to \
+          reach the app (the published port, or the proxy's). From inside a container use the service name; from the host, localhost \
           and the published port. For TLS errors check the certificate chain (SSL_CERT_FILE \
           for a private CA) or use http:// on a plain port.",
 };
@@ -69,6 +71,42 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
     };
     let took = std::time::Duration::from_millis(r.elapsed_ms);
     match &first.answer {
+        Ok(a) if super::is_proxy_error_page(a) => {
+            let proxy = super::proxy_name(a);
+            let what = match a.status {
+                502 => {
+                    "could not get an answer from the app behind it (no app listens at its \
+                        upstream address, or the app closed the connection)"
+                }
+                503 => "has no app to send the request to (no upstream server is available)",
+                _ => "waited for the app behind it and got no answer in time",
+            };
+            let upstream = upstream_named(a);
+            let hint = match &upstream {
+                Some(u) => format!(
+                    "start the app so it listens at {u}, or point {proxy}'s upstream at the \
+                     address the app listens on"
+                ),
+                None => format!(
+                    "start the app, or point {proxy}'s upstream (nginx: proxy_pass) at the \
+                     address and port the app listens on (from the proxy's container: the \
+                     compose service name and the app's container port)"
+                ),
+            };
+            HTTP_REACHABLE
+                .fire(format!(
+                    "{proxy} answered {} in {} ms: the proxy is up but {what}; this page is \
+                     the proxy's, not the app's",
+                    describe_answer(a),
+                    a.elapsed_ms
+                ))
+                .hint(hint)
+                .evidence("reachability", reach_evidence)
+                .evidence("first_answer", http_evidence(&first.answer))
+                .evidence("proxy_error_page", true)
+                .evidence("upstream", upstream)
+                .took(took)
+        }
         Ok(a) => HTTP_REACHABLE
             .pass(format!(
                 "{} answered {} in {} ms",
@@ -103,4 +141,30 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
             .evidence("error_kind", e.kind.as_str())
             .took(took),
     }
+}
+
+/// An upstream address a proxy's error page names (Traefik, Envoy and custom pages
+/// sometimes do: "dial tcp 172.18.0.5:8080: connect: connection refused"); nginx's stock
+/// page names none.
+fn upstream_named(a: &crate::probe::engineio::net::HttpAnswer) -> Option<String> {
+    let text = a.body_text();
+    for word in text.split(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"') {
+        let w = word.trim_matches(|c: char| c == ',' || c == ';' || c == ')' || c == '(');
+        let w = w
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .trim_end_matches(':')
+            .trim_end_matches('/');
+        if let Some((host, port)) = w.rsplit_once(':')
+            && !host.is_empty()
+            && port.len() <= 5
+            && port.parse::<u16>().is_ok()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+        {
+            return Some(w.to_string());
+        }
+    }
+    None
 }

@@ -12,9 +12,11 @@ pub static STICKY_SESSION: Rule = Rule {
     id: "ws.sticky-session",
     severity: Severity::Error,
     title: "Polling sessions stick to one worker",
-    summary: "Runs N rounds (--rounds, default 20) of polling handshake, `POST 40` and `GET` \
-              with the sid, each request on a new TCP connection, and reports how many rounds \
-              lost their session.",
+    summary: "Runs N rounds (--rounds, default 20) of polling handshake, then `POST 3` (a \
+              pong) and `POST 1` (close) with the sid, each request on a new TCP connection, \
+              and reports how many rounds lost their session. Both POSTs are answered at once \
+              with `ok` by a worker that knows the sid, so the test needs no Socket.IO answer \
+              and a connect handler that hangs cannot hold it.",
     why: "An Engine.IO session lives in one worker's memory. With several uvicorn workers or \
           replicas, a polling request that lands on another worker gets 400 \"Invalid session \
           <sid>\" (python-engineio) or \"Session ID unknown\" (Node) and the client reconnects \
@@ -95,6 +97,16 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
             "{} of {} rounds failed for another reason than a lost session (first: {first})",
             s.other_failures, s.rounds_run
         )));
+    }
+    if s.out_of_time {
+        return ev(STICKY_SESSION
+            .warn(format!(
+                "{} of {} planned rounds ran before the probe's time budget ({} ms) ran out, and \
+                 each kept its session: too few to rule out a load balancer without sticky \
+                 sessions",
+                s.ok, s.rounds_planned, obs.budget_ms
+            ))
+            .hint("raise --timeout (e.g. --timeout 10s) to run every round"));
     }
     if let Some(stopped) = &s.stopped {
         return ev(STICKY_SESSION.warn(format!(

@@ -2,6 +2,7 @@
 
 use crate::catalogue::{Rule, Severity};
 use crate::probe::engineio::codec::is_unknown_session;
+use crate::probe::engineio::net::NetErrorKind;
 use crate::probe::engineio::{WsObservations, WsOutcome};
 use crate::report::CheckResult;
 
@@ -102,6 +103,27 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
         (Some(p), false, _, _) => ev(UPGRADE.fire(format!(
             "the server answered 2probe with {p:?} instead of 3probe"
         ))),
+        // The upgrade itself worked; only the CONNECT sent over it went unanswered. When the
+        // probe's own CONNECT got no answer either, that is ws.socketio-connect's finding, not
+        // a second problem.
+        (Some(_), true, None, Some(e))
+            if e.kind == NetErrorKind::Timeout && connect_unanswered(obs) =>
+        {
+            ev(UPGRADE
+                .skip(
+                    "skipped because ws.socketio-connect did not pass: the upgrade itself \
+                     worked (2probe → 3probe, 5 sent); the CONNECT sent over the upgraded \
+                     socket got no answer, like the probe's own CONNECT",
+                )
+                .evidence("depends_on", "ws.socketio-connect"))
+        }
+        (Some(_), true, None, Some(e)) if e.kind == NetErrorKind::Timeout => {
+            ev(UPGRADE.fire(format!(
+                "the upgrade worked (2probe → 3probe, 5 sent), but the upgraded socket \
+                 carried no answer to CONNECT while the direct session got one: {}",
+                e.describe()
+            )))
+        }
         (_, _, _, Some(e)) if is_unknown_session(&e.detail) => ev(UPGRADE
             .fire(format!(
                 "the upgraded socket lost the session: {}",
@@ -113,4 +135,9 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
         }
         _ => ev(UPGRADE.fire("the upgrade exchange ended without an answer")),
     }
+}
+
+/// Whether the probe's own CONNECT went without an answer (timed out or never sent).
+fn connect_unanswered(obs: &WsObservations) -> bool {
+    obs.connect.as_ref().is_none_or(|c| c.answer.is_none())
 }

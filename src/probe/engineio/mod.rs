@@ -1,11 +1,41 @@
 //! Live Engine.IO v4 / Socket.IO v5 probe.
 //!
-//! Gathers facts from a live endpoint, every step under the deadline, and returns them as a
-//! [`WsObservations`]; it never judges them (that is `checks::ws`). Steps, in order:
-//! reachability (DNS, TCP, TLS), path discovery with the polling handshake, the direct
-//! websocket handshake, the EIO=3 retry when v4 is refused, the Socket.IO CONNECT, the
-//! polling→websocket upgrade, CORS with `--origin`, the sticky-session rounds and, with
-//! `--hold`, the heartbeat. A silent server stops the probe after the first deadline.
+//! Gathers facts from a live endpoint and returns them as a [`WsObservations`]; it never
+//! judges them (that is `checks::ws`).
+//!
+//! # Time model
+//!
+//! The whole probe has ONE budget, `--timeout` (default 3 s): a deadline fixed when the probe
+//! starts, which every stage shares (each waits at most until that deadline, never a fresh
+//! timeout of its own). The stages:
+//!
+//! 1. in order, each needing the one before: reachability (DNS, TCP, TLS), then path
+//!    discovery with the polling handshake;
+//! 2. then, at the same time: (a) the direct websocket handshake, then the Socket.IO CONNECT
+//!    over it (over polling when only polling opened a session; the EIO=3 retry when neither
+//!    did) and the take-back window after an accepted CONNECT; (b) the polling→websocket
+//!    upgrade; (c) CORS with `--origin`; (d) the sticky-session rounds. None of these waits
+//!    for another's answer: the sticky rounds use only Engine.IO packets the server answers
+//!    at once (no Socket.IO answer), so a CONNECT that is never answered holds none of them;
+//!    it only runs to the deadline itself. When polling opened a session, the websocket
+//!    handshake in (a) gets half of the time left, so that a 101 followed by silence still
+//!    leaves time for CONNECT over polling.
+//! 3. `--hold` (the heartbeat) comes after, on the connected websocket session, for as long
+//!    as the user asked: an explicit wait, outside the budget.
+//!
+//! A stage that depends on an answer that never came is not run and costs nothing (no
+//! session → no CONNECT; no polling handshake → no upgrade and no sticky rounds); its check
+//! says `skip` and names the cause. When the deadline passes, every stage keeps the evidence
+//! it had gathered, and [`WsObservations::waiting`] names the stages that were still waiting
+//! for an answer. A silent server therefore costs the budget once, not once per stage. Past
+//! the deadline the probe only lets go: a session that timed out is dropped without the
+//! polite close (which would wait on the server again); measured in `benches/ws.rs`, a server
+//! that never answers CONNECT costs the budget + 10 ms.
+//!
+//! Every HTTP body (polling answers, and the refusal of a websocket upgrade, read by
+//! [`websocket::open`] itself) is read to its end, at most [`net::BODY_CAP`] bytes and within
+//! the same deadline; a body the deadline or the connection cut short is marked
+//! [`net::HttpAnswer::body_incomplete`], never taken for an empty one.
 
 pub mod codec;
 pub mod net;
@@ -49,8 +79,9 @@ pub const ALT_PATHS: [&str; 2] = ["/socket.io", "/ws/socket.io"];
 #[derive(Debug, Clone)]
 pub struct WsProbeOptions {
     pub target: Target,
-    /// Sent as the Socket.IO auth payload `{"token": …}`.
-    pub token: Option<String>,
+    /// The Socket.IO auth payload sent with CONNECT (`--auth JSON`; `--token T` is
+    /// `{"token": T}`). A secret: the command registers it for redaction.
+    pub auth: Option<Value>,
     pub origin: Option<String>,
     /// Sticky-session rounds; 0 skips the test.
     pub rounds: u32,
@@ -182,7 +213,7 @@ pub struct ConnectObs {
     /// `websocket` or `polling`.
     pub transport: &'static str,
     pub namespace: String,
-    /// Whether an auth payload (`--token`) was sent.
+    /// Whether an auth payload (`--auth` / `--token`) was sent.
     pub with_auth: bool,
     /// The server's answer for our namespace: CONNECT, CONNECT_ERROR or DISCONNECT.
     pub answer: Option<SioPacket>,
@@ -227,7 +258,7 @@ pub struct CorsObs {
 #[derive(Debug, Clone, Serialize)]
 pub struct StickyFailure {
     pub round: u32,
-    /// `handshake`, `POST 40` or `GET`.
+    /// `handshake`, `POST 3` (an unsolicited pong) or `POST 1` (close).
     pub step: &'static str,
     pub status: Option<u16>,
     pub body_head: String,
@@ -248,6 +279,8 @@ pub struct StickyObs {
     pub failures: Vec<StickyFailure>,
     /// The test stopped early: a request timed out or the overall budget ran out.
     pub stopped: Option<String>,
+    /// The probe's budget ran out before the planned rounds were done.
+    pub out_of_time: bool,
     pub elapsed_ms: u64,
 }
 
@@ -287,6 +320,11 @@ pub struct WsObservations {
     pub hold: Option<Duration>,
     pub rounds: u32,
     pub origin: Option<String>,
+    /// The probe's one time budget (`--timeout`).
+    pub budget_ms: u64,
+    /// The stages that were still waiting for an answer when the budget ran out (empty when
+    /// every stage finished in time).
+    pub waiting: Vec<String>,
     pub elapsed_ms: u64,
 }
 
@@ -315,15 +353,75 @@ pub fn open_packet_of(body: &[u8]) -> Option<OpenPacket> {
         .flatten()
 }
 
-/// The auth payload for CONNECT.
-fn auth_payload(token: Option<&str>) -> Option<Value> {
-    token.map(|t| serde_json::json!({ "token": t }))
+/// The time left before `deadline` (zero once it passed).
+fn left(deadline: TokioInstant) -> Duration {
+    deadline.saturating_duration_since(TokioInstant::now())
+}
+
+/// The stages that ended waiting for an answer (a timeout), in probe order.
+fn stages_waiting(obs: &WsObservations) -> Vec<String> {
+    let timed_out = |e: &NetError| e.kind == NetErrorKind::Timeout;
+    let mut w = Vec::new();
+    if let Some(e) = obs.reach.error.as_ref().filter(|e| timed_out(e)) {
+        w.push(format!("reachability ({})", e.stage));
+    }
+    for a in &obs.path_attempts {
+        if matches!(&a.answer, Err(e) if timed_out(e)) {
+            w.push(format!("polling handshake at {}", a.path));
+        }
+    }
+    if let Some(ws) = &obs.websocket {
+        match (&ws.outcome, &ws.open_error) {
+            (WsOutcome::Failed(e), _) if timed_out(e) => w.push("websocket handshake".into()),
+            (_, Some(e)) if timed_out(e) => {
+                w.push("websocket handshake (the open packet)".into());
+            }
+            _ => {}
+        }
+    }
+    if matches!(&obs.eio3, Some(PathAttempt { answer: Err(e), .. }) if timed_out(e)) {
+        w.push("EIO=3 polling handshake".into());
+    }
+    if let Some(c) = &obs.connect
+        && let Some(e) = c.error.as_ref().filter(|e| timed_out(e))
+    {
+        w.push(format!("socketio-connect ({})", e.stage));
+    }
+    if let Some(u) = &obs.upgrade {
+        let e = u
+            .error
+            .as_ref()
+            .or(u.handshake.as_ref().and_then(|h| h.as_ref().err()))
+            .or(match &u.websocket {
+                Some(WsOutcome::Failed(e)) => Some(e),
+                _ => None,
+            });
+        if let Some(e) = e.filter(|e| timed_out(e)) {
+            w.push(format!("upgrade ({})", e.stage));
+        }
+    }
+    if let Some(c) = &obs.cors {
+        let ws_timeout = matches!(&c.websocket, WsOutcome::Failed(e) if timed_out(e));
+        if matches!(&c.polling, Err(e) if timed_out(e)) || ws_timeout {
+            w.push("cors".into());
+        }
+    }
+    if let Some(s) = &obs.sticky
+        && s.out_of_time
+    {
+        w.push(format!(
+            "sticky-session (round {} of {})",
+            s.rounds_run, s.rounds_planned
+        ));
+    }
+    w
 }
 
 /// Runs the whole probe.
 pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
     let started = Instant::now();
-    let t = opts.timeout;
+    let budget = opts.timeout;
+    let deadline = TokioInstant::now() + budget;
     let target = opts.target.clone();
     let mut obs = WsObservations {
         target: target.clone(),
@@ -350,6 +448,8 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
         hold: opts.hold,
         rounds: opts.rounds,
         origin: opts.origin.clone(),
+        budget_ms: ms(budget),
+        waiting: Vec::new(),
         elapsed_ms: 0,
     };
     let tls = if target.tls {
@@ -365,9 +465,10 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
         None
     };
 
-    obs.reach = net::reach(&target.host, target.port, tls.clone(), t).await;
+    obs.reach = net::reach(&target.host, target.port, tls.clone(), left(deadline)).await;
     if obs.reach.error.is_some() {
         obs.stopped = Some("the server could not be reached".into());
+        obs.waiting = stages_waiting(&obs);
         obs.elapsed_ms = ms(started.elapsed());
         return obs;
     }
@@ -389,7 +490,7 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
     }
     for path in &candidates {
         let url = target.url(path, false, "EIO=4&transport=polling");
-        let answer = net::send(client.get(&url), t).await;
+        let answer = net::send(client.get(&url), left(deadline)).await;
         // A 404, or a page that is not Engine.IO (an SPA catch-all answers 200 HTML for any
         // path), means socket.io is not here: try the next path.
         let not_found = matches!(&answer, Ok(a) if !codec::is_engineio_answer(a.status, &a.body));
@@ -403,6 +504,7 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
             obs.stopped = Some(
                 "the TCP connection opened but no HTTP answer came before the deadline".into(),
             );
+            obs.waiting = stages_waiting(&obs);
             obs.elapsed_ms = ms(started.elapsed());
             return obs;
         }
@@ -423,13 +525,156 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
     let path = obs.path.clone();
     let polling_open = obs.polling_open();
 
-    // The direct websocket handshake (a websocket-only server refuses polling with 400).
-    let ws_url = target.url(&path, true, "EIO=4&transport=websocket");
-    let mut session = None;
-    let ws = match websocket::open(&ws_url, None, tls.clone(), t).await {
+    // Stage 2: the direct websocket handshake then CONNECT (with its take-back window), the
+    // upgrade, CORS and the sticky rounds at the same time, each until the one deadline (see
+    // the module docs).
+    let auth = opts.auth.as_ref();
+    let namespace = opts.namespace.as_str();
+    let polling_answered_http =
+        matches!(obs.polling().map(|a| &a.answer), Some(Ok(a)) if a.status != 404);
+    let connect_stage = async {
+        // The direct websocket handshake (a websocket-only server refuses polling with 400).
+        // When polling opened a session, CONNECT can still go over polling if the websocket
+        // fails: the handshake then gets half of what is left, so a 101 followed by silence
+        // (gunicorn's sync and gthread workers under Flask-SocketIO) leaves time for it.
+        let ws_deadline = if polling_open.is_some() {
+            TokioInstant::now() + left(deadline) / 2
+        } else {
+            deadline
+        };
+        let ws_url = target.url(&path, true, "EIO=4&transport=websocket");
+        let (ws, session) = direct_websocket(ws_url, tls.clone(), ws_deadline).await;
+        // Neither transport opened a v4 session: a v3 server answers EIO=3 (only a retry tells
+        // it apart, both versions refuse the other's with the same 400 text).
+        let mut eio3 = None;
+        if polling_open.is_none() && ws.open.is_none() && polling_answered_http {
+            let url = target.url(&path, false, "EIO=3&transport=polling");
+            let answer = net::send(client.get(&url), left(deadline)).await;
+            eio3 = Some(PathAttempt {
+                path: path.clone(),
+                url,
+                answer,
+            });
+        }
+        let (connect, session) = if let Some((sock, open)) = session {
+            let (c, sock) = connect_ws(sock, namespace, auth, left(deadline)).await;
+            let usable = matches!(c.answer, Some(SioPacket::Connect { .. }))
+                && c.taken_back.is_none()
+                && c.error.is_none();
+            if usable {
+                (Some(c), Some((sock, open)))
+            } else {
+                // After the budget ran out, no polite close: it would wait on the server again.
+                if !c
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| e.kind == NetErrorKind::Timeout)
+                {
+                    sock.close().await;
+                }
+                (Some(c), None)
+            }
+        } else if let Some(open) = &polling_open {
+            let c = connect_polling(
+                &client,
+                &target,
+                &path,
+                open,
+                namespace,
+                auth,
+                left(deadline),
+            )
+            .await;
+            (Some(c), None)
+        } else {
+            (None, None)
+        };
+        (ws, eio3, connect, session)
+    };
+    let upgrade_stage = async {
+        if polling_open
+            .as_ref()
+            .is_some_and(OpenPacket::offers_websocket)
+        {
+            Some(
+                upgrade(
+                    &client,
+                    &target,
+                    &path,
+                    tls.clone(),
+                    namespace,
+                    auth,
+                    left(deadline),
+                )
+                .await,
+            )
+        } else {
+            None
+        }
+    };
+    let cors_stage = async {
+        let origin = opts.origin.as_ref()?;
+        let headers = net::origin_headers(Some(origin));
+        let url = target.url(&path, false, "EIO=4&transport=polling");
+        let ws_url = target.url(&path, true, "EIO=4&transport=websocket");
+        let (polling, websocket) = tokio::join!(
+            net::send(client.get(&url).headers(headers), left(deadline)),
+            async {
+                match websocket::open(&ws_url, Some(origin), tls.clone(), left(deadline)).await {
+                    WsOpen::Upgraded(a, stream) => {
+                        EioSocket::new(stream).close().await;
+                        WsOutcome::Upgraded(a)
+                    }
+                    WsOpen::Refused(a) => WsOutcome::Refused(a),
+                    WsOpen::Failed(e) => WsOutcome::Failed(e),
+                }
+            }
+        );
+        Some(CorsObs {
+            origin: origin.clone(),
+            polling,
+            websocket,
+        })
+    };
+    let sticky_stage = async {
+        if opts.rounds > 0 && polling_open.is_some() {
+            Some(sticky_rounds(&target, &path, tls.clone(), opts.rounds, left(deadline)).await)
+        } else {
+            None
+        }
+    };
+    let ((ws, eio3, connect, session), upgrade, cors, sticky) =
+        tokio::join!(connect_stage, upgrade_stage, cors_stage, sticky_stage);
+    obs.websocket = Some(ws);
+    obs.eio3 = eio3;
+    obs.connect = connect;
+    obs.upgrade = upgrade;
+    obs.cors = cors;
+    obs.sticky = sticky;
+    obs.waiting = stages_waiting(&obs);
+
+    // Stage 3: the hold the user asked for, outside the budget.
+    if let Some(hold) = opts.hold {
+        if let Some((sock, open)) = session {
+            obs.heartbeat = Some(heartbeat(sock, open.as_ref(), hold).await);
+        }
+    } else if let Some((sock, _)) = session {
+        sock.close().await;
+    }
+    obs.elapsed_ms = ms(started.elapsed());
+    obs
+}
+
+/// The direct websocket handshake (no sid) and its open packet, before `deadline`; the
+/// session when it opened.
+async fn direct_websocket(
+    ws_url: String,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    deadline: TokioInstant,
+) -> (WsHandshake, Option<(EioSocket, Option<OpenPacket>)>) {
+    match websocket::open(&ws_url, None, tls, left(deadline)).await {
         WsOpen::Upgraded(answer, stream) => {
             let mut sock = EioSocket::new(stream);
-            let deadline = TokioInstant::now() + t;
             let (open, open_error) = match sock.recv(deadline, "waiting for the open packet").await
             {
                 Ok(p) if p.kind == EioKind::Open => match OpenPacket::parse(&p.data) {
@@ -453,136 +698,39 @@ pub async fn probe(opts: &WsProbeOptions) -> WsObservations {
                 ),
                 Err(e) => (None, Some(e)),
             };
-            if open.is_some() {
-                session = Some((sock, open.clone()));
+            let session = if open.is_some() {
+                Some((sock, open.clone()))
             } else {
                 sock.close().await;
-            }
-            WsHandshake {
+                None
+            };
+            let hs = WsHandshake {
                 url: ws_url,
                 outcome: WsOutcome::Upgraded(answer),
                 open,
                 open_error,
-            }
+            };
+            (hs, session)
         }
-        WsOpen::Refused(a) => WsHandshake {
-            url: ws_url,
-            outcome: WsOutcome::Refused(a),
-            open: None,
-            open_error: None,
-        },
-        WsOpen::Failed(e) => WsHandshake {
-            url: ws_url,
-            outcome: WsOutcome::Failed(e),
-            open: None,
-            open_error: None,
-        },
-    };
-    let ws_open = ws.open.is_some();
-    obs.websocket = Some(ws);
-
-    // Neither transport opened a v4 session: a v3 server answers EIO=3 (only a retry tells it
-    // apart, both versions refuse the other's with the same 400 text).
-    let polling_answered_http =
-        matches!(obs.polling().map(|a| &a.answer), Some(Ok(a)) if a.status != 404);
-    if polling_open.is_none() && !ws_open && polling_answered_http {
-        let url = target.url(&path, false, "EIO=3&transport=polling");
-        let answer = net::send(client.get(&url), t).await;
-        obs.eio3 = Some(PathAttempt {
-            path: path.clone(),
-            url,
-            answer,
-        });
+        WsOpen::Refused(a) => (
+            WsHandshake {
+                url: ws_url,
+                outcome: WsOutcome::Refused(a),
+                open: None,
+                open_error: None,
+            },
+            None,
+        ),
+        WsOpen::Failed(e) => (
+            WsHandshake {
+                url: ws_url,
+                outcome: WsOutcome::Failed(e),
+                open: None,
+                open_error: None,
+            },
+            None,
+        ),
     }
-
-    // Socket.IO CONNECT, over the websocket when it opened, else over polling.
-    let auth = auth_payload(opts.token.as_deref());
-    if let Some((sock, _)) = session.take() {
-        let (c, sock) = connect_ws(sock, &opts.namespace, auth.as_ref(), t).await;
-        let usable = c
-            .answer
-            .as_ref()
-            .is_some_and(|a| matches!(a, SioPacket::Connect { .. }))
-            && c.taken_back.is_none()
-            && c.error.is_none();
-        obs.connect = Some(c);
-        if usable {
-            session = Some((
-                sock,
-                ws_open
-                    .then(|| obs.websocket.as_ref().and_then(|w| w.open.clone()))
-                    .flatten(),
-            ));
-        } else {
-            sock.close().await;
-        }
-    } else if let Some(open) = &polling_open {
-        obs.connect = Some(
-            connect_polling(
-                &client,
-                &target,
-                &path,
-                open,
-                &opts.namespace,
-                auth.as_ref(),
-                t,
-            )
-            .await,
-        );
-    }
-
-    // The upgrade, when the polling handshake offers it.
-    if polling_open
-        .as_ref()
-        .is_some_and(OpenPacket::offers_websocket)
-    {
-        obs.upgrade = Some(
-            upgrade(
-                &client,
-                &target,
-                &path,
-                tls.clone(),
-                &opts.namespace,
-                auth.as_ref(),
-                t,
-            )
-            .await,
-        );
-    }
-
-    if let Some(origin) = &opts.origin {
-        let headers = net::origin_headers(Some(origin));
-        let url = target.url(&path, false, "EIO=4&transport=polling");
-        let polling = net::send(client.get(&url).headers(headers), t).await;
-        let ws_url = target.url(&path, true, "EIO=4&transport=websocket");
-        let websocket = match websocket::open(&ws_url, Some(origin), tls.clone(), t).await {
-            WsOpen::Upgraded(a, stream) => {
-                EioSocket::new(stream).close().await;
-                WsOutcome::Upgraded(a)
-            }
-            WsOpen::Refused(a) => WsOutcome::Refused(a),
-            WsOpen::Failed(e) => WsOutcome::Failed(e),
-        };
-        obs.cors = Some(CorsObs {
-            origin: origin.clone(),
-            polling,
-            websocket,
-        });
-    }
-
-    if opts.rounds > 0 && polling_open.is_some() {
-        obs.sticky = Some(sticky_rounds(&target, &path, tls.clone(), opts.rounds, t).await);
-    }
-
-    if let Some(hold) = opts.hold {
-        if let Some((sock, open)) = session.take() {
-            obs.heartbeat = Some(heartbeat(sock, open.as_ref(), hold).await);
-        }
-    } else if let Some((sock, _)) = session.take() {
-        sock.close().await;
-    }
-    obs.elapsed_ms = ms(started.elapsed());
-    obs
 }
 
 /// One websocket session from scratch: the upgrade, the open packet, CONNECT and its answer,
@@ -965,11 +1113,16 @@ async fn upgrade(
         Ok(())
     }
     .await;
-    if let Err(e) = result {
-        u.error = Some(e);
-    }
     u.packets = sock.log.clone();
-    sock.close().await;
+    match result {
+        // After the budget ran out, no polite close: it would wait on the server again.
+        Err(e) if e.kind == NetErrorKind::Timeout => u.error = Some(e),
+        Err(e) => {
+            u.error = Some(e);
+            sock.close().await;
+        }
+        Ok(()) => sock.close().await,
+    }
     u.elapsed_ms = ms(started.elapsed());
     u
 }
@@ -989,10 +1142,19 @@ fn kind_digit(k: EioKind) -> char {
 /// Failures kept as evidence.
 const STICKY_SHOWN: usize = 5;
 
-/// `rounds` × (handshake, `POST 40` with the sid, `GET` with the sid), each request on a NEW
-/// TCP connection, as a load balancer may route each request anywhere. A request that reaches
-/// a worker that does not know the sid gets 400 `"Invalid session <sid>"` (python-engineio) or
-/// `{"code":1,"message":"Session ID unknown"}` (Node engine.io).
+/// `rounds` × (polling handshake, `POST 3` with the sid, `POST 1` with the sid), each request
+/// on a NEW TCP connection, as a load balancer may route each request anywhere, all before
+/// `timeout` (the share of the probe's budget left to the test).
+///
+/// The two POSTs need no Socket.IO answer, so a connect handler that never answers cannot
+/// hold the test: a worker that knows the sid answers each at once with 200 `ok`
+/// (python-engineio 4.15 `async_server.py` `handle_request` POST → `socket.receive`: a PONG
+/// before the server's first ping only re-arms nothing, a CLOSE closes the session; Node
+/// engine.io 6.6 `lib/socket.ts` `onPacket` "pong" refreshes the ping timer and
+/// `lib/transports/polling.ts` `onData` closes on "close"; socketioxide likewise answers
+/// `ok`). The closing `1` also frees the session instead of leaving it to the ping timeout.
+/// A request that reaches a worker that does not know the sid gets 400 `"Invalid session
+/// <sid>"` (python-engineio) or `{"code":1,"message":"Session ID unknown"}` (Node engine.io).
 pub async fn sticky_rounds(
     target: &Target,
     path: &str,
@@ -1001,6 +1163,7 @@ pub async fn sticky_rounds(
     timeout: Duration,
 ) -> StickyObs {
     let started = Instant::now();
+    let deadline = TokioInstant::now() + timeout;
     let mut s = StickyObs {
         rounds_planned: rounds,
         rounds_run: 0,
@@ -1009,6 +1172,7 @@ pub async fn sticky_rounds(
         other_failures: 0,
         failures: Vec::new(),
         stopped: None,
+        out_of_time: false,
         elapsed_ms: 0,
     };
     let client = match net::http_client(tls, true) {
@@ -1018,15 +1182,15 @@ pub async fn sticky_rounds(
             return s;
         }
     };
-    // The whole test may take longer than one deadline on a slow link, but not without bound.
-    let budget = timeout.saturating_mul(10);
     let hs_url = target.url(path, false, "EIO=4&transport=polling");
-    for round in 1..=rounds {
-        if started.elapsed() > budget {
+    let fresh = |rb: reqwest::RequestBuilder| rb.header("connection", "close");
+    'rounds: for round in 1..=rounds {
+        if left(deadline).is_zero() {
+            s.out_of_time = true;
             s.stopped = Some(format!(
-                "stopped after {} of {rounds} rounds: the test's time budget ({}) ran out",
-                s.rounds_run,
-                humantime::format_duration(budget)
+                "the probe's time budget ({}) ran out after {} of {rounds} rounds",
+                humantime::format_duration(Duration::from_millis(ms(timeout))),
+                s.rounds_run
             ));
             break;
         }
@@ -1041,13 +1205,23 @@ pub async fn sticky_rounds(
                 .unwrap_or_default(),
             error: outcome.as_ref().err().cloned(),
         };
-        let fresh = |rb: reqwest::RequestBuilder| rb.header("connection", "close");
-        let hs = net::send(fresh(client.get(&hs_url)), timeout).await;
+        let hs = net::send(fresh(client.get(&hs_url)), left(deadline)).await;
         let open = match &hs {
             Ok(a) if a.status == 200 => open_packet_of(&a.body),
             _ => None,
         };
         let Some(open) = open else {
+            if matches!(&hs, Err(e) if e.kind == NetErrorKind::Timeout) && left(deadline).is_zero()
+            {
+                // The budget ran out during this round: not a failure of the server.
+                s.rounds_run = round - 1;
+                s.out_of_time = true;
+                s.stopped = Some(format!(
+                    "the probe's time budget ran out during round {round} (waiting for the \
+                     handshake)"
+                ));
+                break;
+            }
             s.other_failures += 1;
             if s.failures.len() < STICKY_SHOWN {
                 s.failures.push(fail("handshake", &hs));
@@ -1063,42 +1237,49 @@ pub async fn sticky_rounds(
             false,
             &format!("EIO=4&transport=polling&sid={}", encode_query(&open.sid)),
         );
-        let posted = net::send(
-            fresh(
-                client
-                    .post(&url)
-                    .header("content-type", "text/plain;charset=UTF-8")
-                    .body("40"),
-            ),
-            timeout,
-        )
-        .await;
-        let (step, outcome) = match &posted {
-            Ok(a) if a.status == 200 => {
-                let got = net::send(fresh(client.get(&url)), timeout).await;
-                ("GET", got)
-            }
-            _ => ("POST 40", posted),
-        };
-        match &outcome {
-            Ok(a) if a.status == 200 => s.ok += 1,
-            Ok(a) if a.status == 400 || a.status == 404 => {
-                s.lost_session += 1;
-                if s.failures.len() < STICKY_SHOWN {
-                    s.failures.push(fail(step, &outcome));
+        for (step, packet) in [("POST 3", "3"), ("POST 1", "1")] {
+            let outcome = net::send(
+                fresh(
+                    client
+                        .post(&url)
+                        .header("content-type", "text/plain;charset=UTF-8")
+                        .body(packet),
+                ),
+                left(deadline),
+            )
+            .await;
+            match &outcome {
+                Ok(a) if a.status == 200 => {}
+                Ok(a) if a.status == 400 || a.status == 404 => {
+                    s.lost_session += 1;
+                    if s.failures.len() < STICKY_SHOWN {
+                        s.failures.push(fail(step, &outcome));
+                    }
+                    continue 'rounds;
                 }
-            }
-            other => {
-                s.other_failures += 1;
-                if s.failures.len() < STICKY_SHOWN {
-                    s.failures.push(fail(step, other));
+                Err(e) if e.kind == NetErrorKind::Timeout && left(deadline).is_zero() => {
+                    s.rounds_run = round - 1;
+                    s.out_of_time = true;
+                    s.stopped = Some(format!(
+                        "the probe's time budget ran out during round {round} (waiting for \
+                         the answer to {step})"
+                    ));
+                    break 'rounds;
                 }
-                if matches!(other, Err(e) if e.kind == NetErrorKind::Timeout) {
-                    s.stopped = Some(format!("round {round}: the {step} timed out"));
-                    break;
+                other => {
+                    s.other_failures += 1;
+                    if s.failures.len() < STICKY_SHOWN {
+                        s.failures.push(fail(step, other));
+                    }
+                    if matches!(other, Err(e) if e.kind == NetErrorKind::Timeout) {
+                        s.stopped = Some(format!("round {round}: the {step} timed out"));
+                        break 'rounds;
+                    }
+                    continue 'rounds;
                 }
             }
         }
+        s.ok += 1;
     }
     s.elapsed_ms = ms(started.elapsed());
     s

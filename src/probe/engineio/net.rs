@@ -68,6 +68,8 @@ impl NetError {
     }
 
     pub fn timeout(stage: impl Into<String>, after: Duration) -> Self {
+        // Whole milliseconds: a deadline's remainder would print as "1s 234ms 567us 890ns".
+        let after = Duration::from_millis(ms(after));
         NetError::new(
             NetErrorKind::Timeout,
             stage,
@@ -218,8 +220,10 @@ pub async fn reach(
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
-    let addrs = match tokio::time::timeout(
-        timeout,
+    // One deadline for the three stages: the probe's budget, not three of them.
+    let deadline = tokio::time::Instant::now() + timeout;
+    let addrs = match tokio::time::timeout_at(
+        deadline,
         tokio::net::lookup_host((lookup_host.as_str(), port)),
     )
     .await
@@ -248,7 +252,6 @@ pub async fn reach(
             )),
         );
     }
-    let deadline = tokio::time::Instant::now() + timeout;
     let mut last_err = None;
     let mut stream = None;
     for addr in &addrs {
@@ -290,7 +293,7 @@ pub async fn reach(
             }
         };
         let connector = tokio_rustls::TlsConnector::from(cfg);
-        match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
+        match tokio::time::timeout_at(deadline, connector.connect(name, stream)).await {
             Err(_) => return finish(r, Some(NetError::timeout("tls handshake", timeout))),
             Ok(Err(e)) => {
                 let mut ne = classify(&e, "tls handshake");
@@ -319,6 +322,10 @@ pub struct HttpAnswer {
     /// Bytes read (at most [`BODY_CAP`]).
     pub body_len: usize,
     pub body_truncated: bool,
+    /// Why the body is shorter than the server meant it to be (the deadline passed, the
+    /// connection ended early): such a body is never read as "empty".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_incomplete: Option<String>,
     /// The body read (capped); not rendered.
     #[serde(skip)]
     pub body: Vec<u8>,
@@ -362,6 +369,7 @@ impl HttpAnswer {
             body_head: String::from_utf8_lossy(&body[..head_end]).into_owned(),
             body_len: body.len(),
             body_truncated: truncated,
+            body_incomplete: None,
             body,
             elapsed_ms: 0,
         }
@@ -433,43 +441,55 @@ pub fn http_client(
         .map_err(|e| classify(&e, "building the HTTP client"))
 }
 
-/// Sends a request and reads at most [`BODY_CAP`] bytes of the answer, all under `timeout`.
+/// Sends a request and reads its body to the end, at most [`BODY_CAP`] bytes, all before
+/// `timeout`. An answer whose body the deadline (or a broken connection) cut short is kept,
+/// marked [`HttpAnswer::body_incomplete`]: the status and headers are evidence, and a partial
+/// body must not be read as the whole one.
 pub async fn send(req: reqwest::RequestBuilder, timeout: Duration) -> HttpOutcome {
     let started = Instant::now();
-    let fut = async {
-        let mut resp = req
-            .send()
-            .await
-            .map_err(|e| classify(&e, "sending the HTTP request"))?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let mut body = Vec::new();
-        let mut truncated = false;
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    let room = BODY_CAP - body.len();
-                    if chunk.len() > room {
-                        body.extend_from_slice(&chunk[..room]);
-                        truncated = true;
-                        break;
-                    }
-                    body.extend_from_slice(&chunk);
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut resp = match tokio::time::timeout_at(deadline, req.send()).await {
+        Err(_) => return Err(NetError::timeout("waiting for the HTTP answer", timeout)),
+        Ok(Err(e)) => return Err(classify(&e, "sending the HTTP request")),
+        Ok(Ok(r)) => r,
+    };
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let mut body = Vec::new();
+    let mut truncated = false;
+    let mut incomplete = None;
+    loop {
+        match tokio::time::timeout_at(deadline, resp.chunk()).await {
+            Err(_) => {
+                incomplete = Some(format!(
+                    "the body did not end within {}",
+                    humantime::format_duration(timeout)
+                ));
+                break;
+            }
+            Ok(Ok(Some(chunk))) => {
+                let room = BODY_CAP - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    truncated = true;
+                    break;
                 }
-                Ok(None) => break,
-                Err(e) => return Err(classify(&e, "reading the HTTP body")),
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => {
+                incomplete = Some(format!(
+                    "reading the body failed: {}",
+                    classify(&e, "reading the HTTP body").detail
+                ));
+                break;
             }
         }
-        Ok(HttpAnswer::new(status, &headers, body, truncated))
-    };
-    match tokio::time::timeout(timeout, fut).await {
-        Err(_) => Err(NetError::timeout("waiting for the HTTP answer", timeout)),
-        Ok(Err(e)) => Err(e),
-        Ok(Ok(mut a)) => {
-            a.elapsed_ms = ms(started.elapsed());
-            Ok(a)
-        }
     }
+    let mut a = HttpAnswer::new(status, &headers, body, truncated);
+    a.body_incomplete = incomplete;
+    a.elapsed_ms = ms(started.elapsed());
+    Ok(a)
 }
 
 /// `Origin` for a request, when the user asked for one.

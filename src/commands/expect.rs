@@ -1,0 +1,45 @@
+//! What the live judges expect of an app, copied from its profile ([`crate::apps`]). The
+//! judges take plain structs (`checks::ws::AppExpectations`, `checks::redis::Expectations`)
+//! and never read profiles; this is the one place that translates.
+
+use crate::apps::{self, AppId, AppProfile, SocketIoApp};
+use crate::checks::ws::{AppExpectations, ConnectRule};
+use crate::error::CliError;
+
+/// The ws judges' expectations of a profile's app (no deployment files: `ws --app NAME`).
+pub fn ws_expectations_of(profile: &AppProfile) -> AppExpectations {
+    AppExpectations {
+        app: Some(profile.name.to_string()),
+        connect: match &profile.connect {
+            apps::ConnectRule::Anonymous => ConnectRule::Anonymous,
+            apps::ConnectRule::NeedsAuth {
+                what,
+                unanswered_without_it,
+            } => ConnectRule::NeedsAuth {
+                what: what.to_string(),
+                unanswered_without_it: *unanswered_without_it,
+            },
+            apps::ConnectRule::Unknown => ConnectRule::Unknown,
+        },
+        websocket_only: None,
+    }
+}
+
+/// The ws judges' expectations of an app read from the files (its transports included).
+pub fn ws_expectations(app: &SocketIoApp<'_>) -> AppExpectations {
+    AppExpectations {
+        websocket_only: app.websocket_only(),
+        ..ws_expectations_of(app.profile)
+    }
+}
+
+/// `--app NAME` for the probe commands that read no files.
+pub fn profile_named(name: &str) -> Result<&'static AppProfile, CliError> {
+    AppId::from_cli(name).map(AppId::profile).ok_or_else(|| {
+        let known: Vec<&str> = AppId::ALL.iter().map(|a| a.cli_name()).collect();
+        CliError::Usage(format!(
+            "--app {name:?}: known apps are {}",
+            known.join(", ")
+        ))
+    })
+}
