@@ -50,7 +50,7 @@ pub fn maxclients(obs: &RedisObservations) -> CheckResult {
         Some(Ok(v)) => (v.parse::<u64>().ok(), "CONFIG GET maxclients", None),
         other => {
             let err = match other {
-                Some(Err(e)) => Some(unavailable("CONFIG GET maxclients", e)),
+                Some(Err(e)) => Some(unavailable(obs, "CONFIG GET maxclients", e)),
                 _ => Some("CONFIG GET maxclients was not asked".to_string()),
             };
             (
@@ -149,7 +149,7 @@ pub fn timeout(obs: &RedisObservations) -> CheckResult {
         Some(Err(e)) => TIMEOUT
             .skip(format!(
                 "timeout unknown: {} (INFO does not report it)",
-                unavailable("CONFIG GET timeout", e)
+                unavailable(obs, "CONFIG GET timeout", e)
             ))
             .evidence("error", serde_json::to_value(e.kind).unwrap_or_default()),
         None => TIMEOUT.skip("timeout unknown: CONFIG GET was not answered"),
@@ -268,7 +268,7 @@ pub fn client_list(obs: &RedisObservations) -> CheckResult {
     }
     let clients = match &obs.client_list {
         Some(Ok(c)) => c,
-        Some(Err(e)) => return CLIENT_LIST.skip(unavailable("CLIENT LIST", e)),
+        Some(Err(e)) => return CLIENT_LIST.skip(unavailable(obs, "CLIENT LIST", e)),
         None => return CLIENT_LIST.skip("CLIENT LIST was not asked"),
     };
     let s = summarize(clients, obs.own_client_id);

@@ -74,27 +74,61 @@ pub(crate) fn first_error(obs: &RedisObservations) -> Option<&CmdError> {
     }
 }
 
-/// The server never answered at all (silent listener, closed, a TLS port spoken to in
-/// plain text) or refused the connection on accept (protected mode): judged by
-/// `redis.connect`.
-pub(crate) fn no_answer(obs: &RedisObservations) -> Option<&CmdError> {
+/// The first command (AUTH, else PING) got no answer: nothing came back within the budget,
+/// or the server closed the connection without a word (a TLS port spoken to in plain text).
+/// The TCP connection was made, so `redis.connect` passes; the check of that command
+/// (`redis.auth` when AUTH was sent, else `redis.ping`) fails and names it.
+pub(crate) fn unanswered(obs: &RedisObservations) -> Option<&CmdError> {
+    first_error(obs)
+        .filter(|e| matches!(e.kind, CmdErrorKind::Timeout | CmdErrorKind::Closed))
+        .filter(|_| !matches!(obs.auth, Some(Ok(()))))
+}
+
+/// The server answered the first command with something that is not Redis (bytes that are
+/// not RESP, a reply too large) or refused the connection on accept (protected mode): the
+/// address does not lead to a usable Redis, judged by `redis.connect`.
+pub(crate) fn not_redis(obs: &RedisObservations) -> Option<&CmdError> {
     first_error(obs)
         .filter(|e| {
             matches!(
                 e.kind,
-                CmdErrorKind::Timeout
-                    | CmdErrorKind::Closed
-                    | CmdErrorKind::Client
-                    | CmdErrorKind::Protocol
-                    | CmdErrorKind::ProtectedMode
+                CmdErrorKind::Client | CmdErrorKind::Protocol | CmdErrorKind::ProtectedMode
             )
         })
-        .filter(|_| {
-            // Only the very first exchange: a later timeout is a ping/auth problem.
-            !matches!(obs.auth, Some(Ok(())))
-        })
+        // Only the very first exchange: a later failure is the command's own problem.
+        .filter(|_| !matches!(obs.auth, Some(Ok(()))))
 }
 
+/// The message and hint of a first command that got no answer, for `redis.auth` /
+/// `redis.ping`.
+pub(crate) fn unanswered_finding(
+    obs: &RedisObservations,
+    e: &CmdError,
+) -> (String, String, &'static str) {
+    let peer = match &obs.connect {
+        Some(Ok(c)) => c.peer.clone(),
+        _ => obs.addr.clone(),
+    };
+    match e.kind {
+        CmdErrorKind::Closed => (
+            format!("{peer} accepted the TCP connection and closed it without an answer: {e}"),
+            if obs.tls {
+                "check that the port serves Redis over TLS".to_string()
+            } else {
+                "a Redis TLS port closes plain-text connections: try rediss://".to_string()
+            },
+            "closed",
+        ),
+        _ => (
+            format!("{e}: {peer} accepted the TCP connection and never answered"),
+            "something other than Redis listens there, a proxy holds the connection without \
+             reaching Redis, or the server is stuck (a long command, a blocked main thread); \
+             for a TLS port use rediss://"
+                .to_string(),
+            "no-answer",
+        ),
+    }
+}
 /// The server refused the connection with `ERR max number of clients reached`.
 pub(crate) fn refused_max_clients(obs: &RedisObservations) -> bool {
     first_error(obs).is_some_and(|e| e.kind == CmdErrorKind::MaxClients)
@@ -112,7 +146,7 @@ pub(crate) fn blocker(obs: &RedisObservations) -> Option<&'static str> {
     if matches!(obs.tls_handshake, Some(Err(_))) {
         return Some("redis.tls");
     }
-    if no_answer(obs).is_some() {
+    if not_redis(obs).is_some() {
         return Some("redis.connect");
     }
     if refused_max_clients(obs) {
@@ -136,15 +170,19 @@ pub(crate) fn blocker(obs: &RedisObservations) -> Option<&'static str> {
     None
 }
 
-/// Why a command's answer is missing, for a `skip` message ("not permitted", "renamed").
-pub(crate) fn unavailable(what: &str, e: &CmdError) -> String {
+/// Why a command's answer is missing, for a `skip` message ("not permitted", "renamed",
+/// "the budget ran out while waiting for CLIENT LIST").
+pub(crate) fn unavailable(obs: &RedisObservations, what: &str, e: &CmdError) -> String {
     match e.kind {
         CmdErrorKind::NoPerm => format!("{what} is not permitted for this user (NOPERM: {e})"),
         CmdErrorKind::UnknownCommand => format!(
             "{what} is not available: the command is renamed or disabled \
              (`rename-command`, as managed Redis services do): {e}"
         ),
-        CmdErrorKind::Timeout => format!("{what} got no answer before the deadline"),
+        CmdErrorKind::Timeout => match obs.ran_out_note() {
+            Some(note) => format!("{what} not answered: {note}"),
+            None => format!("{what} got no answer: {e}"),
+        },
         _ => format!("{what} failed: {e}"),
     }
 }

@@ -36,7 +36,7 @@ pub fn pubsub(obs: &RedisObservations, expect: &Expectations) -> CheckResult {
     }
     let p = match &obs.pubsub {
         Some(Ok(p)) => p,
-        Some(Err(e)) => return PUBSUB.skip(unavailable("PUBSUB", e)),
+        Some(Err(e)) => return PUBSUB.skip(unavailable(obs, "PUBSUB", e)),
         None => return PUBSUB.skip("PUBSUB was not asked"),
     };
     let channel = obs.channel.as_str();
