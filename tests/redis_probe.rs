@@ -105,6 +105,36 @@ fn wrong_password_is_wrongpass_and_never_printed() {
 }
 
 #[test]
+fn show_secrets_reveals_the_url_password_and_only_then() {
+    need_redis!("show_secrets_reveals_the_url_password_and_only_then");
+    let server = RedisServer::start(&["--requirepass", PW, "--timeout", "300"]);
+    let url = format!("redis://:{PW}@127.0.0.1:{}/0", server.port);
+    for format in ["json", "text", "markdown", "sarif"] {
+        let hidden = wsdoctor(&["redis", &url, "--samples", "1", "--format", format]);
+        assert!(!hidden.stdout.contains(PW), "{format}: {}", hidden.stdout);
+        assert!(
+            hidden.stdout.contains(":****@127.0.0.1"),
+            "{format}: {}",
+            hidden.stdout
+        );
+        let shown = wsdoctor(&[
+            "redis",
+            &url,
+            "--samples",
+            "1",
+            "--format",
+            format,
+            "--show-secrets",
+        ]);
+        assert!(
+            shown.stdout.contains(&format!(":{PW}@127.0.0.1")),
+            "{format} --show-secrets: {}",
+            shown.stdout
+        );
+    }
+}
+
+#[test]
 fn no_password_given_is_noauth() {
     need_redis!("no_password_given_is_noauth");
     let server = RedisServer::start(&["--requirepass", PW]);

@@ -167,7 +167,11 @@ pub fn run(args: &RedisArgs, ctx: &RunContext) -> Result<Report, CliError> {
         channel: args.channel.clone(),
     };
     let rt = crate::commands::runtime()?;
-    let obs = rt.block_on(crate::probe::redis::probe(&target, &opts));
+    let mut obs = rt.block_on(crate::probe::redis::probe(&target, &opts));
+    if ctx.show_secrets {
+        // The probe never renders a password; --show-secrets asks for the URL as given.
+        obs.target = target.display_with_password();
+    }
     // Close every connection the probe opened before the report is written.
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
     let results = crate::checks::redis::run(
