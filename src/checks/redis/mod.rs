@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod clients;
 pub mod connect;
+pub mod idle;
 pub mod pubsub;
 pub mod server;
 pub mod topology;
