@@ -393,6 +393,7 @@ async fn live_round(
                             &obs,
                             &Expectations {
                                 workers: plan.workers,
+                                manager: None,
                             },
                         );
                         if let Some(note) = &plan.note
@@ -494,6 +495,7 @@ async fn live_round(
                 &obs,
                 &Expectations {
                     workers: plan.workers,
+                    manager: None,
                 },
             );
             for c in &mut r {

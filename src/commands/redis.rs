@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use crate::checks::redis::Expectations;
+use crate::checks::redis::{Expectations, ManagerExpectation, SubscribeTiming};
 use crate::commands::{CliError, RunContext};
 use crate::config::Deployment;
 use crate::probe::redis::target::{self, HostPort, RedisTarget, SentinelSpec};
@@ -68,28 +68,43 @@ fn url_from_deployment(deployment: &Deployment, service: Option<&str>) -> Result
         })
 }
 
-/// The Socket.IO processes (workers × replicas) the files give the app whose manager uses
-/// Redis: each should hold one subscription to the manager channel.
-fn workers_from_deployment(deployment: &Deployment, service: Option<&str>) -> Option<u32> {
+/// The manager the files configure for the app whose manager uses Redis: its processes
+/// (workers × replicas) each hold one subscription to the manager channel. The apps the
+/// files recognise today are Open WebUI deployments, whose workers subscribe at startup
+/// (open_webui/main.py:424-428, 0.12.4); the lead's profiles replace this with each app's
+/// own channel and timing.
+fn manager_from_deployment(
+    deployment: &Deployment,
+    service: Option<&str>,
+    channel: &str,
+) -> Option<ManagerExpectation> {
     crate::config::apps::socketio_apps(deployment)
         .into_iter()
         .filter(|a| service.is_none_or(|s| s == a.service.name))
         .find(|a| a.uses_redis_manager())
-        .map(|a| a.processes())
+        .map(|a| ManagerExpectation {
+            app: "Open WebUI".to_string(),
+            channels: vec![channel.to_string()],
+            patterns: Vec::new(),
+            timing: SubscribeTiming::Startup,
+            processes: a.processes(),
+            // `wsdoctor redis` connects no client to the app.
+            clients_connected: 0,
+        })
 }
 
 /// Builds the probe target from the command line (and the deployment for --from-config),
-/// with the worker count the files configure when they are read.
+/// with the manager the files configure when they are read.
 pub fn target_from_args(
     args: &RedisArgs,
     secrets: &mut Secrets,
-) -> Result<(RedisTarget, Option<u32>), CliError> {
-    let mut workers = None;
+) -> Result<(RedisTarget, Option<ManagerExpectation>), CliError> {
+    let mut manager = None;
     let url = if args.from_config {
         let deployment = crate::commands::lint::load_deployment(&args.project)?;
         secrets.merge(&deployment.secrets);
         let service = args.project.service.as_deref();
-        workers = workers_from_deployment(&deployment, service);
+        manager = manager_from_deployment(&deployment, service, &args.channel);
         Some(url_from_deployment(&deployment, service)?)
     } else {
         args.url.clone()
@@ -154,13 +169,13 @@ pub fn target_from_args(
             .map_err(|e| CliError::Usage(format!("--host {e}")))?;
         t = t.with_host_override(hp);
     }
-    Ok((t, workers))
+    Ok((t, manager))
 }
 
 pub fn run(args: &RedisArgs, ctx: &RunContext) -> Result<Report, CliError> {
     let started = Instant::now();
     let mut secrets = Secrets::new();
-    let (target, workers_from_files) = target_from_args(args, &mut secrets)?;
+    let (target, manager) = target_from_args(args, &mut secrets)?;
     let opts = ProbeOptions {
         deadline: ctx.timeout,
         latency_samples: args.samples,
@@ -177,7 +192,8 @@ pub fn run(args: &RedisArgs, ctx: &RunContext) -> Result<Report, CliError> {
     let results = crate::checks::redis::run(
         &obs,
         &Expectations {
-            workers: args.workers.or(workers_from_files),
+            workers: args.workers,
+            manager,
         },
     );
     Ok(Report::finish(

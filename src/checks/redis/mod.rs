@@ -33,12 +33,51 @@ pub static RULES: &[&Rule] = &[
     &topology::CLUSTER,
 ];
 
-/// What the deployment expects, when known (`--workers`, later the deployment files).
-#[derive(Debug, Clone, Default)]
+/// What the deployment expects, when known: `--workers`, and the app's manager (built by
+/// the command layer from the app's profile; the judges never read profiles).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expectations {
-    /// Processes that should each hold one subscription to the manager channel.
+    /// Processes that should each hold one subscription to the manager channel
+    /// (`--workers`); wins over [`ManagerExpectation::processes`] when both are given.
     pub workers: Option<u32>,
+    pub manager: Option<ManagerExpectation>,
 }
+
+/// When an app's worker subscribes its Socket.IO manager to Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SubscribeTiming {
+    /// At process start (Open WebUI 0.12: its lifespan calls `sio.manager.initialize()`,
+    /// open_webui/main.py:424-428): 0 subscribers means the manager is not connected.
+    Startup,
+    /// With the worker's first client (python-socketio 5.x: the manager is initialised on
+    /// the first Engine.IO connect, async_server.py:688-692 / server.py:652-656; so
+    /// Flask-SocketIO too): a worker without a client yet has no subscription.
+    FirstClient,
+}
+
+/// The Socket.IO manager an app runs, and what its subscriptions should look like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagerExpectation {
+    /// The app, for messages ("Open WebUI 0.12").
+    pub app: String,
+    /// Channels every process SUBSCRIBEs; the first is counted (`socketio` for
+    /// python-socketio and Open WebUI, `flask-socketio` for Flask-SocketIO). The command
+    /// layer passes it as `ProbeOptions::channel` too. Channels `<first>#…` (Open WebUI's
+    /// room channels `socketio#/#<room>`) are reported, not counted.
+    pub channels: Vec<String>,
+    /// Patterns every process PSUBSCRIBEs (the Node adapter's `socket.io#/#*`): Redis
+    /// counts pattern subscribers only per client, so they are evidence, not the count.
+    pub patterns: Vec<String>,
+    pub timing: SubscribeTiming,
+    /// Socket.IO server processes in all (workers × replicas).
+    pub processes: u32,
+    /// Clients that connected to the app during this run (filled by `diagnose` from the ws
+    /// probe; 0 when nothing connected or nothing was tried).
+    pub clients_connected: u32,
+}
+
+pub use pubsub::reread_can_help;
 
 /// Runs every `redis.*` check, in catalogue order.
 pub fn run(obs: &RedisObservations, expect: &Expectations) -> Vec<CheckResult> {

@@ -83,6 +83,19 @@ pub const CONFIG_PARAMS: &[&str] = &["maxclients", "timeout", "databases"];
 /// which Open WebUI keeps.
 pub const DEFAULT_CHANNEL: &str = "socketio";
 
+/// Flask-SocketIO's message-queue channel (`SocketIO(message_queue=…, channel='flask-socketio')`
+/// by default; flask_socketio/__init__.py:216, Flask-SocketIO 5.7.0).
+pub const FLASK_SOCKETIO_CHANNEL: &str = "flask-socketio";
+
+/// Manager channels whose subscribers are always counted when present, besides
+/// [`ProbeOptions::channel`].
+pub const KNOWN_MANAGER_CHANNELS: &[&str] = &[DEFAULT_CHANNEL, FLASK_SOCKETIO_CHANNEL];
+
+/// At most this many other listed channels (names without `#`: not room or adapter
+/// channels) get their subscribers counted, so a custom manager channel is seen without a
+/// Redis full of channels costing a huge NUMSUB.
+pub const MAX_OTHER_CHANNELS_COUNTED: usize = 50;
+
 /// Prefix of every channel and pattern @socket.io/redis-adapter uses (`socket.io#/#*`
 /// PSUBSCRIBEd, `socket.io-request#/#` and `socket.io-response#/#` SUBSCRIBEd;
 /// dependency-notes §4.4, E4c).
@@ -123,7 +136,9 @@ pub struct Connected {
 pub struct PubSubObservation {
     /// `PUBSUB CHANNELS` (every active channel).
     pub channels: Vec<String>,
-    /// `PUBSUB NUMSUB` of the manager channel and of every `socket.io*` channel.
+    /// `PUBSUB NUMSUB` of the manager channel, of the known manager channels
+    /// ([`KNOWN_MANAGER_CHANNELS`]), of every `socket.io*` channel, and of up to
+    /// [`MAX_OTHER_CHANNELS_COUNTED`] other listed channels without `#`.
     pub numsub: Vec<(String, i64)>,
     /// `PUBSUB NUMPAT`: unique patterns subscribed (the Node adapter's `socket.io#/#*`).
     pub numpat: i64,
@@ -527,9 +542,21 @@ async fn pubsub(s: &mut Session, channel: &str) -> Result<PubSubObservation, Cmd
             .filter_map(value_text)
             .collect();
     let mut asked: Vec<&str> = vec![channel];
+    for known in KNOWN_MANAGER_CHANNELS {
+        if !asked.contains(known) && channels.iter().any(|c| c == known) {
+            asked.push(known);
+        }
+    }
     for c in &channels {
-        if c.starts_with(NODE_ADAPTER_PREFIX) && c != channel {
+        if c.starts_with(NODE_ADAPTER_PREFIX) && !asked.contains(&c.as_str()) {
             asked.push(c);
+        }
+    }
+    let mut others = 0;
+    for c in &channels {
+        if others < MAX_OTHER_CHANNELS_COUNTED && !c.contains('#') && !asked.contains(&c.as_str()) {
+            asked.push(c);
+            others += 1;
         }
     }
     let mut args = vec!["PUBSUB", "NUMSUB"];
