@@ -1,7 +1,9 @@
 //! `cargo bench --bench redis`: prints medians.
 //! 1. the probe's wall time against a healthy local redis-server (library call, and the
 //!    whole binary as a user runs it);
-//! 2. CLIENT LIST parsing + analysis of 10 000 synthetic clients (target ≤ 50 ms).
+//! 2. CLIENT LIST parsing + analysis of 10 000 synthetic clients (target ≤ 50 ms);
+//! 3. a hung Redis (a real redis-server under `CLIENT PAUSE`, and a listener that never
+//!    accepts): the whole binary's wall time against `--timeout` (target ≤ timeout + 0.3 s).
 
 #[path = "../tests/redis_support/mod.rs"]
 mod redis_support;
@@ -99,4 +101,57 @@ fn main() {
         "probe (wsdoctor binary, process included): median {:.2} ms over 10 runs",
         median(times).as_secs_f64() * 1000.0
     );
+
+    hung_servers();
+}
+
+/// `wsdoctor redis … --timeout T` against servers that accept and never answer: the run
+/// costs the budget once, plus process start and exit.
+fn hung_servers() {
+    let paused =
+        redis_support::RedisServer::start(&["--requirepass", "bench-pw", "--timeout", "300"]);
+    // Paused once for every run below (a paused server delays redis-cli's own AUTH too, so
+    // it cannot be renewed or lifted: the server is killed at the end).
+    paused.cli(&["CLIENT", "PAUSE", "120000", "ALL"]);
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent_port = silent.local_addr().expect("addr").port();
+    let cases = [
+        (
+            "paused redis-server, AUTH unanswered",
+            format!("redis://:bench-pw@127.0.0.1:{}/0", paused.port),
+        ),
+        (
+            "listener that never accepts, PING unanswered",
+            format!("redis://127.0.0.1:{silent_port}/0"),
+        ),
+    ];
+    for timeout_ms in [1000u64, 3000] {
+        let budget = Duration::from_millis(timeout_ms);
+        let timeout = format!("{timeout_ms}ms");
+        for (what, url) in &cases {
+            let mut times = Vec::new();
+            for _ in 0..5 {
+                let started = Instant::now();
+                let run = redis_support::wsdoctor(&[
+                    "redis",
+                    url,
+                    "--timeout",
+                    &timeout,
+                    "--format",
+                    "json",
+                ]);
+                times.push(started.elapsed());
+                assert_eq!(run.code, 1, "{}", run.stderr);
+            }
+            let m = median(times);
+            println!(
+                "hung redis ({what}), --timeout {timeout}: median {:.0} ms over 5 runs, \
+                 overhead {:+.0} ms (target <= +300 ms)",
+                m.as_secs_f64() * 1000.0,
+                (m.as_secs_f64() - budget.as_secs_f64()) * 1000.0
+            );
+        }
+    }
+    drop(paused);
+    drop(silent);
 }

@@ -26,7 +26,8 @@ pub struct AppTraits {
     /// that is never answered.
     pub connect_waits_for_manager: bool,
     /// Workers subscribe to the manager channel with their first client (python-socketio,
-    /// Flask-SocketIO), not at startup: a short count before clients connected says nothing.
+    /// Flask-SocketIO), not at startup. (The pubsub judge itself weighs the count against the
+    /// Engine.IO sessions the app probe opened; no rule here needs it yet.)
     pub subscribes_with_first_client: bool,
 }
 
@@ -37,7 +38,6 @@ pub type Rule = fn(&mut [CheckResult], &AppTraits);
 pub const RULES: &[(&str, Rule)] = &[
     ("redis-timeout-advice-once", live_timeout_explained_by_files),
     ("redis-password-in-files", live_auth_explained_by_files),
-    ("pubsub-needs-clients", pubsub_short_without_clients),
     (
         "connect-waits-for-redis",
         connect_unanswered_explained_by_redis,
@@ -131,42 +131,6 @@ fn live_auth_explained_by_files(results: &mut [CheckResult], _: &AppTraits) {
     };
     if let Some(effect) = index_of(results, "redis.auth", |r| r.status == Status::Fail) {
         explain(results, effect, cause, "The files explain it");
-    }
-}
-
-/// A failing Socket.IO CONNECT (`ws.socketio-connect` not passing) explains a short
-/// `redis.pubsub` count when the app's workers subscribe with their first client: no client
-/// connected in this run, so the count says nothing about the manager. The pubsub result
-/// becomes a `skip` naming the CONNECT check; its evidence stays.
-fn pubsub_short_without_clients(results: &mut [CheckResult], app: &AppTraits) {
-    if !app.subscribes_with_first_client {
-        return;
-    }
-    let ws_ran = results
-        .iter()
-        .any(|r| r.id == "ws.http-reachable" && r.status != Status::Skip);
-    let connected = results
-        .iter()
-        .any(|r| r.id == "ws.socketio-connect" && r.status == Status::Pass);
-    if !ws_ran || connected {
-        return;
-    }
-    let connect_id = "ws.socketio-connect";
-    for r in results.iter_mut() {
-        if r.id == "redis.pubsub"
-            && fired(r)
-            && r.evidence.get("subscribers").and_then(|v| v.as_i64()) == Some(0)
-        {
-            r.status = Status::Skip;
-            r.message = format!(
-                "skipped because {connect_id} did not pass: the workers subscribe to the \
-                 manager channel with their first client, and no client connected in this run"
-            );
-            r.hint = None;
-            r.caused_by = Some(connect_id.to_string());
-            r.evidence
-                .insert("depends_on".to_string(), connect_id.into());
-        }
     }
 }
 
@@ -334,40 +298,6 @@ mod tests {
             rs[1].caused_by.as_deref(),
             Some("config.redis-url-password")
         );
-    }
-
-    #[test]
-    fn a_short_count_without_clients_says_nothing_for_first_client_apps() {
-        let pubsub = || result("redis.pubsub", Status::Fail).evidence("subscribers", 0);
-        let mut rs = vec![
-            pubsub(),
-            result("ws.http-reachable", Status::Pass),
-            result("ws.socketio-connect", Status::Fail),
-        ];
-        apply(&mut rs, &python_socketio());
-        assert_eq!(rs[0].status, Status::Skip);
-        assert_eq!(rs[0].caused_by.as_deref(), Some("ws.socketio-connect"));
-        assert_eq!(rs[0].evidence["subscribers"], 0, "evidence is kept");
-
-        // Open WebUI subscribes at startup: 0 subscribers is a finding of its own.
-        let mut rs = vec![
-            pubsub(),
-            result("ws.http-reachable", Status::Pass),
-            result("ws.socketio-connect", Status::Fail),
-        ];
-        apply(
-            &mut rs,
-            &AppTraits {
-                connect_waits_for_manager: false,
-                ..open_webui()
-            },
-        );
-        assert_eq!(rs[0].status, Status::Fail);
-
-        // The app probe did not run: nothing to say about clients.
-        let mut rs = vec![pubsub(), result("ws.http-reachable", Status::Skip)];
-        apply(&mut rs, &python_socketio());
-        assert_eq!(rs[0].status, Status::Fail);
     }
 
     #[test]

@@ -130,16 +130,18 @@ fn tls_failures_are_told_apart() {
     assert_eq!(run.statuses()["redis.tls"], "warn", "{}", run.stdout);
     assert_eq!(run.statuses()["redis.ping"], "pass");
 
-    // A plain redis:// URL to the TLS port: closed without an answer, hint rediss://.
+    // A plain redis:// URL to the TLS port: the TCP connection is made, PING (the first
+    // command) is closed without an answer, hint rediss://.
     let run = wsdoctor_json(&[&format!("redis://127.0.0.1:{}", server.port)]);
     assert_eq!(
         run.statuses(),
-        all_checks("skip", &[("redis.connect", "fail")]),
+        all_checks("skip", &[("redis.connect", "pass"), ("redis.ping", "fail")]),
         "{}",
         run.stdout
     );
+    assert_eq!(run.evidence("redis.ping", "stage"), "closed");
     assert!(
-        run.check("redis.connect")["hint"]
+        run.check("redis.ping")["hint"]
             .as_str()
             .unwrap_or("")
             .contains("rediss://"),

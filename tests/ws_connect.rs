@@ -93,7 +93,10 @@ fn an_app_that_needs_its_clients_auth_is_not_a_failure_without_it() {
     assert!(msg.contains("the transport is healthy"), "{msg}");
     assert!(msg.contains("pass it with --auth JSON"), "{msg}");
     // What to send comes from the Chainlit profile (src/apps/chainlit.rs).
-    assert!(msg.contains("sessionId") && msg.contains("clientType"), "{msg}");
+    assert!(
+        msg.contains("sessionId") && msg.contains("clientType"),
+        "{msg}"
+    );
     assert_eq!(run.code, 0, "{}", run.stdout);
 
     // With the auth the app's client sends, CONNECT is answered, and the payload (a secret)

@@ -14,12 +14,13 @@ use crate::apps::{SocketIoApp, SubscribeTiming};
 use crate::catalogue::Rule;
 use crate::checks::redis::Expectations;
 use crate::cli::{ProjectArgs, parse_duration};
+use crate::commands::expect;
 use crate::commands::{CliError, RunContext};
 use crate::config::Deployment;
 use crate::correlate::{self, AppTraits};
 use crate::probe::docker::{self as docker_probe, Endpoint, Selection};
 use crate::probe::engineio::{self, Target as WsTarget, WsProbeOptions};
-use crate::probe::redis::{self as redis_probe, DEFAULT_CHANNEL, ProbeOptions};
+use crate::probe::redis::{self as redis_probe, ProbeOptions, RedisObservations};
 use crate::redact::Secrets;
 use crate::report::{CheckResult, Report, Status};
 use crate::targets::{self, NotRun, RedisPlan};
@@ -159,39 +160,47 @@ fn traits_of(app: Option<&SocketIoApp<'_>>) -> AppTraits {
     }
 }
 
-/// The Redis probe's expectations: the processes that should subscribe to the manager
-/// channel (`--workers`, else workers × replicas from the files).
+/// The Redis judges' expectations: the app's manager from its profile (channels, when its
+/// workers subscribe) and the processes from the files; `--workers` and `--channel` win.
 fn redis_expectations(app: Option<&SocketIoApp<'_>>, args: &DiagnoseArgs) -> Expectations {
     Expectations {
-        workers: args.workers.or_else(|| {
-            app.filter(|a| a.uses_redis_manager())
-                .map(SocketIoApp::processes)
-        }),
+        workers: args.workers,
+        manager: app.and_then(|a| expect::redis_manager(a, args.channel.as_deref())),
     }
 }
 
-/// Runs the Redis probe and judges it; the note says how the address was reached.
-async fn redis_checks(
+/// Engine.IO sessions the app probe opened (each handshake reaches one worker, and a
+/// python-socketio worker subscribes to the manager with its first one): the handshakes,
+/// and one per sticky round.
+fn sessions_opened(ws: &[CheckResult]) -> u32 {
+    let passed = |id: &str| u32::from(ws.iter().any(|c| c.id == id && c.status == Status::Pass));
+    let sticky = ws
+        .iter()
+        .find(|c| c.id == "ws.sticky-session")
+        .and_then(|c| c.evidence.get("rounds"))
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0);
+    passed("ws.polling-handshake")
+        + passed("ws.websocket-handshake")
+        + u32::try_from(sticky).unwrap_or(u32::MAX)
+}
+
+/// The Redis checks of one probe's observations; the note says how the address was reached.
+fn judge_redis(
+    obs: &RedisObservations,
     plan: &RedisPlan,
-    opts: &ProbeOptions,
     expect: &Expectations,
-    margin: Duration,
 ) -> Vec<CheckResult> {
-    match tokio::time::timeout(margin, redis_probe::probe(&plan.target, opts)).await {
-        Ok(obs) => {
-            let mut rs = crate::checks::redis::run(&obs, expect);
-            if let Some(note) = &plan.note
-                && let Some(first) = rs.first_mut()
-            {
-                first
-                    .evidence
-                    .insert("reached".to_string(), note.clone().into());
-                first.message.push_str(&format!(" ({note})"));
-            }
-            rs
-        }
-        Err(_) => overran(crate::checks::redis::RULES, "the Redis probe", margin),
+    let mut rs = crate::checks::redis::run(obs, expect);
+    if let Some(note) = &plan.note
+        && let Some(first) = rs.first_mut()
+    {
+        first
+            .evidence
+            .insert("reached".to_string(), note.clone().into());
+        first.message.push_str(&format!(" ({note})"));
     }
+    rs
 }
 
 /// One round of the live probes, concurrently.
@@ -246,21 +255,20 @@ async fn live_round(
     let expect = redis_expectations(app.as_ref(), args);
     let ws_expect = app
         .as_ref()
-        .map(crate::commands::expect::ws_expectations)
+        .map(expect::ws_expectations)
         .unwrap_or_default();
     let redis_opts = ProbeOptions {
         deadline: ctx.timeout,
-        channel: args
-            .channel
-            .clone()
-            .unwrap_or_else(|| DEFAULT_CHANNEL.to_string()),
+        channel: expect::counted_channel(expect.manager.as_ref(), args.channel.as_deref()),
         ..ProbeOptions::default()
     };
 
     let redis_fut = async {
         match &redis_plan {
-            Err(why) => skip_all(crate::checks::redis::RULES, why),
-            Ok(plan) => redis_checks(plan, &redis_opts, &expect, margin).await,
+            Err(_) => None,
+            Ok(plan) => Some(
+                tokio::time::timeout(margin, redis_probe::probe(&plan.target, &redis_opts)).await,
+            ),
         }
     };
     let ws_fut = async {
@@ -273,34 +281,41 @@ async fn live_round(
         }
     };
     let docker_fut = docker_checks(d, args, docker_plan.as_ref(), ctx.timeout, margin);
-    let (mut r, w, (k, docker_secrets)) = tokio::join!(redis_fut, ws_fut, docker_fut);
+    let (redis_obs, w, (k, docker_secrets)) = tokio::join!(redis_fut, ws_fut, docker_fut);
     secrets.merge(&docker_secrets);
-    // A worker that subscribes with its first client: once the app probe connected, the
-    // count can only have grown. Read again only when that could change the verdict.
-    let app_connected = w
-        .iter()
-        .any(|c| c.id == "ws.socketio-connect" && c.status == Status::Pass);
-    let short = r
-        .iter()
-        .any(|c| c.id == "redis.pubsub" && matches!(c.status, Status::Warn | Status::Fail));
-    if short
-        && app_connected
-        && traits_of(app.as_ref()).subscribes_with_first_client
-        && let Ok(plan) = &redis_plan
-    {
-        let opts = ProbeOptions {
-            latency_samples: 0,
-            ..redis_opts.clone()
-        };
-        let again = redis_checks(plan, &opts, &expect, margin).await;
-        for c in &mut r {
-            if c.id == "redis.pubsub"
-                && let Some(fresh) = again.iter().find(|a| a.id == "redis.pubsub")
-            {
-                *c = fresh.clone().evidence("read_after_app_connect", true);
-            }
-        }
+    // The Redis probe ran beside the app probe: judged now, knowing how many Engine.IO
+    // sessions the app probe opened (a worker that subscribes with its first client).
+    let mut expect = expect;
+    if let Some(m) = expect.manager.as_mut() {
+        m.clients_connected = sessions_opened(&w);
     }
+    let r = match (&redis_plan, redis_obs) {
+        (Err(why), _) => skip_all(crate::checks::redis::RULES, why),
+        (Ok(_), None) => Vec::new(),
+        (Ok(_), Some(Err(_))) => overran(crate::checks::redis::RULES, "the Redis probe", margin),
+        (Ok(plan), Some(Ok(obs))) => {
+            let mut r = judge_redis(&obs, plan, &expect);
+            // Its PUBSUB reading may predate the app probe's handshakes: read once more when
+            // only the workers' first clients could change the verdict.
+            if r.iter().any(crate::checks::redis::reread_can_help) {
+                let opts = ProbeOptions {
+                    latency_samples: 0,
+                    ..redis_opts.clone()
+                };
+                if let Ok(obs) =
+                    tokio::time::timeout(margin, redis_probe::probe(&plan.target, &opts)).await
+                    && let Some(fresh) = judge_redis(&obs, plan, &expect)
+                        .into_iter()
+                        .find(|a| a.id == "redis.pubsub")
+                {
+                    for c in r.iter_mut().filter(|c| c.id == "redis.pubsub") {
+                        *c = fresh.clone().evidence("read_after_app_probe", true);
+                    }
+                }
+            }
+            r
+        }
+    };
     let mut out = r;
     out.extend(w);
     out.extend(k);

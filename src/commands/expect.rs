@@ -3,6 +3,7 @@
 //! and never read profiles; this is the one place that translates.
 
 use crate::apps::{self, AppId, AppProfile, SocketIoApp};
+use crate::checks::redis::{ManagerExpectation, SubscribeTiming};
 use crate::checks::ws::{AppExpectations, ConnectRule};
 use crate::error::CliError;
 
@@ -42,4 +43,40 @@ pub fn profile_named(name: &str) -> Result<&'static AppProfile, CliError> {
             known.join(", ")
         ))
     })
+}
+
+/// What the Redis judges expect of the app's manager: its channels and when its workers
+/// subscribe (from the profile), and its processes (workers × replicas from the files).
+/// `channel` (`--channel`) replaces the profile's first channel.
+pub fn redis_manager(app: &SocketIoApp<'_>, channel: Option<&str>) -> Option<ManagerExpectation> {
+    if !app.uses_redis_manager() {
+        return None;
+    }
+    let configured = app.channels();
+    let mut channels = configured.channels;
+    if let Some(c) = channel {
+        channels.retain(|x| x != c);
+        channels.insert(0, c.to_string());
+    }
+    Some(ManagerExpectation {
+        app: app.app_label(),
+        channels,
+        patterns: configured.patterns,
+        timing: match app.subscribe_timing() {
+            apps::SubscribeTiming::Startup => SubscribeTiming::Startup,
+            apps::SubscribeTiming::FirstClient => SubscribeTiming::FirstClient,
+        },
+        processes: app.processes(),
+        // Filled by `diagnose` once its app probe has run; `redis` connects no client.
+        clients_connected: 0,
+    })
+}
+
+/// The channel the Redis probe counts: `--channel`, else the manager's first, else
+/// python-socketio's default.
+pub fn counted_channel(manager: Option<&ManagerExpectation>, channel: Option<&str>) -> String {
+    channel
+        .map(str::to_string)
+        .or_else(|| manager.and_then(|m| m.channels.first().cloned()))
+        .unwrap_or_else(|| crate::probe::redis::DEFAULT_CHANNEL.to_string())
 }

@@ -5,11 +5,11 @@ use std::time::Instant;
 
 use clap::Args;
 
-use crate::checks::redis::Expectations;
+use crate::checks::redis::{Expectations, ManagerExpectation};
 use crate::commands::{CliError, RunContext};
 use crate::config::Deployment;
+use crate::probe::redis::ProbeOptions;
 use crate::probe::redis::target::{self, HostPort, RedisTarget, SentinelSpec};
-use crate::probe::redis::{DEFAULT_CHANNEL, ProbeOptions};
 use crate::redact::Secrets;
 use crate::report::Report;
 
@@ -31,9 +31,11 @@ pub struct RedisArgs {
     /// channel (uvicorn --workers × replicas).
     #[arg(long, value_name = "N")]
     pub workers: Option<u32>,
-    /// python-socketio manager channel (AsyncRedisManager(channel=…)).
-    #[arg(long, value_name = "NAME", default_value = DEFAULT_CHANNEL)]
-    pub channel: String,
+    /// The manager channel to count subscribers of. Default: the app's (with --from-config:
+    /// `socketio` for Open WebUI and python-socketio, `flask-socketio` for Flask-SocketIO),
+    /// else `socketio` (AsyncRedisManager(channel=…)).
+    #[arg(long, value_name = "NAME")]
+    pub channel: Option<String>,
     /// A sentinel to ask for the master (repeatable); needs --master. Credentials and db
     /// come from the URL when one is given.
     #[arg(long = "sentinel", value_name = "HOST:PORT", requires = "master")]
@@ -52,8 +54,12 @@ pub struct RedisArgs {
 /// The Redis URL the deployment's Socket.IO manager uses (WEBSOCKET_REDIS_URL, defaulting
 /// to REDIS_URL, of a recognised app first; else a service's REDIS_URL), of `--service` when
 /// given.
-fn url_from_deployment(deployment: &Deployment, service: Option<&str>) -> Result<String, CliError> {
-    crate::apps::websocket_redis_urls(deployment)
+fn url_from_deployment(
+    deployment: &Deployment,
+    app: Option<&str>,
+    service: Option<&str>,
+) -> Result<String, CliError> {
+    crate::apps::websocket_redis_urls_with(deployment, app, service)
         .into_iter()
         .find(|u| service.is_none_or(|s| s == u.service))
         .map(|u| u.url)
@@ -68,30 +74,35 @@ fn url_from_deployment(deployment: &Deployment, service: Option<&str>) -> Result
         })
 }
 
-/// The Socket.IO processes (workers × replicas) the files give the app whose manager uses
-/// Redis: each should hold one subscription to the manager channel.
-fn workers_from_deployment(deployment: &Deployment, service: Option<&str>) -> Option<u32> {
-    crate::apps::socketio_apps(deployment)
+/// The manager the files configure for the app whose manager uses Redis (its profile's
+/// channels and subscribe timing, its processes from the files).
+fn manager_from_deployment(
+    deployment: &Deployment,
+    app: Option<&str>,
+    service: Option<&str>,
+    channel: Option<&str>,
+) -> Option<ManagerExpectation> {
+    crate::apps::apps_with(deployment, app, service)
         .into_iter()
         .filter(|a| service.is_none_or(|s| s == a.service.name))
-        .find(|a| a.uses_redis_manager())
-        .map(|a| a.processes())
+        .find_map(|a| crate::commands::expect::redis_manager(&a, channel))
 }
 
 /// Builds the probe target from the command line (and the deployment for --from-config),
-/// with the worker count the files configure when they are read.
-/// `deployment` is the files' deployment, read once by the caller, for --from-config.
+/// with the manager the files configure when they are read. `deployment` is the files'
+/// deployment, read once by the caller, for --from-config.
 pub fn target_from_args(
     args: &RedisArgs,
     deployment: Option<&Deployment>,
     secrets: &mut Secrets,
-) -> Result<(RedisTarget, Option<u32>), CliError> {
-    let mut workers = None;
+) -> Result<(RedisTarget, Option<ManagerExpectation>), CliError> {
+    let mut manager = None;
     let url = if let Some(deployment) = deployment.filter(|_| args.from_config) {
         secrets.merge(&deployment.secrets);
         let service = args.project.service.as_deref();
-        workers = workers_from_deployment(deployment, service);
-        Some(url_from_deployment(deployment, service)?)
+        let app = args.project.app.as_deref();
+        manager = manager_from_deployment(deployment, app, service, args.channel.as_deref());
+        Some(url_from_deployment(deployment, app, service)?)
     } else {
         args.url.clone()
     };
@@ -155,7 +166,7 @@ pub fn target_from_args(
             .map_err(|e| CliError::Usage(format!("--host {e}")))?;
         t = t.with_host_override(hp);
     }
-    Ok((t, workers))
+    Ok((t, manager))
 }
 
 pub fn run(args: &RedisArgs, ctx: &RunContext) -> Result<Report, CliError> {
@@ -166,12 +177,14 @@ pub fn run(args: &RedisArgs, ctx: &RunContext) -> Result<Report, CliError> {
     } else {
         None
     };
-    let (mut target, workers_from_files) =
-        target_from_args(args, deployment.as_ref(), &mut secrets)?;
+    let (mut target, manager) = target_from_args(args, deployment.as_ref(), &mut secrets)?;
     let opts = ProbeOptions {
         deadline: ctx.timeout,
         latency_samples: args.samples,
-        channel: args.channel.clone(),
+        channel: crate::commands::expect::counted_channel(
+            manager.as_ref(),
+            args.channel.as_deref(),
+        ),
     };
     let rt = crate::commands::runtime()?;
     // --from-config: a compose service name resolves only inside the compose network; reach
@@ -190,13 +203,18 @@ pub fn run(args: &RedisArgs, ctx: &RunContext) -> Result<Report, CliError> {
         target.addr = addr;
         note = Some(how);
     }
-    let obs = rt.block_on(crate::probe::redis::probe(&target, &opts));
+    let mut obs = rt.block_on(crate::probe::redis::probe(&target, &opts));
+    if ctx.show_secrets {
+        // The probe never renders a password; --show-secrets asks for the URL as given.
+        obs.target = target.display_with_password();
+    }
     // Close every connection the probe opened before the report is written.
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
     let mut results = crate::checks::redis::run(
         &obs,
         &Expectations {
-            workers: args.workers.or(workers_from_files),
+            workers: args.workers,
+            manager,
         },
     );
     if let Some(note) = note
@@ -250,7 +268,7 @@ mod tests {
             ..Deployment::default()
         };
         assert_eq!(
-            url_from_deployment(&d, None).expect("url"),
+            url_from_deployment(&d, None, None).expect("url"),
             "redis://redis:6379/1"
         );
         let d = Deployment {
@@ -258,10 +276,10 @@ mod tests {
             ..Deployment::default()
         };
         assert_eq!(
-            url_from_deployment(&d, None).expect("url"),
+            url_from_deployment(&d, None, None).expect("url"),
             "redis://redis:6379/0"
         );
-        assert!(url_from_deployment(&Deployment::default(), None).is_err());
+        assert!(url_from_deployment(&Deployment::default(), None, None).is_err());
     }
 
     #[test]
@@ -271,7 +289,7 @@ mod tests {
             from_config: false,
             host: Some("127.0.0.1:6380".to_string()),
             workers: None,
-            channel: DEFAULT_CHANNEL.to_string(),
+            channel: None,
             sentinels: Vec::new(),
             master: None,
             samples: 20,

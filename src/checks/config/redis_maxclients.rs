@@ -1,7 +1,12 @@
-//! `config.redis-maxclients`: room for the connections the app will hold.
+//! `config.redis-maxclients`: room for the connections the app will hold. A limit that is
+//! only a problem because idle connections are never closed (`timeout 0`) is reported by
+//! `config.redis-timeout` (the shared rule in [`crate::checks::redis::idle`]); this check
+//! says so instead of repeating the advice.
 
 use super::{Facts, no_redis};
 use crate::catalogue::{Rule, Severity};
+use crate::checks::redis::idle::IdlePolicy;
+use crate::config::redis_server::Origin;
 use crate::report::CheckResult;
 
 pub static RULE: Rule = Rule {
@@ -9,21 +14,22 @@ pub static RULE: Rule = Rule {
     severity: Severity::Error,
     title: "Redis maxclients leaves room for the app's connections",
     summary: "For a Redis server used by Socket.IO apps: `--maxclients` is at least a few \
-              connections per Socket.IO process, and a low limit comes with an idle timeout.",
+              connections per Socket.IO process. A limit below Redis' default together with \
+              `timeout 0` is reported once, by config.redis-timeout; this check then passes \
+              and says so.",
     why: "Every Socket.IO process holds a pub/sub connection plus a pool for publishing, and \
-          apps like Open WebUI hold more pools for their own state. A low maxclients is \
-          reached quickly (`ERR max number of clients reached`, after which new connections, \
-          logins and websockets fail); with `timeout 0` leaked connections make it a matter of \
-          time.",
-    fix: "Raise `--maxclients` (Redis' default is 10000) and set `--timeout 1800` so idle \
-          connections are reclaimed.",
+          apps like Open WebUI hold more pools for their own state. A maxclients below that \
+          is reached at once (`ERR max number of clients reached`, after which new \
+          connections, logins and websockets fail). A limit that leaves room but comes with \
+          `timeout 0` is reached later, by leaked connections: the idle timeout is the fix \
+          there, which config.redis-timeout reports.",
+    fix: "Raise `--maxclients` to at least 4 per Socket.IO process (Redis' default is \
+          10000); for a lowered limit with `timeout 0`, see config.redis-timeout.",
 };
 
 /// Connections per Socket.IO process below which failure is certain: one pub/sub listener,
 /// one publisher, and the app's own pool.
 const MIN_PER_PROCESS: u32 = 4;
-/// A limit this low with no idle timeout is reached by leaked connections.
-const LOW_LIMIT: u32 = 1000;
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
     if facts.redis.is_empty() {
@@ -61,12 +67,18 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                         processes.saturating_mul(MIN_PER_PROCESS)
                     ))
                     .hint("raise --maxclients (default 10000)"),
-                Some(max) if max < LOW_LIMIT && server.timeout.value == Some(0) => RULE
-                    .warn(format!(
-                        "{name}: maxclients {max} with timeout 0: leaked idle connections will reach the limit"
-                    ))
-                    .hint("add --timeout 1800, or raise --maxclients"),
-                Some(max) => RULE.pass(format!("{name}: maxclients {max} for {processes} Socket.IO process(es)")),
+                Some(max) => {
+                    let room = format!("{name}: maxclients {max} for {processes} Socket.IO process(es)");
+                    let explained = (server.timeout.origin != Origin::Unknown)
+                        .then(|| IdlePolicy::of(server.timeout.value.unwrap_or(0), Some(u64::from(max))))
+                        .and_then(|p| p.explained_limit("config.redis-timeout"));
+                    match explained {
+                        Some(why) => RULE
+                            .pass(format!("{room}; {why}"))
+                            .evidence("explained_by", "config.redis-timeout"),
+                        None => RULE.pass(room),
+                    }
+                }
             };
             r.subject(name.clone())
                 .at(at)
@@ -97,7 +109,13 @@ mod tests {
     #[test]
     fn cases() {
         assert_eq!(run(&["redis-server", "--maxclients", "10"], "4"), ["fail"]);
-        assert_eq!(run(&["redis-server", "--maxclients", "50"], "4"), ["warn"]);
+        // Room enough, but with timeout 0: config.redis-timeout reports the pair; this one
+        // passes and refers to it.
+        assert_eq!(run(&["redis-server", "--maxclients", "50"], "4"), ["pass"]);
+        assert_eq!(
+            run(&["redis-server", "--maxclients", "1000"], "4"),
+            ["pass"]
+        );
         assert_eq!(
             run(
                 &["redis-server", "--maxclients", "50", "--timeout", "1800"],

@@ -1,8 +1,11 @@
 //! `docker.redis-command`: the running Redis container's flags (`--requirepass`,
-//! `--maxclients`, `--timeout`), and whether the app's URL password fits them.
+//! `--maxclients`, `--timeout`), and whether the app's URL password fits them. `timeout` and
+//! `maxclients` are judged by the rule `config.redis-timeout` applies to the files
+//! ([`crate::checks::redis::idle`]), with the same fix text, so files and container agree.
 
 use super::{Roles, command_line, parse_redis_url, redis_for, redis_urls};
 use crate::catalogue::{Rule, Severity};
+use crate::checks::redis::idle::{DEFAULT_MAXCLIENTS, IdlePolicy, TIMEOUT_FIX};
 use crate::probe::docker::ContainerFacts;
 use crate::report::CheckResult;
 
@@ -17,16 +20,13 @@ pub static REDIS_COMMAND: Rule = Rule {
           wrong one with `WRONGPASS invalid username-password pair`; a URL password sent to a \
           Redis without one gets `ERR AUTH <password> called without any password configured`. \
           A Redis without a password published on the host is open to anyone who reaches the \
-          port. With `timeout 0` (the default) idle connections are never closed, and a low \
-          `--maxclients` then ends in `max number of clients reached`.",
-    fix: "Run Redis with `command: redis-server --requirepass ${REDIS_PASSWORD}` and put the \
-          same password in the app's URL (`redis://:${REDIS_PASSWORD}@redis:6379/0`); add \
-          `--timeout 300` when you lower `--maxclients`.",
+          port. With `timeout 0` (the default) idle connections are never closed and leaked \
+          ones pile up until `max number of clients reached`; with a `--maxclients` below \
+          the default of 10000 that comes soon (the same rule as config.redis-timeout).",
+    fix: "Run Redis with `command: redis-server --requirepass ${REDIS_PASSWORD} --timeout \
+          1800` and put the same password in the app's URL \
+          (`redis://:${REDIS_PASSWORD}@redis:6379/0`), then recreate the container.",
 };
-
-/// Redis's own default (`maxclients 10000`); a lower explicit value with `timeout 0` is the
-/// slow leak the DESIGN lists.
-const DEFAULT_MAXCLIENTS: u64 = 10000;
 
 /// What the command line says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -150,6 +150,18 @@ fn judge_one(redis: &ContainerFacts, apps: &[&ContainerFacts]) -> CheckResult {
         });
     let password = flags.requirepass.clone().or(env_password);
     let open = published_openly(redis);
+    // Idle connections: judged only when redis-server is on the command line and no config
+    // file can hide the setting (else unknown, as config.redis-timeout says of the files).
+    let on_command_line = parse_flags(&argv).is_some();
+    let idle = (on_command_line && (flags.config_file.is_none() || flags.timeout.is_some()))
+        .then(|| {
+            IdlePolicy::of(
+                flags.timeout.unwrap_or(0),
+                Some(flags.maxclients.unwrap_or(DEFAULT_MAXCLIENTS)),
+            )
+        })
+        .filter(IdlePolicy::fires);
+    let idle_finding = idle.and_then(|p| p.finding());
     let mut base = REDIS_COMMAND
         .pass(String::new())
         .subject(name)
@@ -205,32 +217,38 @@ fn judge_one(redis: &ContainerFacts, apps: &[&ContainerFacts]) -> CheckResult {
             }
         }
     }
+    // A password finding comes first (one result per container); an idle-connection
+    // finding on the same container is added to its message.
+    let also = |text: String| match &idle_finding {
+        Some(f) => format!("{text}; also {f}"),
+        None => text,
+    };
     if password.is_none() {
         if let Some(file) = &flags.config_file {
-            return with(REDIS_COMMAND.warn(format!(
+            return with(REDIS_COMMAND.warn(also(format!(
                 "{name} has no --requirepass on its command line; it may be set in {file}, which wsdoctor does not read inside the container"
-            )));
+            ))));
         }
         if !open.is_empty() {
-            return with(REDIS_COMMAND.fire(format!(
+            return with(REDIS_COMMAND.fire(also(format!(
                 "{name} runs without a password and is published on {}: anyone who reaches the host can read and write it",
                 open.join(", ")
-            )))
+            ))))
             .hint("add `--requirepass ${REDIS_PASSWORD}`, and publish on 127.0.0.1 only (or not at all)");
         }
-        return with(REDIS_COMMAND.warn(format!(
+        return with(REDIS_COMMAND.warn(also(format!(
             "{name} runs without --requirepass: any container on its networks can use it"
-        )))
+        ))))
         .hint("add `command: redis-server --requirepass ${REDIS_PASSWORD}` and the password to the app's REDIS_URL");
     }
-    let timeout_zero = flags.timeout.is_none_or(|t| t == 0);
-    if let Some(m) = flags.maxclients.filter(|m| *m < DEFAULT_MAXCLIENTS)
-        && timeout_zero
-    {
-        return with(REDIS_COMMAND.warn(format!(
-            "{name} has --maxclients {m} and no idle --timeout: connections left open pile up until `max number of clients reached`"
-        )))
-        .hint("add `--timeout 300` to the Redis command");
+    if let (Some(policy), Some(finding)) = (idle, &idle_finding) {
+        let r = with(REDIS_COMMAND.warn(format!("{name}: {finding}")))
+            .hint(TIMEOUT_FIX)
+            .evidence("timeout", flags.timeout.unwrap_or(0));
+        return match policy {
+            IdlePolicy::NeverClosedLowLimit { maxclients } => r.evidence("maxclients", maxclients),
+            _ => r,
+        };
     }
     let mut text = format!("{name} requires a password");
     if !apps.is_empty() {
@@ -295,11 +313,79 @@ mod tests {
         let results = judge(&Roles::of(&obs, &DockerScope::default()));
         assert_eq!(results.len(), 1);
         let r = &results[0];
-        // maxclients 100 with no --timeout: the slow leak.
+        // maxclients 100 with no --timeout: the slow leak, said as config.redis-timeout says
+        // it of the files, with the same fix.
         assert_eq!(r.status, Status::Warn, "{r:#?}");
-        assert!(r.message.contains("--maxclients 100"), "{}", r.message);
+        assert!(
+            r.message.contains("timeout 0 with maxclients 100"),
+            "{}",
+            r.message
+        );
+        assert_eq!(r.hint.as_deref(), Some(TIMEOUT_FIX));
         assert_eq!(r.evidence["requirepass"], true);
         assert!(!serde_json::to_string(r).unwrap().contains("s3cret-pass"));
+    }
+
+    /// Replaces the Cmd of the recorded container at `index` (in the order asked for).
+    fn with_cmd(obs: &mut crate::probe::docker::DockerObservations, index: usize, cmd: &[&str]) {
+        if let Some(config) = obs.containers[index].inspect.config.as_mut() {
+            config.cmd = Some(argv(cmd));
+        }
+    }
+
+    #[test]
+    fn recorded_redis_with_timeout_zero_warns_like_the_files() {
+        // The recorded beagle-redis, run with the default maxclients and an explicit
+        // `--timeout 0`: config.redis-timeout warns on this in the files, so must this.
+        let mut obs = fixtures::observations(&["app", "beagle-redis"]);
+        with_cmd(
+            &mut obs,
+            1,
+            &[
+                "redis-server",
+                "--requirepass",
+                "s3cret-pass",
+                "--timeout",
+                "0",
+            ],
+        );
+        let r = &judge(&Roles::of(&obs, &DockerScope::default()))[0];
+        assert_eq!(r.status, Status::Warn, "{r:#?}");
+        assert!(
+            r.message
+                .contains("timeout 0: idle connections are never closed")
+        );
+        assert_eq!(r.hint.as_deref(), Some(TIMEOUT_FIX));
+        // With a timeout: passes, and says it.
+        with_cmd(
+            &mut obs,
+            1,
+            &[
+                "redis-server",
+                "--requirepass",
+                "s3cret-pass",
+                "--maxclients",
+                "1000",
+                "--timeout",
+                "1800",
+            ],
+        );
+        let r = &judge(&Roles::of(&obs, &DockerScope::default()))[0];
+        assert_eq!(r.status, Status::Pass, "{r:#?}");
+        assert!(r.message.contains("timeout 1800s"), "{}", r.message);
+        // A config file and no --timeout flag: unknown, not judged.
+        with_cmd(
+            &mut obs,
+            1,
+            &[
+                "redis-server",
+                "/etc/redis.conf",
+                "--requirepass",
+                "s3cret-pass",
+            ],
+        );
+        let r = &judge(&Roles::of(&obs, &DockerScope::default()))[0];
+        assert_eq!(r.status, Status::Pass, "{r:#?}");
     }
 
     #[test]

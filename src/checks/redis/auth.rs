@@ -4,7 +4,10 @@ use crate::catalogue::{Rule, Severity};
 use crate::probe::redis::{CmdErrorKind, RedisObservations};
 use crate::report::CheckResult;
 
-use super::{blocker, denied_commands, first_error, no_answer, refused_max_clients, took};
+use super::{
+    blocker, denied_commands, first_error, not_redis, refused_max_clients, took, unanswered,
+    unanswered_finding,
+};
 
 pub static AUTH: Rule = Rule {
     id: "redis.auth",
@@ -31,7 +34,7 @@ pub fn auth(obs: &RedisObservations) -> CheckResult {
     if let Some(id @ ("redis.sentinel" | "redis.connect" | "redis.tls")) = blocker(obs) {
         return AUTH.skip_because(id);
     }
-    if no_answer(obs).is_some() {
+    if not_redis(obs).is_some() {
         return AUTH.skip_because("redis.connect");
     }
     let user = obs.username.as_deref().unwrap_or("default");
@@ -42,6 +45,20 @@ pub fn auth(obs: &RedisObservations) -> CheckResult {
                  clients reached (see redis.maxclients)",
             )
             .evidence("depends_on", "redis.maxclients");
+    }
+    if let Some(Err(e)) = &obs.auth
+        && unanswered(obs).is_some()
+    {
+        // AUTH was the first command and got no answer: the TCP connection was made (see
+        // redis.connect), AUTH is what failed.
+        let (message, hint, stage) = unanswered_finding(obs, e);
+        return AUTH
+            .fail(message)
+            .hint(hint)
+            .evidence("stage", stage)
+            .evidence("command", "AUTH")
+            .evidence("error", serde_json::to_value(e.kind).unwrap_or_default())
+            .took(took(obs, "auth"));
     }
     if let Some(Err(e)) = &obs.auth {
         let (message, hint) = match e.kind {
@@ -139,10 +156,24 @@ pub fn ping(obs: &RedisObservations) -> CheckResult {
             .pass(format!("PING answered {reply}"))
             .evidence("reply", reply.clone())
             .took(took(obs, "ping")),
+        Some(Err(e)) if blocker(obs) == Some("redis.ping") && unanswered(obs).is_some() => {
+            // PING was the first command (no password) and got no answer.
+            let (message, hint, stage) = unanswered_finding(obs, e);
+            PING.fail(message)
+                .hint(hint)
+                .evidence("stage", stage)
+                .evidence("command", "PING")
+                .evidence("error", serde_json::to_value(e.kind).unwrap_or_default())
+                .took(took(obs, "ping"))
+        }
         Some(Err(e)) if blocker(obs) == Some("redis.ping") => {
             let hint = match e.kind {
                 CmdErrorKind::Loading => {
                     "Redis is loading its dataset: clients get LOADING errors until it is done"
+                }
+                CmdErrorKind::Timeout => {
+                    "Redis answered AUTH but not PING in time: the server is overloaded or \
+                     stuck (a long command, a blocked main thread); see its log and SLOWLOG"
                 }
                 _ => "the server is up but does not serve commands: see its log",
             };

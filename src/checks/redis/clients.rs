@@ -8,6 +8,7 @@ use crate::catalogue::{Rule, Severity};
 use crate::probe::redis::{ClientEntry, RedisObservations};
 use crate::report::CheckResult;
 
+use super::idle::{IdlePolicy, TIMEOUT_FIX};
 use super::{blocker, refused_max_clients, took, unavailable};
 
 /// Share of `maxclients` in use from which `redis.maxclients` warns / fails.
@@ -50,7 +51,7 @@ pub fn maxclients(obs: &RedisObservations) -> CheckResult {
         Some(Ok(v)) => (v.parse::<u64>().ok(), "CONFIG GET maxclients", None),
         other => {
             let err = match other {
-                Some(Err(e)) => Some(unavailable("CONFIG GET maxclients", e)),
+                Some(Err(e)) => Some(unavailable(obs, "CONFIG GET maxclients", e)),
                 _ => Some("CONFIG GET maxclients was not asked".to_string()),
             };
             (
@@ -118,7 +119,9 @@ pub static TIMEOUT: Rule = Rule {
     severity: Severity::Warning,
     title: "Idle connections are closed (timeout)",
     summary: "Reads `timeout` with CONFIG GET: `0` (the default) never closes idle client \
-              connections. Skipped, with the reason, when CONFIG is renamed or forbidden.",
+              connections; with `maxclients` below the default of 10000 the finding names \
+              both (the rule config.redis-timeout and docker.redis-command apply, with the \
+              same fix). Skipped, with the reason, when CONFIG is renamed or forbidden.",
     why: "With `timeout 0` every connection a crashed or leaking client leaves behind stays \
           forever; over weeks they reach `maxclients` and every new connection gets `ERR max \
           number of clients reached`. Redis does not apply `timeout` to pub/sub subscribers \
@@ -126,7 +129,8 @@ pub static TIMEOUT: Rule = Rule {
           cut by it.",
     fix: "Set `timeout 1800` (redis.conf, or `--timeout 1800` in the compose `command:`). It \
           is safe: pub/sub listeners are exempt, and connection pools (redis-py, ioredis) \
-          reconnect a closed idle connection transparently on next use.",
+          reconnect a closed idle connection transparently on next use. Raising \
+          `maxclients` alone only delays the outage.",
 };
 
 pub fn timeout(obs: &RedisObservations) -> CheckResult {
@@ -135,11 +139,16 @@ pub fn timeout(obs: &RedisObservations) -> CheckResult {
     }
     match obs.config.get("timeout") {
         Some(Ok(v)) => match v.parse::<u64>() {
-            Ok(0) => TIMEOUT
-                .fire("timeout 0: idle client connections are never closed, so leaked ones accumulate until maxclients")
-                .hint("set `timeout 1800`: pub/sub subscribers are exempt and client pools reconnect")
-                .evidence("timeout", 0)
-                .evidence("source", "CONFIG GET timeout"),
+            Ok(0) => {
+                let maxclients = live_maxclients(obs);
+                let policy = IdlePolicy::of(0, maxclients);
+                TIMEOUT
+                    .fire(policy.finding().unwrap_or_default())
+                    .hint(TIMEOUT_FIX)
+                    .evidence("timeout", 0)
+                    .evidence("maxclients", maxclients)
+                    .evidence("source", "CONFIG GET timeout")
+            }
             Ok(n) => TIMEOUT
                 .pass(format!("idle connections are closed after {n} s"))
                 .evidence("timeout", n)
@@ -149,17 +158,32 @@ pub fn timeout(obs: &RedisObservations) -> CheckResult {
         Some(Err(e)) => TIMEOUT
             .skip(format!(
                 "timeout unknown: {} (INFO does not report it)",
-                unavailable("CONFIG GET timeout", e)
+                unavailable(obs, "CONFIG GET timeout", e)
             ))
             .evidence("error", serde_json::to_value(e.kind).unwrap_or_default()),
         None => TIMEOUT.skip("timeout unknown: CONFIG GET was not answered"),
     }
 }
 
+/// `maxclients` as the server reports it (CONFIG GET, else INFO on Redis ≥ 7).
+fn live_maxclients(obs: &RedisObservations) -> Option<u64> {
+    obs.config_value("maxclients")
+        .or_else(|| obs.info_field("maxclients"))
+        .and_then(|v| v.parse().ok())
+}
+
 /// Connections idle longer than this (seconds) count as long-idle.
 pub const LONG_IDLE_SECS: u64 = 3600;
 /// A source holding at least this many long-idle connections is a probable leak.
 pub const LEAK_MIN_CONNECTIONS: usize = 20;
+/// An ordinary connection idle this long (seconds) is not serving the current load.
+pub const UNUSED_IDLE_SECS: u64 = 10;
+/// Under `timeout 0`, a source holding at least this many unused connections…
+pub const ACCUMULATING_MIN_CONNECTIONS: usize = 100;
+/// …that are also at least this share of `maxclients` is accumulating connections nothing
+/// will close (the seed's failure: 200 idle connections from one app container under
+/// `timeout 0` on the way to `max number of clients reached`).
+pub const ACCUMULATING_SHARE_OF_MAXCLIENTS: f64 = 0.01;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IdleBuckets {
@@ -174,6 +198,8 @@ pub struct SourceCount {
     pub connections: usize,
     /// Non-subscriber connections idle more than an hour.
     pub idle_over_1h: usize,
+    /// Non-subscriber connections idle [`UNUSED_IDLE_SECS`] or more.
+    pub unused: usize,
 }
 
 /// What `CLIENT LIST` says about the clients (the probe itself left out).
@@ -190,19 +216,22 @@ pub struct ClientListSummary {
     pub top_sources: Vec<SourceCount>,
     /// Sources with at least [`LEAK_MIN_CONNECTIONS`] long-idle ordinary connections.
     pub leaking: Vec<SourceCount>,
+    /// Sources with at least [`ACCUMULATING_MIN_CONNECTIONS`] unused ordinary connections,
+    /// most first (whether that is a finding depends on `timeout` and `maxclients`).
+    pub holding_unused: Vec<SourceCount>,
 }
 
 /// Summarises a client list in one pass plus a sort of the distinct sources (10 000 clients:
 /// well under the 50 ms budget; benches/redis.rs).
 pub fn summarize(clients: &[ClientEntry], own_id: Option<u64>) -> ClientListSummary {
     let mut s = ClientListSummary::default();
-    let mut by_source: HashMap<&str, (usize, usize)> = HashMap::new();
+    let mut by_source: HashMap<&str, (usize, usize, usize)> = HashMap::new();
     for c in clients {
         if Some(c.id) == own_id {
             continue;
         }
         s.total += 1;
-        let entry = by_source.entry(c.source.as_str()).or_insert((0, 0));
+        let entry = by_source.entry(c.source.as_str()).or_insert((0, 0, 0));
         entry.0 += 1;
         if c.is_internal() {
             s.internal += 1;
@@ -212,6 +241,9 @@ pub fn summarize(clients: &[ClientEntry], own_id: Option<u64>) -> ClientListSumm
             // Subscribers wait for messages: a long idle time is their normal state.
             s.subscribers += 1;
             continue;
+        }
+        if c.idle >= UNUSED_IDLE_SECS {
+            entry.2 += 1;
         }
         match c.idle {
             i if i < 60 => s.idle.under_1m += 1,
@@ -224,11 +256,14 @@ pub fn summarize(clients: &[ClientEntry], own_id: Option<u64>) -> ClientListSumm
     }
     let mut sources: Vec<SourceCount> = by_source
         .into_iter()
-        .map(|(source, (connections, idle_over_1h))| SourceCount {
-            source: source.to_string(),
-            connections,
-            idle_over_1h,
-        })
+        .map(
+            |(source, (connections, idle_over_1h, unused))| SourceCount {
+                source: source.to_string(),
+                connections,
+                idle_over_1h,
+                unused,
+            },
+        )
         .collect();
     sources.sort_by(|a, b| {
         b.connections
@@ -241,6 +276,13 @@ pub fn summarize(clients: &[ClientEntry], own_id: Option<u64>) -> ClientListSumm
         .cloned()
         .collect();
     s.leaking.sort_by_key(|c| std::cmp::Reverse(c.idle_over_1h));
+    s.holding_unused = sources
+        .iter()
+        .filter(|c| c.unused >= ACCUMULATING_MIN_CONNECTIONS)
+        .cloned()
+        .collect();
+    s.holding_unused
+        .sort_by_key(|c| std::cmp::Reverse(c.unused));
     sources.truncate(5);
     s.top_sources = sources;
     s
@@ -251,12 +293,16 @@ pub static CLIENT_LIST: Rule = Rule {
     severity: Severity::Warning,
     title: "No connection leak (CLIENT LIST)",
     summary: "Reads CLIENT LIST: clients by source address, idle-time distribution, \
-              connections idle over an hour, pub/sub subscribers; flags a source holding many \
-              long-idle connections as a probable leak.",
+              connections idle over an hour, pub/sub subscribers. Warns when one source holds \
+              20 or more connections idle over an hour (a probable leak), or, under `timeout \
+              0`, 100 or more connections idle 10 s or more that are also at least 1 % of \
+              `maxclients` (connections piling up that nothing will close).",
     why: "A client that opens a connection per request (or per reconnect) and never closes \
           it leaves idle connections behind; with `timeout 0` they stay until `maxclients` is \
-          reached. Subscribers are excluded: the Socket.IO manager's listener is idle by \
-          design while it waits for messages.",
+          reached, and then every new connection gets `ERR max number of clients reached`. \
+          A pool serving the current load uses its connections every few seconds; hundreds \
+          unused from one address under `timeout 0` only grow. Subscribers are excluded: \
+          the Socket.IO manager's listener is idle by design while it waits for messages.",
     fix: "Find the process behind the leaking address (container IP → `docker network \
           inspect`), reuse one client / pool instead of creating one per request, and set \
           `timeout 1800` so leaked connections are reaped.",
@@ -268,7 +314,7 @@ pub fn client_list(obs: &RedisObservations) -> CheckResult {
     }
     let clients = match &obs.client_list {
         Some(Ok(c)) => c,
-        Some(Err(e)) => return CLIENT_LIST.skip(unavailable("CLIENT LIST", e)),
+        Some(Err(e)) => return CLIENT_LIST.skip(unavailable(obs, "CLIENT LIST", e)),
         None => return CLIENT_LIST.skip("CLIENT LIST was not asked"),
     };
     let s = summarize(clients, obs.own_client_id);
@@ -292,8 +338,9 @@ pub fn client_list(obs: &RedisObservations) -> CheckResult {
             format!("; top sources: {}", top.join(", "))
         }
     );
-    let result = match s.leaking.first() {
-        Some(worst) => CLIENT_LIST
+    let accumulating = accumulating(&s, obs);
+    let result = match (s.leaking.first(), &accumulating) {
+        (Some(worst), _) => CLIENT_LIST
             .fire(format!(
                 "probable connection leak: {} connections from {} idle for over an hour; {overview}",
                 worst.idle_over_1h, worst.source
@@ -303,13 +350,55 @@ pub fn client_list(obs: &RedisObservations) -> CheckResult {
                  reuse one client/pool, and set `timeout 1800`",
                 worst.source
             )),
-        None => CLIENT_LIST.pass(overview),
+        (None, Some((worst, maxclients))) => CLIENT_LIST
+            .fire(format!(
+                "connections piling up: {} connections from {} unused for {UNUSED_IDLE_SECS} s \
+                 or more, {}% of maxclients {maxclients}, under timeout 0 (nothing closes \
+                 them); {overview}",
+                worst.unused,
+                worst.source,
+                percent(worst.unused, *maxclients)
+            ))
+            .hint(format!(
+                "find the process at {} (a container IP: `docker network inspect`): a pool \
+                 this large or a connection per request/reconnect reaches `max number of \
+                 clients reached`; make it reuse one client/pool, and set `timeout 1800`",
+                worst.source
+            ))
+            .evidence("accumulating_source", worst.source.clone()),
+        (None, None) => CLIENT_LIST.pass(overview),
     };
     let mut result = result.took(took(obs, "client_list"));
     if let serde_json::Value::Object(m) = evidence {
         result.evidence.extend(m);
     }
     result
+}
+
+/// The source holding the most unused connections, when under `timeout 0` they are at least
+/// [`ACCUMULATING_MIN_CONNECTIONS`] and [`ACCUMULATING_SHARE_OF_MAXCLIENTS`] of `maxclients`
+/// (the default 10000 when unknown); with the `maxclients` used.
+fn accumulating<'a>(
+    s: &'a ClientListSummary,
+    obs: &RedisObservations,
+) -> Option<(&'a SourceCount, u64)> {
+    // Only when nothing closes idle connections: with a timeout they are reaped.
+    if obs.config_value("timeout") != Some("0") {
+        return None;
+    }
+    let maxclients = live_maxclients(obs).unwrap_or(super::idle::DEFAULT_MAXCLIENTS);
+    let floor = (maxclients as f64 * ACCUMULATING_SHARE_OF_MAXCLIENTS).ceil() as usize;
+    s.holding_unused
+        .first()
+        .filter(|c| c.unused >= floor.max(ACCUMULATING_MIN_CONNECTIONS))
+        .map(|c| (c, maxclients))
+}
+
+fn percent(part: usize, whole: u64) -> f64 {
+    if whole == 0 {
+        return 100.0;
+    }
+    (part as f64 / whole as f64 * 1000.0).round() / 10.0
 }
 
 #[cfg(test)]
@@ -346,6 +435,59 @@ mod tests {
         assert_eq!(s.leaking.len(), 1);
         assert_eq!(s.leaking[0].source, "172.18.0.5");
         assert_eq!(s.top_sources[0].source, "172.18.0.6");
+    }
+
+    fn observed(clients: Vec<ClientEntry>, timeout: &str, maxclients: &str) -> RedisObservations {
+        let mut obs = RedisObservations {
+            connect: Some(Ok(crate::probe::redis::Connected {
+                peer: "127.0.0.1:6379".into(),
+                resolved: vec![],
+                took_ms: 0,
+            })),
+            ping: Some(Ok("PONG".into())),
+            client_list: Some(Ok(clients)),
+            ..RedisObservations::default()
+        };
+        obs.config.insert("timeout".into(), Ok(timeout.into()));
+        obs.config
+            .insert("maxclients".into(), Ok(maxclients.into()));
+        obs
+    }
+
+    #[test]
+    fn unused_connections_pile_up_only_under_timeout_zero_and_by_share() {
+        use crate::report::Status;
+        let pool = |n: u64, idle: u64| -> Vec<ClientEntry> {
+            (0..n).map(|i| client(i, "172.18.0.5", idle, 0)).collect()
+        };
+        // 200 unused from one source, timeout 0, default maxclients: 2 % ≥ 1 %.
+        let r = client_list(&observed(pool(200, 30), "0", "10000"));
+        assert_eq!(r.status, Status::Warn, "{}", r.message);
+        assert!(
+            r.message.contains("200 connections from 172.18.0.5"),
+            "{}",
+            r.message
+        );
+        // The same with a timeout: they will be reaped.
+        assert_eq!(
+            client_list(&observed(pool(200, 30), "300", "10000")).status,
+            Status::Pass
+        );
+        // In use (idle < 10 s): a busy pool, not a pile.
+        assert_eq!(
+            client_list(&observed(pool(200, 2), "0", "10000")).status,
+            Status::Pass
+        );
+        // Below 1 % of a large maxclients.
+        assert_eq!(
+            client_list(&observed(pool(200, 30), "0", "50000")).status,
+            Status::Pass
+        );
+        // Below the absolute floor, whatever the share.
+        assert_eq!(
+            client_list(&observed(pool(99, 30), "0", "1000")).status,
+            Status::Pass
+        );
     }
 
     #[test]

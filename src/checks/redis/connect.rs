@@ -4,31 +4,41 @@ use crate::catalogue::{Rule, Severity};
 use crate::probe::redis::{CmdErrorKind, ConnectFailureKind, RedisObservations, TlsFailureKind};
 use crate::report::CheckResult;
 
-use super::{no_answer, took};
+use super::{not_redis, took};
 
 pub static CONNECT: Rule = Rule {
     id: "redis.connect",
     severity: Severity::Error,
     title: "Redis is reachable",
-    summary: "Resolves the host, opens a TCP connection and waits for the first answer, each \
-              under --timeout, and names the stage that failed: DNS, refused, timeout, or a \
-              listener that never answers.",
+    summary: "Resolves the host and opens a TCP connection within the probe's --timeout \
+              budget, and names the stage that failed: DNS, refused, or timeout; a listener \
+              that answers but is not Redis (not RESP, protected mode) fails here too. A \
+              listener that accepts and never answers passes here: the first command \
+              (redis.auth or redis.ping) is what got no answer.",
     why: "Every Socket.IO worker that uses a Redis manager connects at start-up; when it \
           cannot, python-socketio logs `Cannot receive from redis... retrying` forever and \
           broadcasts never leave the worker. The stage tells the cause: a DNS failure means \
           a compose service name used outside its network (or a typo); `connection refused` \
           means the host answered but nothing listens on that port; a timeout means packets \
-          are dropped (firewall, wrong address); a listener that accepts and never answers \
-          is not Redis, or is a TLS port spoken to in plain text.",
+          are dropped (firewall, wrong address); a listener that answers in something other \
+          than RESP is not Redis.",
     fix: "DNS: use the service name only from a container on the same compose network, or \
           probe from the host with `--host 127.0.0.1:PUBLISHED_PORT`. Refused: start Redis, \
           check the port (`6379` inside the network, the published port outside) and that \
           Redis binds beyond 127.0.0.1 (`bind 0.0.0.0`, `protected-mode`). Timeout: check \
-          firewalls/security groups and the address. No answer: use `rediss://` for a TLS \
-          port, or point at the real Redis port.",
+          firewalls/security groups and the address. Not Redis: point at the real Redis \
+          port.",
 };
 
 pub fn connect(obs: &RedisObservations) -> CheckResult {
+    let r = connect_stage(obs);
+    // The probe's time budget, and the stage that was waiting when it ran out.
+    r.evidence("budget_ms", obs.budget_ms)
+        .evidence("spent_ms", obs.took_ms.get("total").copied())
+        .evidence("ran_out_while_waiting_for", obs.ran_out.clone())
+}
+
+fn connect_stage(obs: &RedisObservations) -> CheckResult {
     let Some(outcome) = &obs.connect else {
         return CONNECT.skip_because("redis.sentinel");
     };
@@ -95,7 +105,7 @@ pub fn connect(obs: &RedisObservations) -> CheckResult {
                     None => r,
                 }
             };
-            if let Some(e) = no_answer(obs) {
+            if let Some(e) = not_redis(obs) {
                 let (stage, message, hint) = match e.kind {
                     CmdErrorKind::ProtectedMode => (
                         "protected-mode",
@@ -103,15 +113,6 @@ pub fn connect(obs: &RedisObservations) -> CheckResult {
                         "Redis without a password accepts only loopback clients in protected \
                          mode: set a password (`--requirepass`, and put it in the URL), or \
                          `--protected-mode no` behind a firewall",
-                    ),
-                    CmdErrorKind::Timeout => (
-                        "no-answer",
-                        format!(
-                            "{} accepted the TCP connection but nothing answered: {e}",
-                            c.peer
-                        ),
-                        "something other than Redis listens there (or a proxy holds the \
-                         connection), or it is a TLS port: try rediss://",
                     ),
                     CmdErrorKind::Protocol => (
                         "not-redis",
@@ -123,16 +124,12 @@ pub fn connect(obs: &RedisObservations) -> CheckResult {
                          proxy in the path mangles the connection",
                     ),
                     _ => (
-                        "closed",
+                        "exchange-failed",
                         format!(
-                            "{} accepted the TCP connection and closed it without an answer: {e}",
+                            "{} accepted the TCP connection, then the first exchange failed: {e}",
                             c.peer
                         ),
-                        if obs.tls {
-                            "check that the port serves Redis over TLS"
-                        } else {
-                            "a Redis TLS port closes plain-text connections: try rediss://"
-                        },
+                        "check that the address leads to a Redis server",
                     ),
                 };
                 return with_evidence(CONNECT.fail(message).hint(hint), stage);
@@ -144,6 +141,8 @@ pub fn connect(obs: &RedisObservations) -> CheckResult {
                 ),
                 None => format!("connected to {} in {} ms", c.peer, c.took_ms),
             };
+            // A first command that got no answer is judged by its own check (redis.auth or
+            // redis.ping): the TCP connection itself was made.
             with_evidence(CONNECT.pass(msg), "connected")
         }
     }

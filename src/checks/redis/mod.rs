@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod clients;
 pub mod connect;
+pub mod idle;
 pub mod pubsub;
 pub mod server;
 pub mod topology;
@@ -32,12 +33,51 @@ pub static RULES: &[&Rule] = &[
     &topology::CLUSTER,
 ];
 
-/// What the deployment expects, when known (`--workers`, later the deployment files).
-#[derive(Debug, Clone, Default)]
+/// What the deployment expects, when known: `--workers`, and the app's manager (built by
+/// the command layer from the app's profile; the judges never read profiles).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expectations {
-    /// Processes that should each hold one subscription to the manager channel.
+    /// Processes that should each hold one subscription to the manager channel
+    /// (`--workers`); wins over [`ManagerExpectation::processes`] when both are given.
     pub workers: Option<u32>,
+    pub manager: Option<ManagerExpectation>,
 }
+
+/// When an app's worker subscribes its Socket.IO manager to Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SubscribeTiming {
+    /// At process start (Open WebUI 0.12: its lifespan calls `sio.manager.initialize()`,
+    /// open_webui/main.py:424-428): 0 subscribers means the manager is not connected.
+    Startup,
+    /// With the worker's first client (python-socketio 5.x: the manager is initialised on
+    /// the first Engine.IO connect, async_server.py:688-692 / server.py:652-656; so
+    /// Flask-SocketIO too): a worker without a client yet has no subscription.
+    FirstClient,
+}
+
+/// The Socket.IO manager an app runs, and what its subscriptions should look like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagerExpectation {
+    /// The app, for messages ("Open WebUI 0.12").
+    pub app: String,
+    /// Channels every process SUBSCRIBEs; the first is counted (`socketio` for
+    /// python-socketio and Open WebUI, `flask-socketio` for Flask-SocketIO). The command
+    /// layer passes it as `ProbeOptions::channel` too. Channels `<first>#…` (Open WebUI's
+    /// room channels `socketio#/#<room>`) are reported, not counted.
+    pub channels: Vec<String>,
+    /// Patterns every process PSUBSCRIBEs (the Node adapter's `socket.io#/#*`): Redis
+    /// counts pattern subscribers only per client, so they are evidence, not the count.
+    pub patterns: Vec<String>,
+    pub timing: SubscribeTiming,
+    /// Socket.IO server processes in all (workers × replicas).
+    pub processes: u32,
+    /// Clients that connected to the app during this run (filled by `diagnose` from the ws
+    /// probe; 0 when nothing connected or nothing was tried).
+    pub clients_connected: u32,
+}
+
+pub use pubsub::reread_can_help;
 
 /// Runs every `redis.*` check, in catalogue order.
 pub fn run(obs: &RedisObservations, expect: &Expectations) -> Vec<CheckResult> {
@@ -74,27 +114,61 @@ pub(crate) fn first_error(obs: &RedisObservations) -> Option<&CmdError> {
     }
 }
 
-/// The server never answered at all (silent listener, closed, a TLS port spoken to in
-/// plain text) or refused the connection on accept (protected mode): judged by
-/// `redis.connect`.
-pub(crate) fn no_answer(obs: &RedisObservations) -> Option<&CmdError> {
+/// The first command (AUTH, else PING) got no answer: nothing came back within the budget,
+/// or the server closed the connection without a word (a TLS port spoken to in plain text).
+/// The TCP connection was made, so `redis.connect` passes; the check of that command
+/// (`redis.auth` when AUTH was sent, else `redis.ping`) fails and names it.
+pub(crate) fn unanswered(obs: &RedisObservations) -> Option<&CmdError> {
+    first_error(obs)
+        .filter(|e| matches!(e.kind, CmdErrorKind::Timeout | CmdErrorKind::Closed))
+        .filter(|_| !matches!(obs.auth, Some(Ok(()))))
+}
+
+/// The server answered the first command with something that is not Redis (bytes that are
+/// not RESP, a reply too large) or refused the connection on accept (protected mode): the
+/// address does not lead to a usable Redis, judged by `redis.connect`.
+pub(crate) fn not_redis(obs: &RedisObservations) -> Option<&CmdError> {
     first_error(obs)
         .filter(|e| {
             matches!(
                 e.kind,
-                CmdErrorKind::Timeout
-                    | CmdErrorKind::Closed
-                    | CmdErrorKind::Client
-                    | CmdErrorKind::Protocol
-                    | CmdErrorKind::ProtectedMode
+                CmdErrorKind::Client | CmdErrorKind::Protocol | CmdErrorKind::ProtectedMode
             )
         })
-        .filter(|_| {
-            // Only the very first exchange: a later timeout is a ping/auth problem.
-            !matches!(obs.auth, Some(Ok(())))
-        })
+        // Only the very first exchange: a later failure is the command's own problem.
+        .filter(|_| !matches!(obs.auth, Some(Ok(()))))
 }
 
+/// The message and hint of a first command that got no answer, for `redis.auth` /
+/// `redis.ping`.
+pub(crate) fn unanswered_finding(
+    obs: &RedisObservations,
+    e: &CmdError,
+) -> (String, String, &'static str) {
+    let peer = match &obs.connect {
+        Some(Ok(c)) => c.peer.clone(),
+        _ => obs.addr.clone(),
+    };
+    match e.kind {
+        CmdErrorKind::Closed => (
+            format!("{peer} accepted the TCP connection and closed it without an answer: {e}"),
+            if obs.tls {
+                "check that the port serves Redis over TLS".to_string()
+            } else {
+                "a Redis TLS port closes plain-text connections: try rediss://".to_string()
+            },
+            "closed",
+        ),
+        _ => (
+            format!("{e}: {peer} accepted the TCP connection and never answered"),
+            "something other than Redis listens there, a proxy holds the connection without \
+             reaching Redis, or the server is stuck (a long command, a blocked main thread); \
+             for a TLS port use rediss://"
+                .to_string(),
+            "no-answer",
+        ),
+    }
+}
 /// The server refused the connection with `ERR max number of clients reached`.
 pub(crate) fn refused_max_clients(obs: &RedisObservations) -> bool {
     first_error(obs).is_some_and(|e| e.kind == CmdErrorKind::MaxClients)
@@ -112,7 +186,7 @@ pub(crate) fn blocker(obs: &RedisObservations) -> Option<&'static str> {
     if matches!(obs.tls_handshake, Some(Err(_))) {
         return Some("redis.tls");
     }
-    if no_answer(obs).is_some() {
+    if not_redis(obs).is_some() {
         return Some("redis.connect");
     }
     if refused_max_clients(obs) {
@@ -136,15 +210,19 @@ pub(crate) fn blocker(obs: &RedisObservations) -> Option<&'static str> {
     None
 }
 
-/// Why a command's answer is missing, for a `skip` message ("not permitted", "renamed").
-pub(crate) fn unavailable(what: &str, e: &CmdError) -> String {
+/// Why a command's answer is missing, for a `skip` message ("not permitted", "renamed",
+/// "the budget ran out while waiting for CLIENT LIST").
+pub(crate) fn unavailable(obs: &RedisObservations, what: &str, e: &CmdError) -> String {
     match e.kind {
         CmdErrorKind::NoPerm => format!("{what} is not permitted for this user (NOPERM: {e})"),
         CmdErrorKind::UnknownCommand => format!(
             "{what} is not available: the command is renamed or disabled \
              (`rename-command`, as managed Redis services do): {e}"
         ),
-        CmdErrorKind::Timeout => format!("{what} got no answer before the deadline"),
+        CmdErrorKind::Timeout => match obs.ran_out_note() {
+            Some(note) => format!("{what} not answered: {note}"),
+            None => format!("{what} got no answer: {e}"),
+        },
         _ => format!("{what} failed: {e}"),
     }
 }

@@ -1,7 +1,7 @@
 //! `redis.latency`, `redis.memory`, `redis.version`: the server itself.
 
 use crate::catalogue::{Rule, Severity};
-use crate::probe::redis::RedisObservations;
+use crate::probe::redis::{CmdErrorKind, RedisObservations};
 use crate::report::CheckResult;
 
 use super::{blocker, unavailable};
@@ -37,6 +37,9 @@ pub fn latency(obs: &RedisObservations) -> CheckResult {
     let samples = match &obs.latency_us {
         Some(Ok(s)) if !s.is_empty() => s,
         Some(Ok(_)) => return LATENCY.skip("no samples asked (--samples 0)"),
+        Some(Err(e)) if e.kind == CmdErrorKind::Timeout => {
+            return LATENCY.skip(unavailable(obs, "the latency PINGs", e));
+        }
         Some(Err(e)) => {
             return LATENCY
                 .fire(format!("timing PINGs failed: {e}"))
@@ -52,10 +55,19 @@ pub fn latency(obs: &RedisObservations) -> CheckResult {
         ms(percentile(&sorted, 0.99)),
         ms(*sorted.last().unwrap_or(&0)),
     );
-    let message = format!(
+    let mut message = format!(
         "{} PINGs: p50 {p50} ms, p99 {p99} ms, max {max} ms",
         sorted.len()
     );
+    // Samples gathered before the budget ran out are reported, saying they are fewer.
+    if let Some(note) = obs.ran_out_note()
+        && obs
+            .ran_out
+            .as_deref()
+            .is_some_and(|w| w.starts_with("latency"))
+    {
+        message.push_str(&format!(" ({note})"));
+    }
     let result = if p50 > LATENCY_WARN_P50_MS {
         LATENCY
             .fire(format!("{message} (median above {LATENCY_WARN_P50_MS} ms)"))
@@ -92,7 +104,7 @@ pub fn memory(obs: &RedisObservations) -> CheckResult {
         return MEMORY.skip_because(id);
     }
     if let Some(Err(e)) = &obs.info {
-        return MEMORY.skip(unavailable("INFO", e));
+        return MEMORY.skip(unavailable(obs, "INFO", e));
     }
     let num = |k: &str| obs.info_field(k).and_then(|v| v.parse::<f64>().ok());
     let Some(used) = num("used_memory") else {
@@ -158,7 +170,7 @@ pub fn version(obs: &RedisObservations) -> CheckResult {
         return VERSION.skip_because(id);
     }
     if let Some(Err(e)) = &obs.info {
-        return VERSION.skip(unavailable("INFO", e));
+        return VERSION.skip(unavailable(obs, "INFO", e));
     }
     let valkey = obs.info_field("server_name") == Some("valkey")
         || obs.info_field("valkey_version").is_some();

@@ -83,7 +83,7 @@ pub fn sentinel(obs: &RedisObservations) -> CheckResult {
                 .hint("use the name from `sentinel monitor NAME host port quorum` in sentinel.conf"),
         );
     };
-    if !matches!(obs.connect, Some(Ok(_))) || super::no_answer(obs).is_some() {
+    if !matches!(obs.connect, Some(Ok(_))) || super::not_redis(obs).is_some() {
         return with_evidence(
             SENTINEL
                 .fail(format!(
@@ -157,15 +157,16 @@ pub fn cluster(obs: &RedisObservations) -> CheckResult {
     let Some(c) = &obs.cluster else {
         return match &obs.info {
             Some(Ok(_)) => CLUSTER.skip("standalone server (cluster_enabled:0): not a cluster"),
-            Some(Err(e)) => {
-                CLUSTER.skip(format!("cluster mode unknown: {}", unavailable("INFO", e)))
-            }
+            Some(Err(e)) => CLUSTER.skip(format!(
+                "cluster mode unknown: {}",
+                unavailable(obs, "INFO", e)
+            )),
             None => CLUSTER.skip("cluster mode unknown: INFO was not asked"),
         };
     };
     let info = match &c.info {
         Ok(i) => i,
-        Err(e) => return CLUSTER.skip(unavailable("CLUSTER INFO", e)),
+        Err(e) => return CLUSTER.skip(unavailable(obs, "CLUSTER INFO", e)),
     };
     let field = |k: &str| info.get(k).cloned();
     let num = |k: &str| info.get(k).and_then(|v| v.parse::<u64>().ok());

@@ -1,14 +1,31 @@
 //! Live Redis probe: gathers facts over one connection (plus one per sentinel or cluster node
-//! when the deployment has them), read-only, every step under the deadline. It judges
+//! when the deployment has them), read-only, every step within one time budget. It judges
 //! nothing: `checks::redis` does.
+//!
+//! Time model. One budget, `--timeout` (3 s by default), for the whole run, measured from
+//! the moment the probe starts ([`budget::Budget`]). The stages share it in order:
+//! the sentinels (for a Sentinel target) → DNS → TCP → TLS (`rediss://`) → the first command
+//! (AUTH when the URL has a password, else PING) → the rest (PING, SELECT, INFO, CONFIG GET,
+//! CLIENT ID/LIST, PUBSUB, the latency PINGs, the cluster nodes). Each stage waits only for
+//! what the earlier ones left, so the probe never takes longer than the budget plus the
+//! time to close its sockets, whatever the server does.
+//! - A stage whose answer never came records a timeout naming itself and how long it waited;
+//!   [`RedisObservations::ran_out`] names it for the report.
+//! - Everything answered before stays in the observations (partial latency samples too);
+//!   the stages after it are not started, and their checks skip naming the stage that was
+//!   waiting.
+//! - A server that accepts the TCP connection and never answers costs exactly the budget:
+//!   the TCP stage succeeded (`redis.connect` passes), the first command is what got no
+//!   answer (`redis.auth` or `redis.ping` fails), and every later check skips because of it.
 //!
 //! Connection strategy (why not `redis::Client::get_multiplexed_async_connection`): the probe
 //! resolves the name and opens the TCP connection itself with tokio, then does the TLS
-//! handshake itself with tokio-rustls, each under the deadline, so DNS failure, refusal,
+//! handshake itself with tokio-rustls, each within the budget, so DNS failure, refusal,
 //! timeout and a TLS failure are told apart by the stage that failed. The stream is then
 //! handed to redis-rs' `MultiplexedConnection` with an empty handshake, and AUTH / PING /
 //! SELECT are sent one by one so NOAUTH, WRONGPASS, NOPERM and a bad db are each observed.
 
+pub mod budget;
 pub mod parse;
 pub mod target;
 pub mod transport;
@@ -18,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+pub use budget::Budget;
 pub use parse::{ClientEntry, ClusterNode};
 pub use target::{HostPort, RedisTarget, SentinelSpec};
 pub use transport::{
@@ -65,6 +83,19 @@ pub const CONFIG_PARAMS: &[&str] = &["maxclients", "timeout", "databases"];
 /// which Open WebUI keeps.
 pub const DEFAULT_CHANNEL: &str = "socketio";
 
+/// Flask-SocketIO's message-queue channel (`SocketIO(message_queue=…, channel='flask-socketio')`
+/// by default; flask_socketio/__init__.py:216, Flask-SocketIO 5.7.0).
+pub const FLASK_SOCKETIO_CHANNEL: &str = "flask-socketio";
+
+/// Manager channels whose subscribers are always counted when present, besides
+/// [`ProbeOptions::channel`].
+pub const KNOWN_MANAGER_CHANNELS: &[&str] = &[DEFAULT_CHANNEL, FLASK_SOCKETIO_CHANNEL];
+
+/// At most this many other listed channels (names without `#`: not room or adapter
+/// channels) get their subscribers counted, so a custom manager channel is seen without a
+/// Redis full of channels costing a huge NUMSUB.
+pub const MAX_OTHER_CHANNELS_COUNTED: usize = 50;
+
 /// Prefix of every channel and pattern @socket.io/redis-adapter uses (`socket.io#/#*`
 /// PSUBSCRIBEd, `socket.io-request#/#` and `socket.io-response#/#` SUBSCRIBEd;
 /// dependency-notes §4.4, E4c).
@@ -72,7 +103,7 @@ pub const NODE_ADAPTER_PREFIX: &str = "socket.io";
 
 #[derive(Debug, Clone)]
 pub struct ProbeOptions {
-    /// Deadline of each step (connect, handshake, each command).
+    /// The time budget of the whole probe (`--timeout`), shared by every stage.
     pub deadline: Duration,
     /// PINGs timed for `redis.latency`.
     pub latency_samples: u32,
@@ -105,7 +136,9 @@ pub struct Connected {
 pub struct PubSubObservation {
     /// `PUBSUB CHANNELS` (every active channel).
     pub channels: Vec<String>,
-    /// `PUBSUB NUMSUB` of the manager channel and of every `socket.io*` channel.
+    /// `PUBSUB NUMSUB` of the manager channel, of the known manager channels
+    /// ([`KNOWN_MANAGER_CHANNELS`]), of every `socket.io*` channel, and of up to
+    /// [`MAX_OTHER_CHANNELS_COUNTED`] other listed channels without `#`.
     pub numsub: Vec<(String, i64)>,
     /// `PUBSUB NUMPAT`: unique patterns subscribed (the Node adapter's `socket.io#/#*`).
     pub numpat: i64,
@@ -194,6 +227,11 @@ pub struct RedisObservations {
     pub commands_sent: Vec<String>,
     /// Wall time of each step, in ms.
     pub took_ms: BTreeMap<String, u64>,
+    /// The whole probe's time budget (`--timeout`), in ms.
+    pub budget_ms: u64,
+    /// What the probe was waiting for when the budget ran out ("AUTH", "CLIENT LIST", "the
+    /// TCP handshake"…); `None` when every stage finished in time.
+    pub ran_out: Option<String>,
 }
 
 impl RedisObservations {
@@ -213,6 +251,16 @@ impl RedisObservations {
         }
     }
 
+    /// "the --timeout budget of 3s ran out while waiting for CLIENT LIST", when it did.
+    pub fn ran_out_note(&self) -> Option<String> {
+        self.ran_out.as_ref().map(|what| {
+            format!(
+                "the --timeout budget of {} ran out while waiting for {what}",
+                budget::format_wait(Duration::from_millis(self.budget_ms))
+            )
+        })
+    }
+
     /// PING answered: the connection is authenticated and usable.
     pub fn ready(&self) -> bool {
         matches!(self.ping, Some(Ok(_)))
@@ -225,8 +273,10 @@ fn ms(d: Duration) -> u64 {
     d.as_millis().min(u128::from(u64::MAX)) as u64
 }
 
-/// Probes `target`. Never panics and never takes longer than a few deadlines per step.
+/// Probes `target`. Never panics and never takes longer than `opts.deadline` (plus closing
+/// its sockets): see the time model in the module docs.
 pub async fn probe(target: &RedisTarget, opts: &ProbeOptions) -> RedisObservations {
+    let budget = Budget::start(opts.deadline);
     let mut obs = RedisObservations {
         target: target.display(),
         addr: target.addr.to_string(),
@@ -237,12 +287,24 @@ pub async fn probe(target: &RedisTarget, opts: &ProbeOptions) -> RedisObservatio
         password_given: target.password.is_some(),
         db: target.db,
         channel: opts.channel.clone(),
+        budget_ms: ms(budget.total()),
         ..RedisObservations::default()
     };
+    probe_stages(target, opts, &budget, &mut obs).await;
+    obs.took_ms.insert("total".into(), ms(budget.spent()));
+    obs
+}
+
+async fn probe_stages(
+    target: &RedisTarget,
+    opts: &ProbeOptions,
+    budget: &Budget,
+    obs: &mut RedisObservations,
+) {
     let mut addr = target.addr.clone();
     if let Some(spec) = &target.sentinel {
         let started = Instant::now();
-        let s = ask_sentinels(spec, target, opts.deadline).await;
+        let s = ask_sentinels(spec, target, budget).await;
         obs.took_ms.insert("sentinel".into(), ms(started.elapsed()));
         let resolved = s.resolved.clone();
         obs.sentinel = Some(s);
@@ -255,13 +317,18 @@ pub async fn probe(target: &RedisTarget, opts: &ProbeOptions) -> RedisObservatio
                 }
                 obs.addr = addr.to_string();
             }
-            None => return obs,
+            None => {
+                if budget.is_spent() {
+                    obs.ran_out = Some("the sentinels' answer".into());
+                }
+                return;
+            }
         }
     }
 
-    // TCP.
+    // DNS and TCP.
     let started = Instant::now();
-    let tcp = match transport::tcp_connect(&addr, opts.deadline).await {
+    let tcp = match transport::tcp_connect(&addr, budget).await {
         Ok((tcp, peer, resolved)) => {
             obs.connect = Some(Ok(Connected {
                 peer: peer.to_string(),
@@ -271,8 +338,15 @@ pub async fn probe(target: &RedisTarget, opts: &ProbeOptions) -> RedisObservatio
             tcp
         }
         Err(f) => {
+            obs.ran_out = match f.kind {
+                ConnectFailureKind::DnsTimeout => Some(format!("DNS to resolve '{}'", addr.host)),
+                ConnectFailureKind::Timeout if budget.is_spent() => {
+                    Some("the TCP handshake".into())
+                }
+                _ => None,
+            };
             obs.connect = Some(Err(f));
-            return obs;
+            return;
         }
     };
     obs.took_ms.insert("connect".into(), ms(started.elapsed()));
@@ -280,7 +354,7 @@ pub async fn probe(target: &RedisTarget, opts: &ProbeOptions) -> RedisObservatio
     // TLS.
     let stream: Box<dyn Io> = if target.tls {
         let started = Instant::now();
-        let r = transport::tls_handshake(tcp, &addr.host, target.insecure, opts.deadline).await;
+        let r = transport::tls_handshake(tcp, &addr.host, target.insecure, budget).await;
         obs.took_ms.insert("tls".into(), ms(started.elapsed()));
         match r {
             Ok(s) => {
@@ -288,38 +362,39 @@ pub async fn probe(target: &RedisTarget, opts: &ProbeOptions) -> RedisObservatio
                 Box::new(s)
             }
             Err(f) => {
+                if f.kind == TlsFailureKind::Timeout {
+                    obs.ran_out = Some("the TLS handshake".into());
+                }
                 obs.tls_handshake = Some(Err(f));
-                return obs;
+                return;
             }
         }
     } else {
         Box::new(tcp)
     };
 
-    let mut session = match Session::start(stream, opts.deadline).await {
+    let mut session = match Session::start(stream, budget).await {
         Ok(s) => s,
         Err(e) => {
             obs.ping = Some(Err(e));
-            return obs;
+            return;
         }
     };
-    run_commands(&mut session, target, opts, &mut obs).await;
+    run_commands(&mut session, target, opts, budget, obs).await;
     obs.commands_sent = std::mem::take(&mut session.sent);
+    if obs.ran_out.is_none() {
+        obs.ran_out = session.ran_out_on.take();
+    }
     drop(session);
     if !target.tls {
-        explain_closed_connection(&addr, opts.deadline, &mut obs).await;
+        explain_closed_connection(&addr, budget, obs).await;
     }
-    obs
 }
 
 /// When the very first command found the connection closed, finds out whether the server
 /// refused it with a line sent on accept (maxclients, protected mode) and records that
 /// instead of the bare "closed".
-async fn explain_closed_connection(
-    addr: &HostPort,
-    deadline: Duration,
-    obs: &mut RedisObservations,
-) {
+async fn explain_closed_connection(addr: &HostPort, budget: &Budget, obs: &mut RedisObservations) {
     let first = match (&mut obs.auth, &mut obs.ping) {
         (Some(Err(e)), _) => e,
         (None, Some(Err(e))) => e,
@@ -328,7 +403,7 @@ async fn explain_closed_connection(
     if first.kind != CmdErrorKind::Closed {
         return;
     }
-    if let Some(refusal) = transport::listen_for_refusal(addr, deadline).await {
+    if let Some(refusal) = transport::listen_for_refusal(addr, budget).await {
         *first = refusal;
     }
 }
@@ -338,6 +413,7 @@ async fn run_commands(
     s: &mut Session,
     target: &RedisTarget,
     opts: &ProbeOptions,
+    budget: &Budget,
     obs: &mut RedisObservations,
 ) {
     let started = Instant::now();
@@ -433,6 +509,18 @@ async fn run_commands(
             }
         }
     }
+    if let Some(e) = &latency_err
+        && e.kind == CmdErrorKind::Timeout
+        && obs.ran_out.is_none()
+        && !samples.is_empty()
+    {
+        obs.ran_out = Some(format!(
+            "latency PING {} of {} (the {} answered are kept)",
+            samples.len() + 1,
+            opts.latency_samples,
+            samples.len()
+        ));
+    }
     obs.latency_us = Some(match latency_err {
         Some(e) if samples.is_empty() => Err(e),
         _ => Ok(samples),
@@ -442,7 +530,7 @@ async fn run_commands(
         || obs.info_field("redis_mode") == Some("cluster");
     if cluster_enabled {
         let started = Instant::now();
-        obs.cluster = Some(cluster(s, target, opts.deadline).await);
+        obs.cluster = Some(cluster(s, target, budget).await);
         obs.took_ms.insert("cluster".into(), ms(started.elapsed()));
     }
 }
@@ -454,9 +542,21 @@ async fn pubsub(s: &mut Session, channel: &str) -> Result<PubSubObservation, Cmd
             .filter_map(value_text)
             .collect();
     let mut asked: Vec<&str> = vec![channel];
+    for known in KNOWN_MANAGER_CHANNELS {
+        if !asked.contains(known) && channels.iter().any(|c| c == known) {
+            asked.push(known);
+        }
+    }
     for c in &channels {
-        if c.starts_with(NODE_ADAPTER_PREFIX) && c != channel {
+        if c.starts_with(NODE_ADAPTER_PREFIX) && !asked.contains(&c.as_str()) {
             asked.push(c);
+        }
+    }
+    let mut others = 0;
+    for c in &channels {
+        if others < MAX_OTHER_CHANNELS_COUNTED && !c.contains('#') && !asked.contains(&c.as_str()) {
+            asked.push(c);
+            others += 1;
         }
     }
     let mut args = vec!["PUBSUB", "NUMSUB"];
@@ -473,7 +573,7 @@ async fn pubsub(s: &mut Session, channel: &str) -> Result<PubSubObservation, Cmd
     })
 }
 
-async fn cluster(s: &mut Session, target: &RedisTarget, deadline: Duration) -> ClusterObservation {
+async fn cluster(s: &mut Session, target: &RedisTarget, budget: &Budget) -> ClusterObservation {
     let info = s
         .cmd("CLUSTER INFO", &["CLUSTER", "INFO"])
         .await
@@ -490,7 +590,7 @@ async fn cluster(s: &mut Session, target: &RedisTarget, deadline: Duration) -> C
             .collect();
         let checks = others.iter().map(|n| async move {
             let r = match HostPort::parse(&n.addr, target::DEFAULT_PORT) {
-                Ok(hp) => reach_node(&hp, target, deadline).await,
+                Ok(hp) => reach_node(&hp, target, budget).await,
                 Err(e) => Err(e),
             };
             NodeReach {
@@ -504,13 +604,9 @@ async fn cluster(s: &mut Session, target: &RedisTarget, deadline: Duration) -> C
 }
 
 /// Connects to another node, authenticates like the main connection and PINGs it.
-async fn reach_node(
-    addr: &HostPort,
-    target: &RedisTarget,
-    deadline: Duration,
-) -> Result<(), String> {
+async fn reach_node(addr: &HostPort, target: &RedisTarget, budget: &Budget) -> Result<(), String> {
     let tls = target.tls.then_some(target.insecure);
-    let mut s = transport::open(addr, tls, deadline).await?;
+    let mut s = transport::open(addr, tls, budget).await?;
     auth_if_needed(&mut s, target).await?;
     s.cmd("PING", &["PING"])
         .await
@@ -533,7 +629,7 @@ async fn auth_if_needed(s: &mut Session, target: &RedisTarget) -> Result<(), Str
 async fn ask_sentinels(
     spec: &SentinelSpec,
     target: &RedisTarget,
-    deadline: Duration,
+    budget: &Budget,
 ) -> SentinelObservation {
     let asks = spec.sentinels.iter().map(|addr| async move {
         let mut answer = SentinelAnswer {
@@ -542,7 +638,7 @@ async fn ask_sentinels(
             other_sentinels: None,
         };
         let tls = target.tls.then_some(target.insecure);
-        let mut s = match transport::open(addr, tls, deadline).await {
+        let mut s = match transport::open(addr, tls, budget).await {
             Ok(s) => s,
             Err(e) => {
                 answer.master = Err(e);

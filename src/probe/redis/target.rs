@@ -4,7 +4,14 @@
 //! (dependency-notes E3c), so the URL is read here with the `url` crate and our own
 //! diagnostics; the probe then connects itself and hands the stream to redis-rs.
 
-use percent_encoding::percent_decode_str;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+/// What a password must encode inside a URL: everything but RFC 3986's unreserved characters.
+const USERINFO: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Where the default ports come from: Redis `port 6379`, Sentinel `port 26379`.
 pub const DEFAULT_PORT: u16 = 6379;
@@ -106,16 +113,33 @@ pub struct RedisTarget {
 impl RedisTarget {
     /// The URL as shown in reports: no password, ever.
     pub fn display(&self) -> String {
+        self.render(false)
+    }
+
+    /// The URL with its password (percent-encoded as a URL needs it): only for
+    /// `--show-secrets`, which asks for exactly that.
+    pub fn display_with_password(&self) -> String {
+        self.render(true)
+    }
+
+    fn render(&self, with_password: bool) -> String {
         let scheme = match (self.sentinel.is_some(), self.tls) {
             (true, false) => "redis+sentinel",
             (true, true) => "rediss+sentinel",
             (false, true) => "rediss",
             (false, false) => "redis",
         };
+        let password = |p: &str| {
+            if with_password {
+                utf8_percent_encode(p, USERINFO).to_string()
+            } else {
+                "****".to_string()
+            }
+        };
         let user = match (&self.username, &self.password) {
-            (Some(u), Some(_)) => format!("{u}:****@"),
+            (Some(u), Some(p)) => format!("{u}:{}@", password(p)),
             (Some(u), None) => format!("{u}@"),
-            (None, Some(_)) => ":****@".to_string(),
+            (None, Some(p)) => format!(":{}@", password(p)),
             (None, None) => String::new(),
         };
         match &self.sentinel {
@@ -132,7 +156,6 @@ impl RedisTarget {
         }
     }
 
-    /// Replaces where to connect, keeping credentials, db and TLS (`--host`).
     pub fn with_host_override(mut self, addr: HostPort) -> Self {
         self.overridden_from = Some(std::mem::replace(&mut self.addr, addr));
         self
@@ -334,6 +357,13 @@ mod tests {
         assert_eq!(t.password.as_deref(), Some("p@ss#x"));
         assert_eq!(t.addr.port, 6379);
         assert!(!t.display().contains("p@ss"));
+        // --show-secrets: the URL again, its password encoded so it parses back the same.
+        let shown = t.display_with_password();
+        assert_eq!(shown, "rediss://app:p%40ss%23x@cache.example:6379/0");
+        assert_eq!(
+            parse_url(&shown).expect("parses").password.as_deref(),
+            Some("p@ss#x")
+        );
     }
 
     #[test]

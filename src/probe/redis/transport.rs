@@ -1,5 +1,5 @@
-//! Reaching a Redis: DNS, TCP and TLS done here, each under the deadline, so a failure is
-//! named by the stage that failed (redis-rs folds them all into one I/O error). The
+//! Reaching a Redis: DNS, TCP and TLS done here, each within what is left of the probe's
+//! [`Budget`], so a failure is named by the stage that failed (redis-rs folds them all into one I/O error). The
 //! connected stream is then handed to redis-rs' `MultiplexedConnection` with an empty
 //! handshake (no HELLO, no AUTH, no `CLIENT SETINFO`, no SELECT): the probe sends AUTH and
 //! SELECT itself, so their answers are observed one by one.
@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use redis::AsyncConnectionConfig;
 use redis::aio::MultiplexedConnection;
@@ -19,6 +19,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
+use super::budget::Budget;
 use super::target::HostPort;
 
 /// The stage at which reaching the server failed.
@@ -27,11 +28,11 @@ use super::target::HostPort;
 pub enum ConnectFailureKind {
     /// The name does not resolve.
     Dns,
-    /// Resolution did not finish before the deadline.
+    /// Resolution did not finish within the budget.
     DnsTimeout,
     /// The host answered the SYN with a reset: nothing listens on that port.
     Refused,
-    /// No answer to the SYN before the deadline (firewall drop, wrong address).
+    /// No answer to the SYN within the budget (firewall drop, wrong address).
     Timeout,
     /// The network or host is unreachable (no route).
     Unreachable,
@@ -61,7 +62,7 @@ pub enum TlsFailureKind {
     NotTls,
     /// The peer closed the connection during the handshake.
     Closed,
-    /// No handshake answer before the deadline.
+    /// No handshake answer within the budget.
     Timeout,
     Other,
 }
@@ -76,37 +77,35 @@ pub struct TlsFailure {
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// Resolves `addr` and opens a TCP connection, all within `deadline`.
+/// Resolves `addr` and opens a TCP connection, within what is left of `budget`.
 pub async fn tcp_connect(
     addr: &HostPort,
-    deadline: Duration,
+    budget: &Budget,
 ) -> Result<(TcpStream, SocketAddr, Vec<String>), ConnectFailure> {
-    let started = Instant::now();
-    let lookup = tokio::time::timeout(
-        deadline,
-        tokio::net::lookup_host((addr.host.as_str(), addr.port)),
-    )
-    .await;
+    let started = tokio::time::Instant::now();
+    let lookup = budget
+        .run(tokio::net::lookup_host((addr.host.as_str(), addr.port)))
+        .await;
     let addrs: Vec<SocketAddr> = match lookup {
-        Err(_) => {
+        None => {
             return Err(ConnectFailure {
                 kind: ConnectFailureKind::DnsTimeout,
                 message: format!(
                     "resolving '{}' did not finish within {}",
                     addr.host,
-                    humantime::format_duration(deadline)
+                    budget.waited_since(started)
                 ),
                 resolved: Vec::new(),
             });
         }
-        Ok(Err(e)) => {
+        Some(Err(e)) => {
             return Err(ConnectFailure {
                 kind: ConnectFailureKind::Dns,
                 message: format!("'{}' does not resolve: {e}", addr.host),
                 resolved: Vec::new(),
             });
         }
-        Ok(Ok(it)) => it.collect(),
+        Some(Ok(it)) => it.collect(),
     };
     let resolved: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
     if addrs.is_empty() {
@@ -118,16 +117,16 @@ pub async fn tcp_connect(
     }
     let mut last: Option<ConnectFailure> = None;
     for a in &addrs {
-        let left = deadline.saturating_sub(started.elapsed());
-        if left.is_zero() {
+        if budget.is_spent() {
             break;
         }
-        match tokio::time::timeout(left, TcpStream::connect(a)).await {
-            Ok(Ok(stream)) => {
+        let tried = tokio::time::Instant::now();
+        match budget.run(TcpStream::connect(a)).await {
+            Some(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
                 return Ok((stream, *a, resolved));
             }
-            Ok(Err(e)) => {
+            Some(Err(e)) => {
                 let kind = match e.kind() {
                     std::io::ErrorKind::ConnectionRefused => ConnectFailureKind::Refused,
                     std::io::ErrorKind::TimedOut => ConnectFailureKind::Timeout,
@@ -142,12 +141,12 @@ pub async fn tcp_connect(
                     resolved: resolved.clone(),
                 });
             }
-            Err(_) => {
+            None => {
                 last = Some(ConnectFailure {
                     kind: ConnectFailureKind::Timeout,
                     message: format!(
                         "no answer from {a} within {} (the TCP handshake did not complete)",
-                        humantime::format_duration(deadline)
+                        budget.waited_since(tried)
                     ),
                     resolved: resolved.clone(),
                 });
@@ -157,8 +156,8 @@ pub async fn tcp_connect(
     Err(last.unwrap_or(ConnectFailure {
         kind: ConnectFailureKind::Timeout,
         message: format!(
-            "no connection within {}",
-            humantime::format_duration(deadline)
+            "no connection within {} (the --timeout budget was spent before the TCP handshake)",
+            budget.describe()
         ),
         resolved,
     }))
@@ -238,12 +237,12 @@ fn tls_config(insecure: bool) -> Result<rustls::ClientConfig, TlsFailure> {
     rustls::ClientConfig::with_platform_verifier().map_err(|e| other(e.to_string()))
 }
 
-/// Runs a TLS handshake over `tcp` within `deadline`.
+/// Runs a TLS handshake over `tcp` within what is left of `budget`.
 pub async fn tls_handshake(
     tcp: TcpStream,
     host: &str,
     insecure: bool,
-    deadline: Duration,
+    budget: &Budget,
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, TlsFailure> {
     let config = tls_config(insecure)?;
     let name =
@@ -252,16 +251,17 @@ pub async fn tls_handshake(
             message: format!("'{host}' is not a valid TLS server name: {e}"),
         })?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    match tokio::time::timeout(deadline, connector.connect(name, tcp)).await {
-        Err(_) => Err(TlsFailure {
+    let started = tokio::time::Instant::now();
+    match budget.run(connector.connect(name, tcp)).await {
+        None => Err(TlsFailure {
             kind: TlsFailureKind::Timeout,
             message: format!(
                 "no TLS handshake answer within {}",
-                humantime::format_duration(deadline)
+                budget.waited_since(started)
             ),
         }),
-        Ok(Ok(s)) => Ok(s),
-        Ok(Err(e)) => Err(classify_tls_error(&e)),
+        Some(Ok(s)) => Ok(s),
+        Some(Err(e)) => Err(classify_tls_error(&e)),
     }
 }
 
@@ -325,7 +325,7 @@ pub enum CmdErrorKind {
     ProtectedMode,
     /// Any other error reply.
     ServerError,
-    /// No answer before the deadline.
+    /// No answer before the probe's time budget ran out.
     Timeout,
     /// The connection was closed before an answer.
     Closed,
@@ -423,27 +423,29 @@ impl CmdError {
 pub struct Session {
     con: MultiplexedConnection,
     driver: JoinHandle<()>,
-    deadline: Duration,
+    budget: Budget,
     /// Set once the server sent more than [`MAX_READ_BYTES`].
-    over_budget: Arc<AtomicBool>,
+    over_read_limit: Arc<AtomicBool>,
     /// The error that ended the conversation (a timeout, a closed connection, a reply that
-    /// is not RESP): later commands fail with it at once instead of each waiting a deadline.
+    /// is not RESP): later commands fail with it at once instead of each waiting.
     /// RESP answers in order, so nothing can come after an answer that never came.
     dead: Option<CmdError>,
     /// Names of the commands sent, in order (for the report's evidence and the tests).
     pub sent: Vec<String>,
+    /// The command that was waiting when the budget ran out.
+    pub ran_out_on: Option<String>,
 }
 
 /// The most a session reads from one server: CLIENT LIST of a Redis at its default
 /// `maxclients 10000` is about 3 MiB; a server streaming a `$2147483647` bulk string is cut
-/// off here instead of growing redis-rs' buffer for the whole deadline.
+/// off here instead of growing redis-rs' buffer for the whole budget.
 pub const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A stream that fails reads once [`MAX_READ_BYTES`] have been read through it.
 struct Capped {
     inner: Box<dyn Io>,
     left: u64,
-    over_budget: Arc<AtomicBool>,
+    over_read_limit: Arc<AtomicBool>,
 }
 
 impl AsyncRead for Capped {
@@ -453,13 +455,13 @@ impl AsyncRead for Capped {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         if self.left == 0 {
-            self.over_budget.store(true, Ordering::Relaxed);
+            self.over_read_limit.store(true, Ordering::Relaxed);
             return Poll::Ready(Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 "reply too large",
             )));
         }
-        // The last read may go past the budget by one buffer (redis-rs reads 8 KiB at a
+        // The last read may go past the read limit by one buffer (redis-rs reads 8 KiB at a
         // time); the next one fails.
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
@@ -494,36 +496,39 @@ impl Drop for Session {
 impl Session {
     /// Wraps a connected stream. redis-rs sends nothing here: the connection info has no
     /// password, db 0, RESP2 and `CLIENT SETINFO` switched off.
-    pub async fn start(stream: Box<dyn Io>, deadline: Duration) -> Result<Session, CmdError> {
+    pub async fn start(stream: Box<dyn Io>, budget: &Budget) -> Result<Session, CmdError> {
         let info = RedisConnectionInfo::default().set_skip_set_lib_name();
-        let config = AsyncConnectionConfig::new().set_response_timeout(Some(deadline));
-        let over_budget = Arc::new(AtomicBool::new(false));
+        // redis-rs' own response timeout never fires first: every wait ends with the budget.
+        let config = AsyncConnectionConfig::new()
+            .set_response_timeout(Some(budget.total() + Duration::from_secs(1)));
+        let over_read_limit = Arc::new(AtomicBool::new(false));
         let stream = Capped {
             inner: stream,
             left: MAX_READ_BYTES,
-            over_budget: Arc::clone(&over_budget),
+            over_read_limit: Arc::clone(&over_read_limit),
         };
-        let (con, driver) = tokio::time::timeout(
-            deadline,
-            MultiplexedConnection::new_with_config(&info, stream, config),
-        )
-        .await
-        .map_err(|_| CmdError::new(CmdErrorKind::Timeout, "connection setup timed out"))?
-        .map_err(|e| CmdError::from_redis(&e))?;
+        let (con, driver) = budget
+            .run(MultiplexedConnection::new_with_config(
+                &info, stream, config,
+            ))
+            .await
+            .ok_or_else(|| CmdError::new(CmdErrorKind::Timeout, "connection setup timed out"))?
+            .map_err(|e| CmdError::from_redis(&e))?;
         let driver = tokio::spawn(driver);
         Ok(Session {
             con,
             driver,
-            deadline,
-            over_budget,
+            budget: *budget,
+            over_read_limit,
             dead: None,
             sent: Vec::new(),
+            ran_out_on: None,
         })
     }
 
-    /// Sends one command (name and arguments) and waits for its answer under the deadline.
-    /// `label` is what the report calls the command (never its arguments: AUTH carries the
-    /// password).
+    /// Sends one command (name and arguments) and waits for its answer within what is left
+    /// of the budget. `label` is what the report calls the command (never its arguments:
+    /// AUTH carries the password).
     pub async fn cmd(&mut self, label: &str, args: &[&str]) -> Result<Value, CmdError> {
         if let Some(e) = &self.dead {
             return Err(CmdError::new(
@@ -531,8 +536,17 @@ impl Session {
                 format!("{label} not sent: an earlier command got no answer ({e})"),
             ));
         }
+        if self.budget.is_spent() {
+            return Err(CmdError::new(
+                CmdErrorKind::Timeout,
+                format!(
+                    "{label} not sent: the --timeout budget of {} was spent",
+                    self.budget.describe()
+                ),
+            ));
+        }
         let r = self.send(label, args).await;
-        if self.over_budget.load(Ordering::Relaxed) {
+        if self.over_read_limit.load(Ordering::Relaxed) {
             let e = CmdError::new(
                 CmdErrorKind::Protocol,
                 format!(
@@ -549,6 +563,9 @@ impl Session {
                 CmdErrorKind::Timeout | CmdErrorKind::Closed | CmdErrorKind::Protocol
             )
         {
+            if e.kind == CmdErrorKind::Timeout {
+                self.ran_out_on = Some(label.to_string());
+            }
             self.dead = Some(e.clone());
         }
         r
@@ -563,19 +580,22 @@ impl Session {
         for a in rest {
             c.arg(*a);
         }
-        let deadline = self.deadline;
-        match tokio::time::timeout(deadline, c.query_async::<Value>(&mut self.con)).await {
-            Err(_) => Err(CmdError::new(
+        let budget = self.budget;
+        let sent_at = tokio::time::Instant::now();
+        match budget.run(c.query_async::<Value>(&mut self.con)).await {
+            None => Err(CmdError::new(
                 CmdErrorKind::Timeout,
                 format!(
                     "no answer to {label} within {}",
-                    humantime::format_duration(deadline)
+                    budget.waited_since(sent_at)
                 ),
             )),
-            Ok(Err(e)) => Err(CmdError::from_redis(&e)),
+            Some(Err(e)) => Err(CmdError::from_redis(&e)),
             // RESP3 can carry an error as a value; the probe speaks RESP2, but be safe.
-            Ok(Ok(Value::ServerError(e))) => Err(CmdError::from_redis(&redis::RedisError::from(e))),
-            Ok(Ok(v)) => Ok(v),
+            Some(Ok(Value::ServerError(e))) => {
+                Err(CmdError::from_redis(&redis::RedisError::from(e)))
+            }
+            Some(Ok(v)) => Ok(v),
         }
     }
 }
@@ -584,12 +604,13 @@ impl Session {
 /// server sends on accept before closing: Redis does this at `maxclients` (`-ERR max number
 /// of clients reached`) and in protected mode (`-DENIED …`). Used only after the first
 /// command failed with a closed connection (the write can fail before that line is read).
-pub async fn listen_for_refusal(addr: &HostPort, deadline: Duration) -> Option<CmdError> {
+pub async fn listen_for_refusal(addr: &HostPort, budget: &Budget) -> Option<CmdError> {
     use tokio::io::AsyncReadExt;
-    let (mut tcp, _, _) = tcp_connect(addr, deadline).await.ok()?;
+    let (mut tcp, _, _) = tcp_connect(addr, budget).await.ok()?;
     let mut buf = [0u8; 512];
-    // A healthy Redis sends nothing unasked: wait at most a second for a refusal.
-    let window = deadline.min(Duration::from_secs(1));
+    // A healthy Redis sends nothing unasked: wait at most a second (and never past the
+    // budget) for a refusal.
+    let window = budget.remaining().min(Duration::from_secs(1));
     let n = tokio::time::timeout(window, tcp.read(&mut buf))
         .await
         .ok()?
@@ -602,23 +623,17 @@ pub async fn listen_for_refusal(addr: &HostPort, deadline: Duration) -> Option<C
 
 /// Connects (TCP, then TLS when asked) and starts a session: used for sentinels and cluster
 /// nodes, where only reachability and a few answers matter.
-pub async fn open(
-    addr: &HostPort,
-    tls: Option<bool>,
-    deadline: Duration,
-) -> Result<Session, String> {
-    let (tcp, _, _) = tcp_connect(addr, deadline).await.map_err(|e| e.message)?;
+pub async fn open(addr: &HostPort, tls: Option<bool>, budget: &Budget) -> Result<Session, String> {
+    let (tcp, _, _) = tcp_connect(addr, budget).await.map_err(|e| e.message)?;
     let stream: Box<dyn Io> = match tls {
         Some(insecure) => Box::new(
-            tls_handshake(tcp, &addr.host, insecure, deadline)
+            tls_handshake(tcp, &addr.host, insecure, budget)
                 .await
                 .map_err(|e| format!("TLS: {}", e.message))?,
         ),
         None => Box::new(tcp),
     };
-    Session::start(stream, deadline)
-        .await
-        .map_err(|e| e.message)
+    Session::start(stream, budget).await.map_err(|e| e.message)
 }
 
 /// A bulk or simple string reply as text.
