@@ -63,7 +63,9 @@ pub fn venv_python(dir: &Path, imports: &[&str]) -> Result<PathBuf, String> {
             dir.display()
         ));
     }
+    // From a temp dir: importing chainlit writes `.chainlit/` into the current directory.
     let out = Command::new(&py)
+        .current_dir(std::env::temp_dir())
         .arg("-c")
         .arg(format!("import {}", imports.join(", ")))
         .output()
