@@ -290,6 +290,55 @@ fn chainlit_direct_and_behind_nginx() {
     if !run.json.is_null() {
         e.status(case, &run, "ws.socketio-connect", &["pass"]);
     }
+    // `ws` told which app it is (--app) or given the app's auth (--auth).
+    let url = app.url();
+    let case = "ws --app chainlit";
+    let run = wsdoctor(
+        &[
+            "ws",
+            &url,
+            "--path",
+            "/ws/socket.io",
+            "--app",
+            "chainlit",
+            "--format",
+            "json",
+            "--timeout",
+            TIMEOUT,
+        ],
+        &[],
+    );
+    loud(&format!(
+        "real-apps: {case}: exit {} in {} ms",
+        run.code,
+        run.elapsed.as_millis()
+    ));
+    e.no_fail(case, &run);
+    if !run.json.is_null() {
+        e.status(case, &run, "ws.socketio-connect", &["pass", "warn", "skip"]);
+        e.says(case, &run, "ws.socketio-connect", "auth");
+    }
+    let case = "ws --auth <frontend auth>";
+    let run = wsdoctor(
+        &[
+            "ws",
+            &url,
+            "--path",
+            "/ws/socket.io",
+            "--auth",
+            CHAINLIT_AUTH,
+            "--format",
+            "json",
+            "--timeout",
+            TIMEOUT,
+        ],
+        &[],
+    );
+    e.no_fail(case, &run);
+    if !run.json.is_null() {
+        e.status(case, &run, "ws.socketio-connect", &["pass"]);
+        e.status(case, &run, "ws.upgrade", &["pass"]);
+    }
     watch.lap("direct");
 
     // Behind nginx with a correct websocket configuration (fixtures/real-chainlit-nginx).
