@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::{HttpAnswer, Proc, free_port, http, repo, venv_python, wait_http};
+use super::{HttpAnswer, Proc, http, on_free_port, repo, venv_python, wait_http};
 
 /// The venv of the real apps: `$WSDOCTOR_APPS_VENV`, else where scripts/real-apps.sh puts it.
 pub fn apps_venv() -> PathBuf {
@@ -99,15 +99,14 @@ impl App {
             dir.path().join("app.py"),
         )
         .map_err(|e| e.to_string())?;
-        let port = free_port();
-        let cmd = {
-            let mut c = command("chainlit", dir.path(), &[]);
-            c.args(["run", "app.py", "--headless", "--host", "127.0.0.1"])
+        let (port, proc) = on_free_port(|port| {
+            let mut cmd = command("chainlit", dir.path(), &[]);
+            cmd.args(["run", "app.py", "--headless", "--host", "127.0.0.1"])
                 .args(["--port", &port.to_string()]);
-            c
-        };
-        let mut proc = Proc::spawn("chainlit", cmd).map_err(|e| e.to_string())?;
-        wait_http(&mut proc, port, "/", Duration::from_secs(60))?;
+            let mut proc = Proc::spawn("chainlit", cmd).map_err(|e| e.to_string())?;
+            wait_http(&mut proc, port, "/", Duration::from_secs(60))?;
+            Ok((port, proc))
+        })?;
         Ok(App {
             port,
             proc,
@@ -122,62 +121,57 @@ impl App {
     /// (engineio/async_drivers/gevent.py, python-engineio 4.15.1).
     pub fn flask_gunicorn(workers: u32, env: &[(&str, String)]) -> Result<App, String> {
         apps_python()?;
-        let port = free_port();
-        let mut cmd = command("gunicorn", &repo().join("tests/real_apps"), env);
-        cmd.args(["-k", "gevent", "-w", &workers.to_string()])
-            .args(["-b", &format!("127.0.0.1:{port}"), "flask_app:app"]);
-        Self::workers("gunicorn-flask", cmd, port, workers, "/")
+        Self::workers("gunicorn-flask", workers, |port| {
+            let mut cmd = command("gunicorn", &repo().join("tests/real_apps"), env);
+            cmd.args(["-k", "gevent", "-w", &workers.to_string()])
+                .args(["-b", &format!("127.0.0.1:{port}"), "flask_app:app"]);
+            cmd
+        })
     }
 
     /// tests/real_apps/pysio_app.py under `hypercorn -w <workers>`.
     pub fn pysio_hypercorn(workers: u32, env: &[(&str, String)]) -> Result<App, String> {
         apps_python()?;
-        let port = free_port();
-        let mut cmd = command("hypercorn", &repo().join("tests/real_apps"), env);
-        cmd.args(["-w", &workers.to_string()]).args([
-            "-b",
-            &format!("127.0.0.1:{port}"),
-            "pysio_app:app",
-        ]);
-        Self::workers("hypercorn", cmd, port, workers, "/")
+        Self::workers("hypercorn", workers, |port| {
+            let mut cmd = command("hypercorn", &repo().join("tests/real_apps"), env);
+            cmd.args(["-w", &workers.to_string()]).args([
+                "-b",
+                &format!("127.0.0.1:{port}"),
+                "pysio_app:app",
+            ]);
+            cmd
+        })
     }
 
     /// tests/real_apps/pysio_app.py under gunicorn with uvicorn workers
     /// (`gunicorn -k uvicorn.workers.UvicornWorker -w <workers>`).
     pub fn pysio_gunicorn_uvicorn(workers: u32, env: &[(&str, String)]) -> Result<App, String> {
         apps_python()?;
-        let port = free_port();
-        let mut cmd = command("gunicorn", &repo().join("tests/real_apps"), env);
-        cmd.args([
-            "-k",
-            "uvicorn.workers.UvicornWorker",
-            "-w",
-            &workers.to_string(),
-        ])
-        .args(["-b", &format!("127.0.0.1:{port}"), "pysio_app:app"]);
-        Self::workers("gunicorn-uvicorn", cmd, port, workers, "/")
+        Self::workers("gunicorn-uvicorn", workers, |port| {
+            let mut cmd = command("gunicorn", &repo().join("tests/real_apps"), env);
+            cmd.args(["-k", "uvicorn.workers.UvicornWorker"])
+                .args(["-w", &workers.to_string()])
+                .args(["-b", &format!("127.0.0.1:{port}"), "pysio_app:app"]);
+            cmd
+        })
     }
 
-    /// Starts a multi-worker server and waits until every worker imported the app (the
-    /// app logs one line per process) and the port answers HTTP.
-    fn workers(
-        name: &str,
-        cmd: Command,
-        port: u16,
-        workers: u32,
-        probe: &str,
-    ) -> Result<App, String> {
-        let mut proc = Proc::spawn(name, cmd).map_err(|e| e.to_string())?;
-        proc.wait_log(
-            "real-app loaded in pid",
-            workers as usize,
-            Duration::from_secs(60),
-        )?;
-        wait_http(&mut proc, port, probe, Duration::from_secs(30))?;
-        Ok(App {
-            port,
-            proc,
-            _dir: None,
+    /// Starts a multi-worker server on a free port and waits until every worker imported
+    /// the app (the app logs one line per process) and the port answers HTTP.
+    fn workers(name: &str, workers: u32, command: impl Fn(u16) -> Command) -> Result<App, String> {
+        on_free_port(|port| {
+            let mut proc = Proc::spawn(name, command(port)).map_err(|e| e.to_string())?;
+            proc.wait_log(
+                "real-app loaded in pid",
+                workers as usize,
+                Duration::from_secs(60),
+            )?;
+            wait_http(&mut proc, port, "/", Duration::from_secs(30))?;
+            Ok(App {
+                port,
+                proc,
+                _dir: None,
+            })
         })
     }
 }

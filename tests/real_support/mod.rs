@@ -101,6 +101,54 @@ pub fn free_ports(n: usize) -> Vec<u16> {
         .collect()
 }
 
+/// Starts a server on a free port, again on another one (3 tries) when the port was taken
+/// between choosing and binding it: other test binaries pick free ports at the same time.
+pub fn on_free_port<T>(mut start: impl FnMut(u16) -> Result<T, String>) -> Result<T, String> {
+    let mut last = String::new();
+    for _ in 0..3 {
+        match start(free_port()) {
+            Ok(server) => return Ok(server),
+            Err(e) if port_taken(&e) => last = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
+}
+
+/// How redis-server, nginx, uvicorn/hypercorn ("address already in use") and gunicorn
+/// ("Connection in use") say that the port is taken.
+fn port_taken(log: &str) -> bool {
+    log.contains("ddress already in use") || log.contains("Connection in use")
+}
+
+/// Debian's redis-server (and redis-sentinel, the same binary) is installed.
+pub fn redis_installed() -> Result<(), String> {
+    if Path::new(REDIS_SERVER).exists() && Path::new(REDIS_CLI).exists() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{REDIS_SERVER} / {REDIS_CLI} are not installed (apt-get install redis-server redis-tools)"
+        ))
+    }
+}
+
+/// Debian's nginx is installed.
+pub fn nginx_installed() -> Result<(), String> {
+    if Path::new(NGINX).exists() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{NGINX} is not installed (apt-get install nginx-light)"
+        ))
+    }
+}
+
+/// The value of a component that could run here but did not start: a test failure, never a
+/// skip (its log is in the message).
+pub fn started<T>(test: &str, what: &str, result: Result<T, String>) -> T {
+    result.unwrap_or_else(|e| panic!("{test}: {what} did not start: {e}"))
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -368,13 +416,14 @@ pub struct Redis {
 }
 
 impl Redis {
+    /// Starts it on a free port (`Err` only for a start failure; check [`redis_installed`]
+    /// first to skip where it cannot run).
     pub fn start(password: Option<&str>, extra: &[&str]) -> Result<Redis, String> {
-        if !Path::new(REDIS_SERVER).exists() {
-            return Err(format!(
-                "{REDIS_SERVER} is not installed (apt-get install redis-server)"
-            ));
-        }
-        let port = free_port();
+        redis_installed()?;
+        on_free_port(|port| Self::start_on(port, password, extra))
+    }
+
+    fn start_on(port: u16, password: Option<&str>, extra: &[&str]) -> Result<Redis, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let mut cmd = Command::new(REDIS_SERVER);
         cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
@@ -478,12 +527,16 @@ impl Sentinel {
         master_name: &str,
         master_password: Option<&str>,
     ) -> Result<Sentinel, String> {
-        if !Path::new(REDIS_SERVER).exists() {
-            return Err(format!(
-                "{REDIS_SERVER} is not installed (apt-get install redis-server redis-sentinel)"
-            ));
-        }
-        let port = free_port();
+        redis_installed()?;
+        on_free_port(|port| Self::start_on(port, master_port, master_name, master_password))
+    }
+
+    fn start_on(
+        port: u16,
+        master_port: u16,
+        master_name: &str,
+        master_password: Option<&str>,
+    ) -> Result<Sentinel, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         // Sentinel rewrites its config file: it lives in the temp dir.
         let mut conf = format!(
@@ -551,14 +604,13 @@ pub struct Nginx {
 
 impl Nginx {
     pub fn start(upstream: u16) -> Result<Nginx, String> {
-        if !Path::new(NGINX).exists() {
-            return Err(format!(
-                "{NGINX} is not installed (apt-get install nginx-light)"
-            ));
-        }
+        nginx_installed()?;
+        on_free_port(|port| Self::start_on(port, upstream))
+    }
+
+    fn start_on(port: u16, upstream: u16) -> Result<Nginx, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let d = dir.path().display().to_string();
-        let port = free_port();
         let conf = format!(
             "worker_processes 1;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
              events {{ worker_connections 256; }}\nhttp {{\n  access_log {d}/access.log;\n  \
