@@ -804,8 +804,12 @@ pub struct Stopwatch {
     started: Instant,
 }
 
+/// When the first test of this binary started: the last "took" line gives the suite's time.
+static SUITE_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
 impl Stopwatch {
     pub fn start(what: &str) -> Stopwatch {
+        SUITE_START.get_or_init(Instant::now);
         Stopwatch {
             what: what.to_string(),
             started: Instant::now(),
@@ -823,8 +827,9 @@ impl Stopwatch {
 
 impl Drop for Stopwatch {
     fn drop(&mut self) {
+        let suite = SUITE_START.get().map_or(0.0, |t| t.elapsed().as_secs_f64());
         loud(&format!(
-            "real-apps: {} took {:.1} s",
+            "real-apps: {} took {:.1} s (suite: {suite:.1} s since its first test started)",
             self.what,
             self.started.elapsed().as_secs_f64()
         ));
