@@ -264,7 +264,10 @@ fn seed_wrong_host() {
             // The live symptom is there and is put down to the files' cause.
             expect.status(case, &r, "ws.socketio-connect", &["fail", "skip"]);
             expect.that(
-                r.run.message("ws.socketio-connect").contains("redis"),
+                r.run
+                    .message("ws.socketio-connect")
+                    .to_lowercase()
+                    .contains("redis"),
                 "diagnose: ws.socketio-connect names the Redis cause",
                 || r.dump(),
             );
@@ -318,6 +321,7 @@ fn wrong_password() {
         diagnose
             .run
             .message("ws.socketio-connect")
+            .to_lowercase()
             .contains("redis"),
         "diagnose: ws.socketio-connect names the Redis cause",
         || diagnose.dump(),
