@@ -75,9 +75,12 @@ openwebui() {
 # Chainlit, Flask-SocketIO, python-socketio with gunicorn/gevent/hypercorn/uvicorn
 # (tests/real_apps.rs; owner: helper A2).
 apps() {
-  local venv="$cache/apps"
-  ensure_venv "$venv" tests/real_apps/requirements-apps.txt \
-    chainlit flask_socketio socketio gunicorn gevent simple_websocket hypercorn uvicorn redis
+  local venv="$cache/apps" req="$PWD/tests/real_apps/requirements-apps.txt" scratch
+  # Importing chainlit writes .chainlit/ into the current directory: check from a scratch dir.
+  scratch="$(mktemp -d)"
+  (cd "$scratch" && ensure_venv "$venv" "$req" \
+    chainlit flask_socketio socketio gunicorn gevent simple_websocket hypercorn uvicorn redis)
+  rm -rf "$scratch"
   echo "export WSDOCTOR_APPS_VENV=$venv"
 }
 
