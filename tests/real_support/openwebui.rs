@@ -61,12 +61,11 @@ pub fn python() -> Result<PathBuf, String> {
     Ok(py)
 }
 
-/// The environment every instance gets, besides its fixture's: offline (no model download,
-/// no Ollama probe) and a fixed secret key. Each fixture's compose file carries the same
-/// variables. `FROM_INIT_PY=true` is what `open-webui serve` sets (open_webui/__init__.py):
-/// without it the wheel's env.py looks for the frontend beside the package, not inside it,
-/// and the import fails (config.py:100-104, env.py:254-257 in 0.12.4). It changes where the
-/// files are found, nothing about sockets or Redis.
+/// What every instance gets besides its fixture's environment (which carries the offline
+/// variables and WEBUI_SECRET_KEY). `FROM_INIT_PY=true` is what `open-webui serve` sets
+/// (open_webui/__init__.py): without it the wheel's env.py looks for the frontend beside the
+/// package, not inside it, and the import fails (config.py:100-104, env.py:254-257 in 0.12.4).
+/// It changes where files are found, nothing about sockets or Redis.
 const BASE_ENV: [(&str, &str); 2] = [("FROM_INIT_PY", "true"), ("PYTHONUNBUFFERED", "1")];
 
 /// A migrated DATA_DIR for [`VERSION`], made once and kept in the cache
@@ -83,6 +82,8 @@ pub fn data_template(py: &Path) -> Result<PathBuf, String> {
     if template.join("webui.db").is_file() {
         return Ok(template);
     }
+    // A template without its database is what an interrupted run left: made again.
+    let _ = std::fs::remove_dir_all(&template);
     let started = Instant::now();
     // Made beside its final place and renamed: another test process never sees half of it.
     let making = parent.join(format!("owui-data-{VERSION}.making-{}", std::process::id()));
@@ -120,6 +121,7 @@ pub fn data_template(py: &Path) -> Result<PathBuf, String> {
         }
     };
     if !out.status.success() || !making.join("webui.db").is_file() {
+        let _ = std::fs::remove_dir_all(&making);
         let log = String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = log.lines().rev().take(40).collect();
         return Err(format!(
