@@ -8,7 +8,6 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -68,10 +67,13 @@ pub fn python() -> Result<PathBuf, String> {
 /// It changes where files are found, nothing about sockets or Redis.
 const BASE_ENV: [(&str, &str); 2] = [("FROM_INIT_PY", "true"), ("PYTHONUNBUFFERED", "1")];
 
-/// A migrated DATA_DIR for [`VERSION`], made once and kept in the cache
-/// (`<cache>/owui-data-<version>`); each instance works on its own copy. Importing
-/// open_webui.config runs every alembic migration on an empty DATA_DIR (config.py:83-84):
-/// about 20 s once, instead of in every boot.
+/// A DATA_DIR for [`VERSION`] that one instance has already started on, made once and kept in
+/// the cache (`<cache>/owui-data-<version>`); each instance works on its own copy. Migrating is
+/// not enough: the first lifespan also seeds the `config` table (main.py lifespan,
+/// seed_registered_defaults), and two workers doing that at once on a fresh DATA_DIR crash
+/// with `UNIQUE constraint failed: config.key` (seen here on 0.12.4: uvicorn then stops the
+/// whole app). So the template comes from one full single-worker start, stopped once it
+/// serves; it is marked done by a `.wsdoctor-booted` file.
 pub fn data_template(py: &Path) -> Result<PathBuf, String> {
     static MAKING: Mutex<()> = Mutex::new(());
     let _one_at_a_time = MAKING.lock().unwrap_or_else(|e| e.into_inner());
@@ -79,68 +81,40 @@ pub fn data_template(py: &Path) -> Result<PathBuf, String> {
         .parent()
         .map_or_else(cache_dir, Path::to_path_buf);
     let template = parent.join(format!("owui-data-{VERSION}"));
-    if template.join("webui.db").is_file() {
+    if template.join(BOOTED).is_file() {
         return Ok(template);
     }
-    // A template without its database is what an interrupted run left: made again.
+    // Without the mark: an interrupted or older template, made again.
     let _ = std::fs::remove_dir_all(&template);
     let started = Instant::now();
     // Made beside its final place and renamed: another test process never sees half of it.
     let making = parent.join(format!("owui-data-{VERSION}.making-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&making);
     std::fs::create_dir_all(&making).map_err(|e| format!("{}: {e}", making.display()))?;
-    let mut cmd = Command::new(py);
-    cmd.args(["-c", "import open_webui.config"])
-        .current_dir(&making)
-        .env_clear()
-        .envs(host_env())
-        .envs(BASE_ENV)
-        .envs(migration_env())
-        .env("DATA_DIR", &making)
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", py.display()))?;
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
+    let booted = OpenWebUi::launch(py, &making, &template_env(), None).and_then(|mut first| {
+        first.wait_serving()
+        // Dropped here: a healthy instance stops on SIGTERM, its SQLite files complete.
     });
-    let out = match rx.recv_timeout(BOOT_BOUND) {
-        Ok(out) => out.map_err(|e| e.to_string())?,
-        Err(_) => {
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{pid}")])
-                .status();
-            return Err(format!(
-                "migrating an empty DATA_DIR took longer than {BOOT_BOUND:?} (killed)"
-            ));
-        }
-    };
-    if !out.status.success() || !making.join("webui.db").is_file() {
+    if let Err(e) =
+        booted.and_then(|_| std::fs::write(making.join(BOOTED), VERSION).map_err(|e| e.to_string()))
+    {
         let _ = std::fs::remove_dir_all(&making);
-        let log = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = log.lines().rev().take(40).collect();
-        return Err(format!(
-            "migrating an empty DATA_DIR failed ({}):\n{}",
-            out.status,
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        ));
+        return Err(format!("making the DATA_DIR template: {e}"));
     }
     if std::fs::rename(&making, &template).is_err() {
         // Another process made it first: use theirs.
         let _ = std::fs::remove_dir_all(&making);
     }
     loud(&format!(
-        "real-apps: Open WebUI {VERSION}: migrated DATA_DIR template made in {:.1} s ({})",
+        "real-apps: Open WebUI {VERSION}: DATA_DIR template (migrated, seeded) made in {:.1} s ({})",
         started.elapsed().as_secs_f64(),
         template.display()
     ));
     Ok(template)
 }
+
+/// The mark of a complete template.
+const BOOTED: &str = ".wsdoctor-booted";
 
 /// The variables of the test's own environment an instance keeps (nothing that configures
 /// Open WebUI or Redis leaks in).
@@ -151,9 +125,9 @@ fn host_env() -> Vec<(String, String)> {
         .collect()
 }
 
-/// What the migration needs of the healthy fixture's environment: the offline variables and
-/// WEBUI_SECRET_KEY (open_webui/env.py refuses to import without it).
-fn migration_env() -> Vec<(String, String)> {
+/// The template's first start: the healthy fixture's offline variables and WEBUI_SECRET_KEY
+/// (open_webui/env.py refuses to import without it), no Redis, one worker.
+fn template_env() -> Vec<(String, String)> {
     let f = Fixture::load("real-openwebui");
     [
         "WEBUI_SECRET_KEY",
@@ -318,14 +292,25 @@ pub struct OpenWebUi {
     pub workers: u32,
     pub proc: Proc,
     started: Instant,
-    _data: tempfile::TempDir,
+    _data: Option<tempfile::TempDir>,
 }
 
 impl OpenWebUi {
+    /// Starts an instance on a copy of the template DATA_DIR.
     pub fn spawn(py: &Path, env: &[(String, String)]) -> Result<OpenWebUi, String> {
         let template = data_template(py)?;
         let data = tempfile::tempdir().map_err(|e| e.to_string())?;
         copy_dir(&template, data.path()).map_err(|e| format!("copy the DATA_DIR: {e}"))?;
+        let dir = data.path().to_path_buf();
+        OpenWebUi::launch(py, &dir, env, Some(data))
+    }
+
+    fn launch(
+        py: &Path,
+        data_dir: &Path,
+        env: &[(String, String)],
+        data: Option<tempfile::TempDir>,
+    ) -> Result<OpenWebUi, String> {
         let workers_arg = env
             .iter()
             .find(|(k, _)| k == "UVICORN_WORKERS")
@@ -337,21 +322,15 @@ impl OpenWebUi {
             .map_err(|_| format!("UVICORN_WORKERS={workers_arg:?}: uvicorn refuses it"))?;
         let port = free_port();
         let mut cmd = Command::new(py);
-        cmd.args([
-            "-m",
-            "uvicorn",
-            "open_webui.main:app",
-            "--host",
-            "127.0.0.1",
-        ])
-        .args(["--port", &port.to_string(), "--forwarded-allow-ips", "*"])
-        .args(["--workers", &workers_arg])
-        .current_dir(data.path())
-        .env_clear()
-        .envs(host_env())
-        .envs(BASE_ENV)
-        .env("DATA_DIR", data.path())
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        cmd.args(["-m", "uvicorn", "open_webui.main:app"])
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--forwarded-allow-ips", "*", "--workers", &workers_arg])
+            .current_dir(data_dir)
+            .env_clear()
+            .envs(host_env())
+            .envs(BASE_ENV)
+            .env("DATA_DIR", data_dir)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let proc = Proc::spawn("open-webui", cmd).map_err(|e| format!("start uvicorn: {e}"))?;
         Ok(OpenWebUi {
             port,
