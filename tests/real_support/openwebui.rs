@@ -548,6 +548,18 @@ impl Report {
         })
     }
 
+    /// Whether check `id` names `needle` (any case) as its cause: in its message, or in the
+    /// `caused_by` the correlation of diagnose sets.
+    pub fn names_cause(&self, id: &str, needle: &str) -> bool {
+        let needle = needle.to_lowercase();
+        self.run.find(id).is_some_and(|c| {
+            [&c["message"], &c["caused_by"]].iter().any(|v| {
+                v.as_str()
+                    .is_some_and(|s| s.to_lowercase().contains(&needle))
+            })
+        })
+    }
+
     pub fn dump(&self) -> String {
         let fixes = self
             .run
@@ -627,9 +639,14 @@ impl Expect {
         let ok = got
             .as_ref()
             .is_some_and(|(i, what)| i == id && what.contains(needle));
+        let names = if needle.is_empty() {
+            String::new()
+        } else {
+            format!(" and names {needle:?}")
+        };
         self.that(
             ok,
-            &format!("{case}: the first fix is {id}'s and names {needle:?}; got {got:?}"),
+            &format!("{case}: the first fix is {id}'s{names}; got {got:?}"),
             || r.dump(),
         );
     }
