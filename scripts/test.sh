@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the test suite needs on a fresh Debian machine, then runs it.
 #   redis-server, nginx-light, busybox-static (Debian), a Python venv with python-socketio
-#   and uvicorn (PyPI) for the Socket.IO test servers.
+#   and uvicorn (PyPI) for the Socket.IO test servers, and the real apps (scripts/real-apps.sh).
 # Idempotent: installs only what is missing. Fails loudly on any error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +36,11 @@ export WSDOCTOR_PYTHON="$venv/bin/python"
 log "building the socketioxide test server"
 cargo build --release --quiet --manifest-path test-servers/socketioxide/Cargo.toml \
   --target-dir target/test-servers
+# The real apps (Open WebUI, Chainlit, Flask-SocketIO, python-socketio servers) in cached venvs
+# outside the clone (scripts/real-apps.sh: minutes the first time, under 5 s when cached).
+real_apps_env="$(scripts/real-apps.sh)"
+eval "$real_apps_env"
+
 export WSDOCTOR_CORPORA="${WSDOCTOR_CORPORA:-$PWD/../shared/corpora}"
 [ -d "$WSDOCTOR_CORPORA" ] || log "WARNING: no corpora at $WSDOCTOR_CORPORA"
 
