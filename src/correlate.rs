@@ -185,11 +185,11 @@ fn connect_unanswered_explained_by_redis(results: &mut [CheckResult], app: &AppT
 }
 
 /// `config.polling-multi-worker` explains a failing `ws.sticky-session`: the files put the
-/// polling transport on several workers without sticky sessions.
+/// polling transport on several workers without sticky sessions. The config finding may be a
+/// warning (apps whose transports are set in code the files do not show); the live test
+/// settles it, and the fix is the config finding's.
 fn sticky_explained_by_files(results: &mut [CheckResult], _: &AppTraits) {
-    let Some(cause) = index_of(results, "config.polling-multi-worker", |r| {
-        r.status == Status::Fail && r.counts()
-    }) else {
+    let Some(cause) = index_of(results, "config.polling-multi-worker", fired) else {
         return;
     };
     if let Some(effect) = index_of(results, "ws.sticky-session", |r| r.status == Status::Fail) {
@@ -250,6 +250,21 @@ mod tests {
         );
         assert!(rs[1].message.contains("The files explain it"));
         assert_eq!(rs[1].status, Status::Fail, "a consequence keeps its status");
+    }
+
+    #[test]
+    fn a_polling_warning_explains_a_failing_sticky_test_too() {
+        // python-socketio's transports are set in code: the files can only warn.
+        let mut rs = vec![
+            result("config.polling-multi-worker", Status::Warn),
+            result("ws.sticky-session", Status::Fail),
+        ];
+        apply(&mut rs, &python_socketio());
+        assert_eq!(
+            rs[1].caused_by.as_deref(),
+            Some("config.polling-multi-worker")
+        );
+        assert_eq!(rs[1].status, Status::Fail);
     }
 
     #[test]

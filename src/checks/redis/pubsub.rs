@@ -281,7 +281,9 @@ fn judge_manager(
                 ),
                 others,
             ))
-            .hint(not_connected_hint),
+            .hint(not_connected_hint)
+            // The count may have been read before those clients reached their workers.
+            .evidence(REREAD_KEY, true),
         SubscribeTiming::FirstClient if i64::from(m.clients_connected) < w => PUBSUB
             .pass(format!(
                 "{count} of {expected} {app} processes subscribed to '{channel}', a lower \
