@@ -107,11 +107,15 @@ impl Live {
         env
     }
 
-    fn lint(&self) -> Report {
-        run_wsdoctor("lint", &self.fixture, &[], &self.ports())
+    /// `wsdoctor lint` on the fixture; its outputs never show a secret of the fixture.
+    fn lint(&self, expect: &mut Expect) -> Report {
+        let r = run_wsdoctor("lint", &self.fixture, &[], &self.ports());
+        expect.no_secret("lint", &r, &self.fixture.secrets());
+        r
     }
 
-    fn diagnose(&self) -> Report {
+    /// `wsdoctor diagnose --timeout 3s` on the fixture, the same way.
+    fn diagnose(&self, expect: &mut Expect) -> Report {
         let r = run_wsdoctor(
             "diagnose",
             &self.fixture,
@@ -122,6 +126,7 @@ impl Live {
             "lint + diagnose (diagnose {} ms)",
             r.run.elapsed.as_millis()
         ));
+        expect.no_secret("diagnose", &r, &self.fixture.secrets());
         r
     }
 
@@ -163,10 +168,10 @@ fn healthy_two_workers_with_password() {
     );
 
     // Right after start, no client yet: the subscribers are already all there.
-    let lint = live.lint();
+    let lint = live.lint(&mut expect);
     expect.no_fail("lint", &lint);
     expect.status("lint", &lint, "config.websocket-manager", &["pass"]);
-    let diagnose = live.diagnose();
+    let diagnose = live.diagnose(&mut expect);
     expect.no_fail("diagnose", &diagnose);
     expect.status("diagnose", &diagnose, "redis.auth", &["pass"]);
     expect.status("diagnose", &diagnose, "redis.pubsub", &["pass"]);
@@ -219,7 +224,7 @@ fn web_concurrency_is_not_the_worker_count() {
         || format!("{polling:?}"),
     );
 
-    let lint = live.lint();
+    let lint = live.lint(&mut expect);
     expect.no_fail("lint", &lint);
     expect.status(
         "lint",
@@ -228,7 +233,7 @@ fn web_concurrency_is_not_the_worker_count() {
         &["pass", "skip"],
     );
     expect.status("lint", &lint, "config.websocket-manager", &["pass", "skip"]);
-    let diagnose = live.diagnose();
+    let diagnose = live.diagnose(&mut expect);
     expect.no_fail("diagnose", &diagnose);
     expect.status(
         "diagnose",
@@ -258,7 +263,11 @@ fn seed_wrong_host() {
         || live.app.proc.log_tail(20),
     );
 
-    for (case, r) in [("lint", live.lint()), ("diagnose", live.diagnose())] {
+    let reports = [
+        ("lint", live.lint(&mut expect)),
+        ("diagnose", live.diagnose(&mut expect)),
+    ];
+    for (case, r) in reports {
         expect.status(case, &r, "config.redis-url-host", &["fail"]);
         expect.first_fix(case, &r, "config.redis-url-host", "beagle-redis");
         if case == "diagnose" {
@@ -292,10 +301,10 @@ fn wrong_password() {
         || wrongpass.clone(),
     );
 
-    let lint = live.lint();
+    let lint = live.lint(&mut expect);
     expect.status("lint", &lint, "config.redis-url-password", &["fail"]);
     expect.first_fix("lint", &lint, "config.redis-url-password", "");
-    let diagnose = live.diagnose();
+    let diagnose = live.diagnose(&mut expect);
     expect.status(
         "diagnose",
         &diagnose,
@@ -345,10 +354,10 @@ fn websocket_sentinel_hosts_work() {
         || live.app.proc.log_tail(20),
     );
 
-    let lint = live.lint();
+    let lint = live.lint(&mut expect);
     expect.no_fail("lint", &lint);
     expect.status("lint", &lint, "config.redis-url-host", &["pass", "skip"]);
-    let diagnose = live.diagnose();
+    let diagnose = live.diagnose(&mut expect);
     expect.no_fail("diagnose", &diagnose);
     expect.status("diagnose", &diagnose, "ws.socketio-connect", &["pass"]);
 
@@ -378,7 +387,11 @@ fn redis_sentinel_hosts_alone_do_not_reach_the_socket_manager() {
         || live.app.proc.log_tail(20),
     );
 
-    for (case, r) in [("lint", live.lint()), ("diagnose", live.diagnose())] {
+    let reports = [
+        ("lint", live.lint(&mut expect)),
+        ("diagnose", live.diagnose(&mut expect)),
+    ];
+    for (case, r) in reports {
         expect.that(
             r.run.code == 1 && r.fail_mentions("WEBSOCKET_SENTINEL_HOSTS"),
             &format!("{case}: a failing check names WEBSOCKET_SENTINEL_HOSTS"),
@@ -423,7 +436,11 @@ fn empty_websocket_redis_url() {
         String::new,
     );
 
-    for (case, r) in [("lint", live.lint()), ("diagnose", live.diagnose())] {
+    let reports = [
+        ("lint", live.lint(&mut expect)),
+        ("diagnose", live.diagnose(&mut expect)),
+    ];
+    for (case, r) in reports {
         expect.status(case, &r, "config.websocket-redis-url", &["fail"]);
         expect.first_fix(case, &r, "config.websocket-redis-url", "");
     }

@@ -223,6 +223,20 @@ impl Fixture {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The fixture's secrets: the .env values whose names say PASSWORD, SECRET or TOKEN.
+    pub fn secrets(&self) -> Vec<String> {
+        self.dotenv
+            .iter()
+            .filter(|(k, v)| {
+                !v.is_empty()
+                    && ["PASSWORD", "SECRET", "TOKEN"]
+                        .iter()
+                        .any(|w| k.contains(w))
+            })
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     pub fn dotenv(&self, key: &str) -> &str {
         self.dotenv
             .get(key)
@@ -647,6 +661,24 @@ impl Expect {
         self.that(
             ok,
             &format!("{case}: the first fix is {id}'s{names}; got {got:?}"),
+            || r.dump(),
+        );
+    }
+
+    /// No secret appears in the run's outputs (text, JSON report, stderr): wsdoctor redacts
+    /// them unless --show-secrets.
+    pub fn no_secret(&mut self, case: &str, r: &Report, secrets: &[String]) {
+        let outputs = format!("{}{}{}", r.run.stdout, r.run.json, r.run.stderr);
+        let shown: Vec<&String> = secrets
+            .iter()
+            .filter(|s| outputs.contains(s.as_str()))
+            .collect();
+        self.that(
+            shown.is_empty(),
+            &format!(
+                "{case}: no secret of the fixture printed; {} shown",
+                shown.len()
+            ),
             || r.dump(),
         );
     }
