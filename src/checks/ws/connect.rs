@@ -51,8 +51,15 @@ pub(super) fn judge(obs: &WsObservations, expect: &AppExpectations) -> CheckResu
         );
     };
     let app = expect.app.as_deref().unwrap_or("the app");
+    let timed_out = c
+        .error
+        .as_ref()
+        .is_some_and(|e| e.kind == NetErrorKind::Timeout);
+    // Read by the correlation rules (an app whose CONNECT waits for its Redis manager).
+    let unanswered = c.answer.is_none() && timed_out;
     let ev = |r: CheckResult| {
-        r.evidence("transport", c.transport)
+        r.evidence("unanswered", unanswered)
+            .evidence("transport", c.transport)
             .evidence("app", expect.app.clone())
             .evidence("connect_rule", rule_name(&expect.connect))
             .evidence("namespace", c.namespace.clone())
@@ -65,10 +72,6 @@ pub(super) fn judge(obs: &WsObservations, expect: &AppExpectations) -> CheckResu
     } else {
         "pass the token the browser sends with --token (or the whole auth object with --auth)"
     };
-    let timed_out = c
-        .error
-        .as_ref()
-        .is_some_and(|e| e.kind == NetErrorKind::Timeout);
     // An app that needs its client's auth, probed without it: what it does then is by design,
     // not a fault; the transport under it is what this probe could test.
     if let ConnectRule::NeedsAuth {
