@@ -1132,7 +1132,7 @@ pub fn websocket_redis_urls_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::config::test_support::{deployment, service, with_command, with_env};
+    use crate::config::test_support::{deployment, service, with_command, with_env};
     use crate::config::{Requirement, RequirementsFile};
 
     const OWUI: &str = "ghcr.io/open-webui/open-webui:0.12.4";

@@ -9,6 +9,8 @@ pub mod model;
 pub mod redis_server;
 pub mod redis_url;
 pub mod requirements;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod yaml;
 
 pub use load::{DeploymentSource, load_deployment};

@@ -51,7 +51,8 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
             }
             NetErrorKind::Refused => {
                 "start the app, or use the port it listens on (docker compose ps shows the \
-                 published ports)"
+                 published ports); an app that was just started may still be booting (Open \
+                 WebUI: 20-120 s before it listens): wsdoctor diagnose --wait 120s waits for it"
             }
             NetErrorKind::Tls => {
                 "check the certificate (a private CA needs SSL_CERT_FILE), or use http:// if \
