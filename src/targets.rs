@@ -126,6 +126,50 @@ pub async fn plan_redis(
         target.addr = HostPort { host, port };
         return Ok(plan(target, Some(format!("reached at {h} (--redis-host)"))));
     }
+    // The manager goes through Sentinel (Open WebUI's WEBSOCKET_SENTINEL_HOSTS): the URL's
+    // host is the master name; ask the sentinels, reached from here as any service is.
+    let sentinel = apps::apps_with(d, app, wanted)
+        .into_iter()
+        .find(|a| a.service.name == url.service)
+        .and_then(|a| a.sentinel);
+    if target.sentinel.is_none()
+        && let Some(s) = sentinel.filter(|s| !s.hosts.is_empty())
+    {
+        let mut sentinels = Vec::new();
+        let mut notes = Vec::new();
+        for host in &s.hosts {
+            let addr = HostPort {
+                host: host.clone(),
+                port: s.port,
+            };
+            if resolves_here(host, deadline).await {
+                sentinels.push(addr);
+            } else if let Some((reached, note)) = published_redis(d, &addr) {
+                sentinels.push(reached);
+                notes.push(note);
+            } else {
+                return Err(NotRun::Reason(format!(
+                    "the sentinel '{host}' ({}) does not resolve from here and publishes no \
+                     port: run `wsdoctor redis --sentinel HOST:PORT --master {}` where it \
+                     resolves",
+                    s.source, target.addr.host
+                )));
+            }
+        }
+        let master = target.addr.host.clone();
+        target.addr = sentinels[0].clone();
+        target.sentinel = Some(crate::probe::redis::target::SentinelSpec { sentinels, master });
+        let note = format!(
+            "through Sentinel ({}){}",
+            s.source,
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", notes.join("; "))
+            }
+        );
+        return Ok(plan(target, Some(note)));
+    }
     if target.sentinel.is_some() || resolves_here(&target.addr.host, deadline).await {
         return Ok(plan(target, None));
     }
