@@ -189,19 +189,24 @@ pub fn run(args: &RedisArgs, ctx: &RunContext) -> Result<Report, CliError> {
     let rt = crate::commands::runtime()?;
     // --from-config: a compose service name resolves only inside the compose network; reach
     // it through the port the service publishes, as diagnose does (the report says so).
+    // --from-config: the app's Redis as diagnose reaches it — a compose service name through
+    // the port the service publishes, the manager's Sentinel when it has one (the report says
+    // so). A plan that cannot be made leaves the URL as written: the probe then says why.
     let mut note = None;
     if let Some(deployment) = &deployment
         && args.host.is_none()
-        && target.sentinel.is_none()
-        && !rt.block_on(crate::targets::resolves_here(
-            &target.addr.host,
+        && args.sentinels.is_empty()
+        && let Ok(plan) = rt.block_on(crate::targets::plan_redis(
+            deployment,
+            args.project.app.as_deref(),
+            args.project.service.as_deref(),
+            None,
             ctx.timeout,
+            &mut secrets,
         ))
-        && let Some((addr, how)) = crate::targets::published_redis(deployment, &target.addr)
     {
-        target.overridden_from = Some(target.addr.clone());
-        target.addr = addr;
-        note = Some(how);
+        target = plan.target;
+        note = plan.note;
     }
     let mut obs = rt.block_on(crate::probe::redis::probe(&target, &opts));
     if ctx.show_secrets {
