@@ -1530,3 +1530,213 @@ fn snapshot_correlated_markdown() {
         markdown::render(&correlated_report())
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Through the binary, in a git repository: paths from the repository root
+
+const SEED_COMPOSE: &str = "\
+services:
+  open-webui:
+    image: ghcr.io/open-webui/open-webui:main
+    environment:
+      - UVICORN_WORKERS=2
+      - WEBSOCKET_MANAGER=redis
+      - WEBSOCKET_REDIS_URL=redis://:${REDIS_PASSWORD}@redis:6379/0
+  beagle-redis:
+    image: redis:7
+    command: [\"redis-server\", \"--requirepass\", \"${REDIS_PASSWORD}\", \"--timeout\", \"1800\"]
+";
+
+/// A temporary git repository (made by the real `git init`) with the seed bug in
+/// `deploy/docker-compose.yml`. None (after a loud skip) when git is missing.
+fn git_repo_with_seed(test: &str) -> Option<tempfile::TempDir> {
+    let tmp = tempfile::tempdir().unwrap();
+    let init = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(tmp.path())
+        .output();
+    match init {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!("git init failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => {
+            skip_or_fail(test, &format!("git is not installed: {e}"));
+            return None;
+        }
+    }
+    assert!(tmp.path().join(".git").is_dir());
+    std::fs::create_dir_all(tmp.path().join("deploy")).unwrap();
+    std::fs::write(tmp.path().join("deploy/docker-compose.yml"), SEED_COMPOSE).unwrap();
+    std::fs::write(
+        tmp.path().join("deploy/.env"),
+        "REDIS_PASSWORD=Gq4vB8nZ2mRt\n",
+    )
+    .unwrap();
+    Some(tmp)
+}
+
+/// `wsdoctor <args>` run in `dir`: (exit code, stdout).
+fn wsdoctor_in(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsdoctor"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("COMPOSE_FILE")
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .env_remove("COMPOSE_PROFILES")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+/// The `(uri, uriBaseId, startLine)` of each located SARIF result, and its fingerprint.
+fn sarif_places(log: &Value) -> Vec<(String, String, i64, String)> {
+    log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| {
+            let phys = &r["locations"][0]["physicalLocation"];
+            Some((
+                phys["artifactLocation"]["uri"].as_str()?.to_string(),
+                phys["artifactLocation"]["uriBaseId"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                phys["region"]["startLine"].as_i64()?,
+                r["partialFingerprints"]["wsdoctor/v1"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn sarif_of_a_subdirectory_names_the_file_from_the_repository_root() {
+    let test = "sarif_of_a_subdirectory_names_the_file_from_the_repository_root";
+    let Some(repo) = git_repo_with_seed(test) else {
+        return;
+    };
+    let root = repo.path();
+    // From the repository root, and from inside the subdirectory: the same path.
+    for (cwd, project_dir) in [(root.to_path_buf(), "deploy"), (root.join("deploy"), ".")] {
+        let (code, out) = wsdoctor_in(
+            &cwd,
+            &["lint", "--project-dir", project_dir, "--format", "sarif"],
+        );
+        assert_eq!(code, 1, "{out}");
+        let log: Value = serde_json::from_str(&out).unwrap();
+        let places = sarif_places(&log);
+        let host = places
+            .iter()
+            .find(|p| p.2 == 7)
+            .unwrap_or_else(|| panic!("no result on line 7: {places:#?}"));
+        assert_eq!(host.0, "deploy/docker-compose.yml", "{places:#?}");
+        assert_eq!(host.1, "%SRCROOT%");
+        assert!(
+            places.iter().all(|p| p.0.starts_with("deploy/")),
+            "{places:#?}"
+        );
+        let base = log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(
+            base.starts_with("file:///") && base.ends_with('/'),
+            "{base}"
+        );
+        let resolved = PathBuf::from(base.strip_prefix("file://").unwrap()).join(&host.0);
+        assert!(resolved.is_file(), "{} does not exist", resolved.display());
+        if let Some(schema) = sarif_schema() {
+            let errs = errors(&validator(&schema), &log);
+            assert!(errs.is_empty(), "SARIF schema errors: {errs:#?}");
+        }
+        // The other formats that name files say the same path.
+        let (_, gh) = wsdoctor_in(
+            &cwd,
+            &["lint", "--project-dir", project_dir, "--format", "github"],
+        );
+        assert!(gh.contains("file=deploy/docker-compose.yml,line=7"), "{gh}");
+        let (_, js) = wsdoctor_in(
+            &cwd,
+            &["lint", "--project-dir", project_dir, "--format", "json"],
+        );
+        let js: Value = serde_json::from_str(&js).unwrap();
+        assert!(
+            js["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|c| c["location"]["file"].as_str())
+                .all(|f| f.starts_with("deploy/")),
+            "{js:#}"
+        );
+    }
+}
+
+#[test]
+fn sarif_fingerprints_survive_a_line_move_and_rules_link_their_docs() {
+    let test = "sarif_fingerprints_survive_a_line_move_and_rules_link_their_docs";
+    let Some(repo) = git_repo_with_seed(test) else {
+        return;
+    };
+    let root = repo.path();
+    let lint = || {
+        let (_, out) = wsdoctor_in(
+            root,
+            &["lint", "--project-dir", "deploy", "--format", "sarif"],
+        );
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    let before = lint();
+    // Three lines inserted above every finding.
+    let compose = root.join("deploy/docker-compose.yml");
+    std::fs::write(&compose, format!("# one\n# two\n# three\n{SEED_COMPOSE}")).unwrap();
+    let after = lint();
+    let (b, a) = (sarif_places(&before), sarif_places(&after));
+    assert!(!b.is_empty());
+    assert_eq!(b.len(), a.len(), "{b:#?}\n{a:#?}");
+    for (x, y) in b.iter().zip(&a) {
+        assert_eq!(x.2 + 3, y.2, "the line moved: {x:?} {y:?}");
+        assert_eq!(x.3.len(), 32, "{x:?}");
+        assert_eq!(x.3, y.3, "the fingerprint followed the line: {x:?} {y:?}");
+    }
+    // Distinct findings, distinct fingerprints.
+    let mut prints: Vec<&String> = b.iter().map(|p| &p.3).collect();
+    prints.sort();
+    prints.dedup();
+    assert_eq!(prints.len(), b.len(), "{b:#?}");
+    // Every rule links its section of docs/checks.md, with the anchor the generator writes.
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/checks.md"),
+    )
+    .unwrap();
+    let rules = before["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules.len() > 10);
+    for rule in rules {
+        let id = rule["id"].as_str().unwrap();
+        let uri = rule["helpUri"].as_str().unwrap();
+        let (page, anchor) = uri.split_once('#').unwrap();
+        assert!(
+            page.starts_with("https://") && page.ends_with("docs/checks.md"),
+            "{uri}"
+        );
+        assert!(
+            docs.contains(&format!("[`{id}`](#{anchor})")),
+            "{id}: #{anchor}"
+        );
+        assert!(docs.contains(&format!("\n## {id}\n")), "{id}");
+        // GitHub's heading anchor: lowercase, punctuation other than - and _ dropped.
+        let github_anchor: String = id
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        assert_eq!(anchor, github_anchor);
+    }
+}

@@ -54,6 +54,15 @@ pub fn run(id: &str) -> u8 {
     }
 }
 
+/// The anchor of a rule's section in docs/checks.md (`## config.redis-url-host`), as GitHub
+/// and GitLab make it from the heading: lowercase, `.` dropped, `-` kept.
+pub fn anchor(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// The whole catalogue as one Markdown page (docs/checks.md is generated from it).
 pub fn catalogue_markdown() -> String {
     let mut out = String::from(
@@ -66,7 +75,7 @@ pub fn catalogue_markdown() -> String {
         out.push_str(&format!(
             "| [`{}`](#{}) | {} | {} |\n",
             r.id,
-            r.id.replace('.', ""),
+            anchor(r.id),
             r.severity.as_str(),
             r.title
         ));
