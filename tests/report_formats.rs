@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 use wsdoctor::catalogue::{Rule, Severity};
 use wsdoctor::redact::Secrets;
 use wsdoctor::report::{
-    CheckResult, InlineIgnore, Location, Report, Status, Suppressions, github, json, junit,
-    markdown, sarif, text,
+    CheckResult, InlineIgnore, Location, Report, Status, Suppressions, concise, github, gitlab,
+    json, junit, markdown, sarif, text,
 };
 
 static REDIS_URL_HOST: Rule = Rule {
@@ -228,6 +228,8 @@ fn all_formats(report: &Report) -> Vec<(&'static str, String)> {
         ("sarif-catalogue", sarif::render(report)),
         ("junit", junit::render(report)),
         ("github", github::render(report)),
+        ("gitlab", gitlab::render(report)),
+        ("concise", concise::render(report)),
     ]
 }
 
@@ -320,6 +322,16 @@ fn snapshot_junit() {
 #[test]
 fn snapshot_junit_strict() {
     insta::assert_snapshot!("junit_strict", junit::render(&report_with(true)));
+}
+
+#[test]
+fn snapshot_gitlab() {
+    insta::assert_snapshot!("gitlab", gitlab::render(&report()));
+}
+
+#[test]
+fn snapshot_concise() {
+    insta::assert_snapshot!("concise", concise::render(&report()));
 }
 
 #[test]
@@ -1218,7 +1230,7 @@ fn skip_results_keep_their_reason_everywhere() {
         .unwrap();
     assert_eq!(skip.evidence["depends_on"], "redis.connect");
     for (format, out) in all_formats(&r) {
-        if format.starts_with("sarif") || format == "github" {
+        if format.starts_with("sarif") || ["github", "gitlab", "concise"].contains(&format) {
             continue; // findings only
         }
         assert!(
@@ -1739,4 +1751,218 @@ fn sarif_fingerprints_survive_a_line_move_and_rules_link_their_docs() {
             .collect();
         assert_eq!(anchor, github_anchor);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitLab Code Quality and concise
+
+/// The fields of a Code Quality issue GitLab documents and reads ("Implement a custom tool",
+/// https://docs.gitlab.com/ee/ci/testing/code_quality.html#implement-a-custom-tool; read from
+/// doc/ci/testing/code_quality.md of gitlabhq/gitlabhq at 01eae359): a JSON array of objects
+/// with `description`, `check_name`, `fingerprint`, `severity` (`info`, `minor`, `major`,
+/// `critical`, `blocker`), `location.path` (relative) and `location.lines.begin` (or
+/// `location.positions.begin.line`; wsdoctor writes `lines`). Everything wsdoctor writes is
+/// required here, so a missing field fails the test.
+fn gitlab_schema() -> Value {
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["description", "check_name", "fingerprint", "severity", "location"],
+            "properties": {
+                "description": {"type": "string", "minLength": 1, "pattern": "^[^\\n]*$"},
+                "check_name": {"type": "string", "minLength": 1},
+                "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                "severity": {"enum": ["info", "minor", "major", "critical", "blocker"]},
+                "location": {
+                    "type": "object",
+                    "required": ["path", "lines"],
+                    "properties": {
+                        "path": {"type": "string", "minLength": 1, "not": {"pattern": "^/"}},
+                        "lines": {
+                            "type": "object",
+                            "required": ["begin"],
+                            "properties": {"begin": {"type": "integer", "minimum": 1}}
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[test]
+fn gitlab_report_has_the_fields_gitlab_documents() {
+    let v = validator(&gitlab_schema());
+    for (what, r) in [("report", report()), ("hostile", hostile_report())] {
+        let out = gitlab::render(&r);
+        assert!(
+            !out.starts_with('\u{feff}'),
+            "GitLab refuses a byte order mark"
+        );
+        let issues: Value = serde_json::from_str(&out).unwrap();
+        let errs = errors(&v, &issues);
+        assert!(errs.is_empty(), "{what}: {errs:#?}\n{out}");
+    }
+    let issues: Value = serde_json::from_str(&gitlab::render(&report())).unwrap();
+    let issues = issues.as_array().unwrap();
+    // Findings only, suppressed ones left out: the host failure, the timeout warning, the
+    // refused connection and the drift warning.
+    let summary: Vec<(&str, &str, &str, i64)> = issues
+        .iter()
+        .map(|i| {
+            (
+                i["check_name"].as_str().unwrap(),
+                i["severity"].as_str().unwrap(),
+                i["location"]["path"].as_str().unwrap(),
+                i["location"]["lines"]["begin"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("config.redis-url-host", "major", "docker-compose.yml", 7),
+            ("config.redis-timeout", "minor", "docker-compose.yml", 15),
+            // No file: anchored at the first file the report names.
+            ("redis.connect", "major", "docker-compose.yml", 1),
+            ("docker.env-drift", "minor", "docker-compose.yml", 1),
+        ]
+    );
+    assert_eq!(
+        issues[0]["description"],
+        "[open-webui] REDIS_URL host 'redis' is not a service, container_name or alias; did you mean 'beagle-redis'? Fix: use redis://default:****@beagle-redis:6379/0"
+    );
+    // Negative controls: the schema rejects what GitLab would not read.
+    let mut bad = Value::Array(issues.clone());
+    bad[0]["severity"] = json!("error");
+    assert!(
+        !errors(&v, &bad).is_empty(),
+        "the schema accepts any severity"
+    );
+    let mut bad = Value::Array(issues.clone());
+    bad[1]["location"].as_object_mut().unwrap().remove("lines");
+    assert!(!errors(&v, &bad).is_empty(), "the schema accepts no line");
+    let mut bad = Value::Array(issues.clone());
+    bad[2].as_object_mut().unwrap().remove("fingerprint");
+    assert!(
+        !errors(&v, &bad).is_empty(),
+        "the schema accepts no fingerprint"
+    );
+}
+
+#[test]
+fn gitlab_fingerprints_are_unique_even_for_identical_findings() {
+    let same = || {
+        REDIS_TIMEOUT
+            .fire("timeout 0")
+            .at(at("compose.yaml", 3, 1))
+            .subject("r")
+    };
+    let r = Report::finish(
+        "lint",
+        vec![same(), same(), same()],
+        &Suppressions::default(),
+        false,
+        Duration::ZERO,
+        Secrets::new(),
+    );
+    let issues: Value = serde_json::from_str(&gitlab::render(&r)).unwrap();
+    let mut prints: Vec<&str> = issues
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(prints.len(), 3);
+    prints.sort_unstable();
+    prints.dedup();
+    assert_eq!(prints.len(), 3);
+    // A passing run is an empty array, not nothing.
+    let clean = Report::finish(
+        "lint",
+        vec![REDIS_TIMEOUT.pass("timeout 1800")],
+        &Suppressions::default(),
+        false,
+        Duration::ZERO,
+        Secrets::new(),
+    );
+    assert_eq!(gitlab::render(&clean), "[]\n");
+    assert_eq!(concise::render(&clean), "");
+}
+
+#[test]
+fn concise_is_one_line_per_finding() {
+    let out = concise::render(&report());
+    assert_eq!(
+        out,
+        "docker-compose.yml:7:9: config.redis-url-host REDIS_URL host 'redis' is not a service, container_name or alias; did you mean 'beagle-redis'?\n\
+         docker-compose.yml:15:14: config.redis-timeout beagle-redis runs with timeout 0: idle clients are never closed\n\
+         redis://default:****@beagle-redis:6379/0: redis.connect connection refused by beagle-redis:6379 (172.18.0.2)\n\
+         open-webui: docker.env-drift open-webui runs with REDIS_URL=redis://redis:6379, the files say redis://beagle-redis:6379/0: container not recreated\n"
+    );
+    // A hostile message stays on its line and cannot colour the terminal.
+    let hostile = concise::render(&hostile_report());
+    for line in hostile.lines() {
+        assert!(
+            line.starts_with("a|b`c<d>.yml:1:1: config.redis-url-host ")
+                || line.contains(": ws.sticky-session one round"),
+            "{hostile}"
+        );
+        assert!(!line.contains('\u{1b}'), "{hostile}");
+    }
+    assert_eq!(hostile.lines().count(), 2, "{hostile}");
+}
+
+#[test]
+fn gitlab_and_concise_through_the_binary_name_files_from_the_repository_root() {
+    let test = "gitlab_and_concise_through_the_binary_name_files_from_the_repository_root";
+    let Some(repo) = git_repo_with_seed(test) else {
+        return;
+    };
+    let root = repo.path();
+    let report_file = root.join("gl-code-quality-report.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsdoctor"))
+        .args([
+            "lint",
+            "--project-dir",
+            "deploy",
+            "--format",
+            "gitlab",
+            "-o",
+        ])
+        .arg(&report_file)
+        .args(["--format", "concise"])
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .env_remove("COMPOSE_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let concise = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        concise.starts_with("deploy/docker-compose.yml:7:"),
+        "{concise}"
+    );
+    assert!(
+        concise
+            .lines()
+            .any(|l| l.contains(": config.redis-url-host ")),
+        "{concise}"
+    );
+    let issues: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_file).unwrap()).unwrap();
+    let errs = errors(&validator(&gitlab_schema()), &issues);
+    assert!(errs.is_empty(), "{errs:#?}");
+    let host = issues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["check_name"] == "config.redis-url-host")
+        .unwrap();
+    assert_eq!(host["location"]["path"], "deploy/docker-compose.yml");
+    assert_eq!(host["location"]["lines"]["begin"], 7);
+    assert_eq!(host["severity"], "major");
+    assert_eq!(concise.lines().count(), issues.as_array().unwrap().len());
 }

@@ -153,6 +153,8 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         Format::Sarif => crate::report::sarif::render(report),
         Format::Junit => crate::report::junit::render(report),
         Format::Github => crate::report::github::render(report),
+        Format::Gitlab => crate::report::gitlab::render(report),
+        Format::Concise => crate::report::concise::render(report),
     }
 }
 

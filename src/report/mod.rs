@@ -2,7 +2,9 @@
 //! suppressions and computes the summary; a renderer (one file per format) only formats.
 //! No renderer decides a status.
 
+pub mod concise;
 pub mod github;
+pub mod gitlab;
 pub mod json;
 pub mod junit;
 pub mod markdown;
