@@ -885,6 +885,8 @@ struct Case {
     kind: String,
     body: String,
     system_out: String,
+    file: String,
+    line: String,
 }
 
 /// A `<testsuite>`: name, tests, failures, skipped.
@@ -934,6 +936,8 @@ fn parse_junit(xml: &str) -> (Vec<Suite>, Vec<Case>) {
                         family: suite.clone(),
                         name: get(&a, "name"),
                         classname: get(&a, "classname"),
+                        file: get(&a, "file"),
+                        line: get(&a, "line"),
                         outcome: "pass".into(),
                         ..Case::default()
                     }),
@@ -1965,4 +1969,87 @@ fn gitlab_and_concise_through_the_binary_name_files_from_the_repository_root() {
     assert_eq!(host["location"]["lines"]["begin"], 7);
     assert_eq!(host["severity"], "major");
     assert_eq!(concise.lines().count(), issues.as_array().unwrap().len());
+}
+
+// ---------------------------------------------------------------------------------------------
+// JUnit names and places, through the binary
+
+#[test]
+fn junit_names_are_unique_and_cases_carry_file_and_line() {
+    // One service with both REDIS_URL and WEBSOCKET_REDIS_URL: every URL check runs twice on
+    // the subject `open-webui`.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("docker-compose.yml"),
+        "services:\n  open-webui:\n    image: ghcr.io/open-webui/open-webui:main\n    environment:\n      - UVICORN_WORKERS=2\n      - WEBSOCKET_MANAGER=redis\n      - REDIS_URL=redis://redis:6379/0\n      - WEBSOCKET_REDIS_URL=redis://redis:6379/0\n  beagle-redis:\n    image: redis:7\n",
+    )
+    .unwrap();
+    let (code, xml) = wsdoctor_in(dir.path(), &["lint", "--format", "junit"]);
+    assert_eq!(code, 1, "{xml}");
+    let (_, cases) = parse_junit(&xml);
+    let mut keys: Vec<(String, String)> = cases
+        .iter()
+        .map(|c| (c.classname.clone(), c.name.clone()))
+        .collect();
+    let all = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), all, "duplicate testcase names:\n{xml}");
+    let host: Vec<&Case> = cases
+        .iter()
+        .filter(|c| c.name.starts_with("config.redis-url-host [open-webui]"))
+        .collect();
+    assert_eq!(host.len(), 2, "{xml}");
+    assert_eq!(
+        host[0].name,
+        "config.redis-url-host [open-webui] (docker-compose.yml:7)"
+    );
+    assert_eq!(
+        host[1].name,
+        "config.redis-url-host [open-webui] (docker-compose.yml:8)"
+    );
+    for (c, line) in host.iter().zip(["7", "8"]) {
+        assert_eq!(c.file, "docker-compose.yml");
+        assert_eq!(c.line, line);
+        assert_eq!(c.outcome, "failure");
+    }
+    // A name that is not shared stays short; a result without a place has no file attribute.
+    let manager = cases
+        .iter()
+        .find(|c| c.name.starts_with("config.websocket-manager"))
+        .unwrap();
+    assert_eq!(manager.name, "config.websocket-manager [open-webui]");
+    let missing = cases
+        .iter()
+        .find(|c| c.name.starts_with("config.redis-url-missing"))
+        .unwrap();
+    assert_eq!(missing.file, "");
+}
+
+#[test]
+fn junit_numbers_results_that_share_a_name_and_a_place() {
+    let same = || {
+        REDIS_TIMEOUT
+            .fire("timeout 0")
+            .at(at("compose.yaml", 3, 1))
+            .subject("r")
+    };
+    let r = Report::finish(
+        "lint",
+        vec![same(), same(), REDIS_TIMEOUT.pass("fine").subject("s")],
+        &Suppressions::default(),
+        false,
+        Duration::ZERO,
+        Secrets::new(),
+    );
+    let (_, cases) = parse_junit(&junit::render(&r));
+    let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "config.redis-timeout [r] (compose.yaml:3)",
+            "config.redis-timeout [r] (compose.yaml:3) #2",
+            "config.redis-timeout [s]",
+        ]
+    );
 }
