@@ -2053,3 +2053,90 @@ fn junit_numbers_results_that_share_a_name_and_a_place() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// `explain` and `checks` honour --format
+
+/// `wsdoctor <args>` from the crate root: (exit code, stdout, stderr).
+fn wsdoctor_full(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsdoctor"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn explain_and_checks_write_json_when_asked() {
+    let (code, out, err) = wsdoctor_full(&["explain", "config.redis-url-host", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let rule: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(rule["id"], "config.redis-url-host");
+    assert_eq!(rule["severity"], "error");
+    assert_eq!(rule["family"], "config");
+    for key in ["title", "summary", "why", "fix"] {
+        assert!(!rule[key].as_str().unwrap().is_empty(), "{key}: {rule:#}");
+    }
+    assert!(
+        rule["help_uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("docs/checks.md#configredis-url-host"),
+        "{rule:#}"
+    );
+    // The global option before the command works the same.
+    let (_, before, _) = wsdoctor_full(&["--format", "json", "explain", "config.redis-url-host"]);
+    assert_eq!(before, out);
+    // Text stays the default.
+    let (_, text, _) = wsdoctor_full(&["explain", "config.redis-url-host"]);
+    assert!(
+        text.starts_with("config.redis-url-host (error): "),
+        "{text}"
+    );
+
+    let (code, out, err) = wsdoctor_full(&["checks", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let rules: Value = serde_json::from_str(&out).unwrap();
+    let rules = rules.as_array().unwrap();
+    let text_lines = wsdoctor_full(&["checks"]).1.lines().count();
+    assert_eq!(rules.len(), text_lines);
+    assert!(
+        rules
+            .iter()
+            .all(|r| r["help_uri"].is_string() && r["family"].is_string())
+    );
+    assert!(rules.iter().any(|r| r["id"] == "config.redis-url-host"));
+
+    // -o writes the file; markdown is the page docs/checks.md holds.
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("checks.md");
+    let (code, out, _) =
+        wsdoctor_full(&["checks", "--format", "markdown", "-o", md.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/checks.md"),
+    )
+    .unwrap();
+    assert_eq!(std::fs::read_to_string(&md).unwrap(), docs);
+
+    // A format these commands have no form for: text, and a note saying so.
+    for (args, text) in [
+        (
+            &["checks", "--format", "sarif"][..],
+            wsdoctor_full(&["checks"]).1,
+        ),
+        (
+            &["explain", "config.redis-url-host", "--format", "junit"][..],
+            wsdoctor_full(&["explain", "config.redis-url-host"]).1,
+        ),
+    ] {
+        let (code, out, err) = wsdoctor_full(args);
+        assert_eq!((code, &out), (0, &text), "{args:?}");
+        assert!(err.contains("text, json or markdown"), "{err}");
+    }
+}

@@ -80,7 +80,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Docker(args) => docker::run(args, &ctx),
         Command::Diagnose(args) => diagnose::run(args, &ctx),
         Command::Checks => return checks::run(&cli.global),
-        Command::Explain { id } => return explain::run(id),
+        Command::Explain { id } => return explain::run(id, &cli.global),
     };
     match result {
         Ok(mut report) => {

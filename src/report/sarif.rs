@@ -154,19 +154,6 @@ fn srcroot(report: &Report) -> Option<String> {
     })
 }
 
-/// The rule's section of docs/checks.md, in the repository's copy for this version; without
-/// a repository in Cargo.toml, the copy docs.rs serves from the published crate.
-fn help_uri(id: &str) -> String {
-    let anchor = crate::commands::explain::anchor(id);
-    let version = env!("CARGO_PKG_VERSION");
-    let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
-    if repository.is_empty() {
-        format!("https://docs.rs/crate/wsdoctor/{version}/source/docs/checks.md#{anchor}")
-    } else {
-        format!("{repository}/blob/v{version}/docs/checks.md#{anchor}")
-    }
-}
-
 fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
@@ -217,7 +204,7 @@ fn rule_descriptor(rule: &Rule) -> sarif::ReportingDescriptor {
         .short_description(message_string(rule.title))
         .full_description(message_string(rule.summary))
         .help(help)
-        .help_uri(help_uri(rule.id))
+        .help_uri(crate::commands::explain::help_uri(rule.id))
         .default_configuration(
             sarif::ReportingConfiguration::builder()
                 .level(json!(level(rule.severity)))
