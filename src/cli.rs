@@ -55,6 +55,10 @@ pub enum Format {
     Sarif,
     Junit,
     Github,
+    /// GitLab Code Quality (artifacts:reports:codequality).
+    Gitlab,
+    /// One line per finding: `path:line:col: ID message`.
+    Concise,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

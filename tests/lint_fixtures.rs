@@ -112,7 +112,10 @@ fn healthy_deployment_passes_every_check() {
         ],
     );
     let host = find(&r, "config.redis-url-host", "pass");
-    assert_eq!(host["location"]["file"], "docker-compose.yml");
+    assert_eq!(
+        host["location"]["file"],
+        "fixtures/healthy/docker-compose.yml"
+    );
     assert_eq!(host["location"]["line"], 15);
 }
 
@@ -139,7 +142,11 @@ fn seed_bug_wrong_host_names_the_service() {
         "{f:#}"
     );
     assert_eq!(f["hint"], "use redis://:****@beagle-redis:6379/0");
-    assert_eq!(f["location"]["file"], "docker-compose.yml");
+    assert_eq!(
+        f["location"]["file"],
+        "fixtures/seed-wrong-host/docker-compose.yml"
+    );
+    // Paths are from the repository root (DESIGN.md), not from --project-dir.
     assert_eq!(f["location"]["line"], 12);
     assert_eq!(f["subject"], "open-webui");
 }

@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 use wsdoctor::catalogue::{Rule, Severity};
 use wsdoctor::redact::Secrets;
 use wsdoctor::report::{
-    CheckResult, InlineIgnore, Location, Report, Status, Suppressions, github, json, junit,
-    markdown, sarif, text,
+    CheckResult, InlineIgnore, Location, Report, Status, Suppressions, concise, github, gitlab,
+    json, junit, markdown, sarif, text,
 };
 
 static REDIS_URL_HOST: Rule = Rule {
@@ -228,6 +228,8 @@ fn all_formats(report: &Report) -> Vec<(&'static str, String)> {
         ("sarif-catalogue", sarif::render(report)),
         ("junit", junit::render(report)),
         ("github", github::render(report)),
+        ("gitlab", gitlab::render(report)),
+        ("concise", concise::render(report)),
     ]
 }
 
@@ -320,6 +322,16 @@ fn snapshot_junit() {
 #[test]
 fn snapshot_junit_strict() {
     insta::assert_snapshot!("junit_strict", junit::render(&report_with(true)));
+}
+
+#[test]
+fn snapshot_gitlab() {
+    insta::assert_snapshot!("gitlab", gitlab::render(&report()));
+}
+
+#[test]
+fn snapshot_concise() {
+    insta::assert_snapshot!("concise", concise::render(&report()));
 }
 
 #[test]
@@ -873,6 +885,8 @@ struct Case {
     kind: String,
     body: String,
     system_out: String,
+    file: String,
+    line: String,
 }
 
 /// A `<testsuite>`: name, tests, failures, skipped.
@@ -922,6 +936,8 @@ fn parse_junit(xml: &str) -> (Vec<Suite>, Vec<Case>) {
                         family: suite.clone(),
                         name: get(&a, "name"),
                         classname: get(&a, "classname"),
+                        file: get(&a, "file"),
+                        line: get(&a, "line"),
                         outcome: "pass".into(),
                         ..Case::default()
                     }),
@@ -1218,7 +1234,7 @@ fn skip_results_keep_their_reason_everywhere() {
         .unwrap();
     assert_eq!(skip.evidence["depends_on"], "redis.connect");
     for (format, out) in all_formats(&r) {
-        if format.starts_with("sarif") || format == "github" {
+        if format.starts_with("sarif") || ["github", "gitlab", "concise"].contains(&format) {
             continue; // findings only
         }
         assert!(
@@ -1529,4 +1545,598 @@ fn snapshot_correlated_markdown() {
         "correlated_markdown",
         markdown::render(&correlated_report())
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Through the binary, in a git repository: paths from the repository root
+
+const SEED_COMPOSE: &str = "\
+services:
+  open-webui:
+    image: ghcr.io/open-webui/open-webui:main
+    environment:
+      - UVICORN_WORKERS=2
+      - WEBSOCKET_MANAGER=redis
+      - WEBSOCKET_REDIS_URL=redis://:${REDIS_PASSWORD}@redis:6379/0
+  beagle-redis:
+    image: redis:7
+    command: [\"redis-server\", \"--requirepass\", \"${REDIS_PASSWORD}\", \"--timeout\", \"1800\"]
+";
+
+/// A temporary git repository (made by the real `git init`) with the seed bug in
+/// `deploy/docker-compose.yml`. None (after a loud skip) when git is missing.
+fn git_repo_with_seed(test: &str) -> Option<tempfile::TempDir> {
+    let tmp = tempfile::tempdir().unwrap();
+    let init = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(tmp.path())
+        .output();
+    match init {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!("git init failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => {
+            skip_or_fail(test, &format!("git is not installed: {e}"));
+            return None;
+        }
+    }
+    assert!(tmp.path().join(".git").is_dir());
+    std::fs::create_dir_all(tmp.path().join("deploy")).unwrap();
+    std::fs::write(tmp.path().join("deploy/docker-compose.yml"), SEED_COMPOSE).unwrap();
+    std::fs::write(
+        tmp.path().join("deploy/.env"),
+        "REDIS_PASSWORD=Gq4vB8nZ2mRt\n",
+    )
+    .unwrap();
+    Some(tmp)
+}
+
+/// `wsdoctor <args>` run in `dir`: (exit code, stdout).
+fn wsdoctor_in(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsdoctor"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("COMPOSE_FILE")
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .env_remove("COMPOSE_PROFILES")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+/// The `(uri, uriBaseId, startLine)` of each located SARIF result, and its fingerprint.
+fn sarif_places(log: &Value) -> Vec<(String, String, i64, String)> {
+    log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| {
+            let phys = &r["locations"][0]["physicalLocation"];
+            Some((
+                phys["artifactLocation"]["uri"].as_str()?.to_string(),
+                phys["artifactLocation"]["uriBaseId"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                phys["region"]["startLine"].as_i64()?,
+                r["partialFingerprints"]["wsdoctor/v1"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn sarif_of_a_subdirectory_names_the_file_from_the_repository_root() {
+    let test = "sarif_of_a_subdirectory_names_the_file_from_the_repository_root";
+    let Some(repo) = git_repo_with_seed(test) else {
+        return;
+    };
+    let root = repo.path();
+    // From the repository root, and from inside the subdirectory: the same path.
+    for (cwd, project_dir) in [(root.to_path_buf(), "deploy"), (root.join("deploy"), ".")] {
+        let (code, out) = wsdoctor_in(
+            &cwd,
+            &["lint", "--project-dir", project_dir, "--format", "sarif"],
+        );
+        assert_eq!(code, 1, "{out}");
+        let log: Value = serde_json::from_str(&out).unwrap();
+        let places = sarif_places(&log);
+        let host = places
+            .iter()
+            .find(|p| p.2 == 7)
+            .unwrap_or_else(|| panic!("no result on line 7: {places:#?}"));
+        assert_eq!(host.0, "deploy/docker-compose.yml", "{places:#?}");
+        assert_eq!(host.1, "%SRCROOT%");
+        assert!(
+            places.iter().all(|p| p.0.starts_with("deploy/")),
+            "{places:#?}"
+        );
+        let base = log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(
+            base.starts_with("file:///") && base.ends_with('/'),
+            "{base}"
+        );
+        let resolved = PathBuf::from(base.strip_prefix("file://").unwrap()).join(&host.0);
+        assert!(resolved.is_file(), "{} does not exist", resolved.display());
+        if let Some(schema) = sarif_schema() {
+            let errs = errors(&validator(&schema), &log);
+            assert!(errs.is_empty(), "SARIF schema errors: {errs:#?}");
+        }
+        // The other formats that name files say the same path.
+        let (_, gh) = wsdoctor_in(
+            &cwd,
+            &["lint", "--project-dir", project_dir, "--format", "github"],
+        );
+        assert!(gh.contains("file=deploy/docker-compose.yml,line=7"), "{gh}");
+        let (_, js) = wsdoctor_in(
+            &cwd,
+            &["lint", "--project-dir", project_dir, "--format", "json"],
+        );
+        let js: Value = serde_json::from_str(&js).unwrap();
+        assert!(
+            js["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|c| c["location"]["file"].as_str())
+                .all(|f| f.starts_with("deploy/")),
+            "{js:#}"
+        );
+    }
+}
+
+#[test]
+fn sarif_fingerprints_survive_a_line_move_and_rules_link_their_docs() {
+    let test = "sarif_fingerprints_survive_a_line_move_and_rules_link_their_docs";
+    let Some(repo) = git_repo_with_seed(test) else {
+        return;
+    };
+    let root = repo.path();
+    let lint = || {
+        let (_, out) = wsdoctor_in(
+            root,
+            &["lint", "--project-dir", "deploy", "--format", "sarif"],
+        );
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    let before = lint();
+    // Three lines inserted above every finding.
+    let compose = root.join("deploy/docker-compose.yml");
+    std::fs::write(&compose, format!("# one\n# two\n# three\n{SEED_COMPOSE}")).unwrap();
+    let after = lint();
+    let (b, a) = (sarif_places(&before), sarif_places(&after));
+    assert!(!b.is_empty());
+    assert_eq!(b.len(), a.len(), "{b:#?}\n{a:#?}");
+    for (x, y) in b.iter().zip(&a) {
+        assert_eq!(x.2 + 3, y.2, "the line moved: {x:?} {y:?}");
+        assert_eq!(x.3.len(), 32, "{x:?}");
+        assert_eq!(x.3, y.3, "the fingerprint followed the line: {x:?} {y:?}");
+    }
+    // Distinct findings, distinct fingerprints.
+    let mut prints: Vec<&String> = b.iter().map(|p| &p.3).collect();
+    prints.sort();
+    prints.dedup();
+    assert_eq!(prints.len(), b.len(), "{b:#?}");
+    // Every rule links its section of docs/checks.md, with the anchor the generator writes.
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/checks.md"),
+    )
+    .unwrap();
+    let rules = before["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules.len() > 10);
+    for rule in rules {
+        let id = rule["id"].as_str().unwrap();
+        let uri = rule["helpUri"].as_str().unwrap();
+        let (page, anchor) = uri.split_once('#').unwrap();
+        assert!(
+            page.starts_with("https://") && page.ends_with("docs/checks.md"),
+            "{uri}"
+        );
+        assert!(
+            docs.contains(&format!("[`{id}`](#{anchor})")),
+            "{id}: #{anchor}"
+        );
+        assert!(docs.contains(&format!("\n## {id}\n")), "{id}");
+        // GitHub's heading anchor: lowercase, punctuation other than - and _ dropped.
+        let github_anchor: String = id
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        assert_eq!(anchor, github_anchor);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitLab Code Quality and concise
+
+/// The fields of a Code Quality issue GitLab documents and reads ("Implement a custom tool",
+/// https://docs.gitlab.com/ee/ci/testing/code_quality.html#implement-a-custom-tool; read from
+/// doc/ci/testing/code_quality.md of gitlabhq/gitlabhq at 01eae359): a JSON array of objects
+/// with `description`, `check_name`, `fingerprint`, `severity` (`info`, `minor`, `major`,
+/// `critical`, `blocker`), `location.path` (relative) and `location.lines.begin` (or
+/// `location.positions.begin.line`; wsdoctor writes `lines`). Everything wsdoctor writes is
+/// required here, so a missing field fails the test.
+fn gitlab_schema() -> Value {
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["description", "check_name", "fingerprint", "severity", "location"],
+            "properties": {
+                "description": {"type": "string", "minLength": 1, "pattern": "^[^\\n]*$"},
+                "check_name": {"type": "string", "minLength": 1},
+                "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                "severity": {"enum": ["info", "minor", "major", "critical", "blocker"]},
+                "location": {
+                    "type": "object",
+                    "required": ["path", "lines"],
+                    "properties": {
+                        "path": {"type": "string", "minLength": 1, "not": {"pattern": "^/"}},
+                        "lines": {
+                            "type": "object",
+                            "required": ["begin"],
+                            "properties": {"begin": {"type": "integer", "minimum": 1}}
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[test]
+fn gitlab_report_has_the_fields_gitlab_documents() {
+    let v = validator(&gitlab_schema());
+    for (what, r) in [("report", report()), ("hostile", hostile_report())] {
+        let out = gitlab::render(&r);
+        assert!(
+            !out.starts_with('\u{feff}'),
+            "GitLab refuses a byte order mark"
+        );
+        let issues: Value = serde_json::from_str(&out).unwrap();
+        let errs = errors(&v, &issues);
+        assert!(errs.is_empty(), "{what}: {errs:#?}\n{out}");
+    }
+    let issues: Value = serde_json::from_str(&gitlab::render(&report())).unwrap();
+    let issues = issues.as_array().unwrap();
+    // Findings only, suppressed ones left out: the host failure, the timeout warning, the
+    // refused connection and the drift warning.
+    let summary: Vec<(&str, &str, &str, i64)> = issues
+        .iter()
+        .map(|i| {
+            (
+                i["check_name"].as_str().unwrap(),
+                i["severity"].as_str().unwrap(),
+                i["location"]["path"].as_str().unwrap(),
+                i["location"]["lines"]["begin"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("config.redis-url-host", "major", "docker-compose.yml", 7),
+            ("config.redis-timeout", "minor", "docker-compose.yml", 15),
+            // No file: anchored at the first file the report names.
+            ("redis.connect", "major", "docker-compose.yml", 1),
+            ("docker.env-drift", "minor", "docker-compose.yml", 1),
+        ]
+    );
+    assert_eq!(
+        issues[0]["description"],
+        "[open-webui] REDIS_URL host 'redis' is not a service, container_name or alias; did you mean 'beagle-redis'? Fix: use redis://default:****@beagle-redis:6379/0"
+    );
+    // Negative controls: the schema rejects what GitLab would not read.
+    let mut bad = Value::Array(issues.clone());
+    bad[0]["severity"] = json!("error");
+    assert!(
+        !errors(&v, &bad).is_empty(),
+        "the schema accepts any severity"
+    );
+    let mut bad = Value::Array(issues.clone());
+    bad[1]["location"].as_object_mut().unwrap().remove("lines");
+    assert!(!errors(&v, &bad).is_empty(), "the schema accepts no line");
+    let mut bad = Value::Array(issues.clone());
+    bad[2].as_object_mut().unwrap().remove("fingerprint");
+    assert!(
+        !errors(&v, &bad).is_empty(),
+        "the schema accepts no fingerprint"
+    );
+}
+
+#[test]
+fn gitlab_fingerprints_are_unique_even_for_identical_findings() {
+    let same = || {
+        REDIS_TIMEOUT
+            .fire("timeout 0")
+            .at(at("compose.yaml", 3, 1))
+            .subject("r")
+    };
+    let r = Report::finish(
+        "lint",
+        vec![same(), same(), same()],
+        &Suppressions::default(),
+        false,
+        Duration::ZERO,
+        Secrets::new(),
+    );
+    let issues: Value = serde_json::from_str(&gitlab::render(&r)).unwrap();
+    let mut prints: Vec<&str> = issues
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(prints.len(), 3);
+    prints.sort_unstable();
+    prints.dedup();
+    assert_eq!(prints.len(), 3);
+    // A passing run is an empty array, not nothing.
+    let clean = Report::finish(
+        "lint",
+        vec![REDIS_TIMEOUT.pass("timeout 1800")],
+        &Suppressions::default(),
+        false,
+        Duration::ZERO,
+        Secrets::new(),
+    );
+    assert_eq!(gitlab::render(&clean), "[]\n");
+    assert_eq!(concise::render(&clean), "");
+}
+
+#[test]
+fn concise_is_one_line_per_finding() {
+    let out = concise::render(&report());
+    assert_eq!(
+        out,
+        "docker-compose.yml:7:9: config.redis-url-host REDIS_URL host 'redis' is not a service, container_name or alias; did you mean 'beagle-redis'?\n\
+         docker-compose.yml:15:14: config.redis-timeout beagle-redis runs with timeout 0: idle clients are never closed\n\
+         redis://default:****@beagle-redis:6379/0: redis.connect connection refused by beagle-redis:6379 (172.18.0.2)\n\
+         open-webui: docker.env-drift open-webui runs with REDIS_URL=redis://redis:6379, the files say redis://beagle-redis:6379/0: container not recreated\n"
+    );
+    // A hostile message stays on its line and cannot colour the terminal.
+    let hostile = concise::render(&hostile_report());
+    for line in hostile.lines() {
+        assert!(
+            line.starts_with("a|b`c<d>.yml:1:1: config.redis-url-host ")
+                || line.contains(": ws.sticky-session one round"),
+            "{hostile}"
+        );
+        assert!(!line.contains('\u{1b}'), "{hostile}");
+    }
+    assert_eq!(hostile.lines().count(), 2, "{hostile}");
+}
+
+#[test]
+fn gitlab_and_concise_through_the_binary_name_files_from_the_repository_root() {
+    let test = "gitlab_and_concise_through_the_binary_name_files_from_the_repository_root";
+    let Some(repo) = git_repo_with_seed(test) else {
+        return;
+    };
+    let root = repo.path();
+    let report_file = root.join("gl-code-quality-report.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsdoctor"))
+        .args([
+            "lint",
+            "--project-dir",
+            "deploy",
+            "--format",
+            "gitlab",
+            "-o",
+        ])
+        .arg(&report_file)
+        .args(["--format", "concise"])
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .env_remove("COMPOSE_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let concise = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        concise.starts_with("deploy/docker-compose.yml:7:"),
+        "{concise}"
+    );
+    assert!(
+        concise
+            .lines()
+            .any(|l| l.contains(": config.redis-url-host ")),
+        "{concise}"
+    );
+    let issues: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_file).unwrap()).unwrap();
+    let errs = errors(&validator(&gitlab_schema()), &issues);
+    assert!(errs.is_empty(), "{errs:#?}");
+    let host = issues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["check_name"] == "config.redis-url-host")
+        .unwrap();
+    assert_eq!(host["location"]["path"], "deploy/docker-compose.yml");
+    assert_eq!(host["location"]["lines"]["begin"], 7);
+    assert_eq!(host["severity"], "major");
+    assert_eq!(concise.lines().count(), issues.as_array().unwrap().len());
+}
+
+// ---------------------------------------------------------------------------------------------
+// JUnit names and places, through the binary
+
+#[test]
+fn junit_names_are_unique_and_cases_carry_file_and_line() {
+    // One service with both REDIS_URL and WEBSOCKET_REDIS_URL: every URL check runs twice on
+    // the subject `open-webui`.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("docker-compose.yml"),
+        "services:\n  open-webui:\n    image: ghcr.io/open-webui/open-webui:main\n    environment:\n      - UVICORN_WORKERS=2\n      - WEBSOCKET_MANAGER=redis\n      - REDIS_URL=redis://redis:6379/0\n      - WEBSOCKET_REDIS_URL=redis://redis:6379/0\n  beagle-redis:\n    image: redis:7\n",
+    )
+    .unwrap();
+    let (code, xml) = wsdoctor_in(dir.path(), &["lint", "--format", "junit"]);
+    assert_eq!(code, 1, "{xml}");
+    let (_, cases) = parse_junit(&xml);
+    let mut keys: Vec<(String, String)> = cases
+        .iter()
+        .map(|c| (c.classname.clone(), c.name.clone()))
+        .collect();
+    let all = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), all, "duplicate testcase names:\n{xml}");
+    let host: Vec<&Case> = cases
+        .iter()
+        .filter(|c| c.name.starts_with("config.redis-url-host [open-webui]"))
+        .collect();
+    assert_eq!(host.len(), 2, "{xml}");
+    assert_eq!(
+        host[0].name,
+        "config.redis-url-host [open-webui] (docker-compose.yml:7)"
+    );
+    assert_eq!(
+        host[1].name,
+        "config.redis-url-host [open-webui] (docker-compose.yml:8)"
+    );
+    for (c, line) in host.iter().zip(["7", "8"]) {
+        assert_eq!(c.file, "docker-compose.yml");
+        assert_eq!(c.line, line);
+        assert_eq!(c.outcome, "failure");
+    }
+    // A name that is not shared stays short; a result without a place has no file attribute.
+    let manager = cases
+        .iter()
+        .find(|c| c.name.starts_with("config.websocket-manager"))
+        .unwrap();
+    assert_eq!(manager.name, "config.websocket-manager [open-webui]");
+    let missing = cases
+        .iter()
+        .find(|c| c.name.starts_with("config.redis-url-missing"))
+        .unwrap();
+    assert_eq!(missing.file, "");
+}
+
+#[test]
+fn junit_numbers_results_that_share_a_name_and_a_place() {
+    let same = || {
+        REDIS_TIMEOUT
+            .fire("timeout 0")
+            .at(at("compose.yaml", 3, 1))
+            .subject("r")
+    };
+    let r = Report::finish(
+        "lint",
+        vec![same(), same(), REDIS_TIMEOUT.pass("fine").subject("s")],
+        &Suppressions::default(),
+        false,
+        Duration::ZERO,
+        Secrets::new(),
+    );
+    let (_, cases) = parse_junit(&junit::render(&r));
+    let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "config.redis-timeout [r] (compose.yaml:3)",
+            "config.redis-timeout [r] (compose.yaml:3) #2",
+            "config.redis-timeout [s]",
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// `explain` and `checks` honour --format
+
+/// `wsdoctor <args>` from the crate root: (exit code, stdout, stderr).
+fn wsdoctor_full(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsdoctor"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn explain_and_checks_write_json_when_asked() {
+    let (code, out, err) = wsdoctor_full(&["explain", "config.redis-url-host", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let rule: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(rule["id"], "config.redis-url-host");
+    assert_eq!(rule["severity"], "error");
+    assert_eq!(rule["family"], "config");
+    for key in ["title", "summary", "why", "fix"] {
+        assert!(!rule[key].as_str().unwrap().is_empty(), "{key}: {rule:#}");
+    }
+    assert!(
+        rule["help_uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("docs/checks.md#configredis-url-host"),
+        "{rule:#}"
+    );
+    // The global option before the command works the same.
+    let (_, before, _) = wsdoctor_full(&["--format", "json", "explain", "config.redis-url-host"]);
+    assert_eq!(before, out);
+    // Text stays the default.
+    let (_, text, _) = wsdoctor_full(&["explain", "config.redis-url-host"]);
+    assert!(
+        text.starts_with("config.redis-url-host (error): "),
+        "{text}"
+    );
+
+    let (code, out, err) = wsdoctor_full(&["checks", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let rules: Value = serde_json::from_str(&out).unwrap();
+    let rules = rules.as_array().unwrap();
+    let text_lines = wsdoctor_full(&["checks"]).1.lines().count();
+    assert_eq!(rules.len(), text_lines);
+    assert!(
+        rules
+            .iter()
+            .all(|r| r["help_uri"].is_string() && r["family"].is_string())
+    );
+    assert!(rules.iter().any(|r| r["id"] == "config.redis-url-host"));
+
+    // -o writes the file; markdown is the page docs/checks.md holds.
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("checks.md");
+    let (code, out, _) =
+        wsdoctor_full(&["checks", "--format", "markdown", "-o", md.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/checks.md"),
+    )
+    .unwrap();
+    assert_eq!(std::fs::read_to_string(&md).unwrap(), docs);
+
+    // A format these commands have no form for: text, and a note saying so.
+    for (args, text) in [
+        (
+            &["checks", "--format", "sarif"][..],
+            wsdoctor_full(&["checks"]).1,
+        ),
+        (
+            &["explain", "config.redis-url-host", "--format", "junit"][..],
+            wsdoctor_full(&["explain", "config.redis-url-host"]).1,
+        ),
+    ] {
+        let (code, out, err) = wsdoctor_full(args);
+        assert_eq!((code, &out), (0, &text), "{args:?}");
+        assert!(err.contains("text, json or markdown"), "{err}");
+    }
 }

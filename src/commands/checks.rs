@@ -1,16 +1,31 @@
-//! `wsdoctor checks`: the catalogue, one line a rule (or JSON with `--format json`).
+//! `wsdoctor checks`: the catalogue, one line a rule; `--format json` (an array of rules) and
+//! `--format markdown` (the page docs/checks.md is) as well, to stdout or `-o FILE`.
 
-use crate::catalogue;
+use crate::catalogue::{self, Rule};
 use crate::cli::{Format, GlobalOpts};
-use crate::commands::write_stdout;
+use crate::commands::explain;
 
 pub fn run(global: &GlobalOpts) -> u8 {
     let rules = catalogue::all();
-    if global.formats.first() == Some(&Format::Json) {
-        let body = serde_json::to_string_pretty(&rules).unwrap_or_default();
-        write_stdout(&format!("{body}\n"));
-        return 0;
-    }
+    let body = match global.formats.first().copied().unwrap_or(Format::Text) {
+        Format::Text => table(&rules),
+        Format::Json => {
+            let entries: Vec<explain::RuleDoc<'_>> =
+                rules.iter().map(|r| explain::RuleDoc::of(r)).collect();
+            let mut s = serde_json::to_string_pretty(&entries).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Markdown => explain::catalogue_markdown(),
+        other => {
+            explain::fallback_note("checks", other);
+            table(&rules)
+        }
+    };
+    explain::emit(global, &body)
+}
+
+fn table(rules: &[&Rule]) -> String {
     let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
     let mut out = String::new();
     for r in rules {
@@ -21,6 +36,5 @@ pub fn run(global: &GlobalOpts) -> u8 {
             r.title
         ));
     }
-    write_stdout(&out);
-    0
+    out
 }

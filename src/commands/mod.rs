@@ -80,7 +80,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Docker(args) => docker::run(args, &ctx),
         Command::Diagnose(args) => diagnose::run(args, &ctx),
         Command::Checks => return checks::run(&cli.global),
-        Command::Explain { id } => return explain::run(id),
+        Command::Explain { id } => return explain::run(id, &cli.global),
     };
     match result {
         Ok(mut report) => {
@@ -153,6 +153,8 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
         Format::Sarif => crate::report::sarif::render(report),
         Format::Junit => crate::report::junit::render(report),
         Format::Github => crate::report::github::render(report),
+        Format::Gitlab => crate::report::gitlab::render(report),
+        Format::Concise => crate::report::concise::render(report),
     }
 }
 

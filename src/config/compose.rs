@@ -255,18 +255,10 @@ impl<'a> Loader<'a> {
         ))
     }
 
-    /// The path as shown to the user: relative to the project directory when inside it.
+    /// The path as shown to the user: relative to the repository root, else the current
+    /// directory (DESIGN.md; see [`crate::report::paths::shown`]).
     fn display(&self, path: &Path) -> String {
-        match path.strip_prefix(&self.project_dir) {
-            Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().into_owned(),
-            _ => {
-                // Outside the project: as relative to the working directory when inside it.
-                match path.strip_prefix(&self.cwd) {
-                    Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().into_owned(),
-                    _ => path.to_string_lossy().into_owned(),
-                }
-            }
-        }
+        crate::report::paths::shown(path, &self.cwd, &self.project_dir)
     }
 
     /// Reads a compose file (size-limited, UTF-8) into the file table.

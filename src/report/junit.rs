@@ -1,7 +1,14 @@
 //! `--format junit`: JUnit XML for CI test reports (GitLab, Jenkins, Azure, …).
 //!
 //! One `<testsuite>` per check family (`config`, `redis`, `ws`, `docker`, in that order, then
-//! any other), one `<testcase>` per result, named `id [subject]`, classname `wsdoctor.<family>`.
+//! any other), one `<testcase>` per result, named `id [subject]`, classname `wsdoctor.<family>`,
+//! with `file` and `line` attributes when the result has a place (as pytest writes them; GitLab
+//! shows `file`).
+//!
+//! Names are unique within the report, as test reports key cases by classname and name (GitLab
+//! shows one of two same-named cases): a check that fires twice on one subject (a service with
+//! both `REDIS_URL` and `WEBSOCKET_REDIS_URL`) gets its place added, `id [subject] (file:line)`,
+//! and a number, `#2`, when even that is the same.
 //!
 //! * `fail` → `<failure message=… type=severity>` with location, message and fix in the body.
 //! * `warn` → a `<failure type="warning">` only under `--strict` (when it fails the run, as the
@@ -37,14 +44,18 @@ pub fn render(report: &Report) -> String {
             .unwrap_or(usize::MAX)
     });
 
+    let names = unique_names(&report.checks);
     let mut junit = JunitReport::new("wsdoctor");
     junit.set_time(Duration::from_millis(report.duration_ms));
     for fam in families {
         let mut suite = TestSuite::new(fam);
         let mut total_ms = 0u64;
-        for c in report.checks.iter().filter(|c| family(c.id) == fam) {
+        for (c, name) in report.checks.iter().zip(&names) {
+            if family(c.id) != fam {
+                continue;
+            }
             total_ms = total_ms.saturating_add(c.duration_ms);
-            suite.add_test_case(test_case(c, fam, report.summary.strict));
+            suite.add_test_case(test_case(c, name.clone(), fam, report.summary.strict));
         }
         suite.set_time(Duration::from_millis(total_ms));
         junit.add_test_suite(suite);
@@ -68,11 +79,49 @@ fn family(id: &str) -> &str {
     id.split('.').next().unwrap_or(id)
 }
 
-fn test_case(c: &CheckResult, family: &str, strict: bool) -> TestCase {
-    let name = match &c.subject {
-        Some(subject) => format!("{} [{}]", c.id, clean(subject)),
-        None => c.id.to_string(),
-    };
+/// The testcase name of each result, in order: `id [subject]`, then the place and a number
+/// for results that would share a name (see the module documentation).
+fn unique_names(checks: &[CheckResult]) -> Vec<String> {
+    let base: Vec<String> = checks
+        .iter()
+        .map(|c| match &c.subject {
+            Some(subject) => format!("{} [{}]", c.id, clean(subject)),
+            None => c.id.to_string(),
+        })
+        .collect();
+    let placed: Vec<String> = checks
+        .iter()
+        .zip(&base)
+        .map(|(c, name)| {
+            let shared = base.iter().filter(|b| *b == name).count() > 1;
+            match (&c.location, shared) {
+                (Some(loc), true) => format!("{name} ({})", clean(&short_place(loc))),
+                _ => name.clone(),
+            }
+        })
+        .collect();
+    let mut out: Vec<String> = Vec::with_capacity(placed.len());
+    for name in &placed {
+        let mut candidate = name.clone();
+        let mut n = 1;
+        while out.contains(&candidate) {
+            n += 1;
+            candidate = format!("{name} #{n}");
+        }
+        out.push(candidate);
+    }
+    out
+}
+
+/// `file:line` (the column does not tell two findings apart for a reader).
+fn short_place(loc: &crate::report::Location) -> String {
+    match loc.line {
+        Some(line) => format!("{}:{line}", loc.file),
+        None => loc.file.clone(),
+    }
+}
+
+fn test_case(c: &CheckResult, name: String, family: &str, strict: bool) -> TestCase {
     let status = if let Some(sup) = &c.suppressed {
         let mut st = TestCaseStatus::skipped();
         let reason = sup.reason.as_deref().unwrap_or("no reason given");
@@ -94,6 +143,12 @@ fn test_case(c: &CheckResult, family: &str, strict: bool) -> TestCase {
     };
     let mut tc = TestCase::new(name, status);
     tc.set_classname(format!("wsdoctor.{family}"));
+    if let Some(loc) = &c.location {
+        tc.extra.insert("file".into(), clean(&loc.file).into());
+        if let Some(line) = loc.line {
+            tc.extra.insert("line".into(), line.to_string().into());
+        }
+    }
     tc.set_time(Duration::from_millis(c.duration_ms));
     if c.counts() && c.status == Status::Warn && !strict {
         tc.set_system_out(clean(&format!("WARNING: {}", details(c))));

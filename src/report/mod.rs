@@ -2,10 +2,13 @@
 //! suppressions and computes the summary; a renderer (one file per format) only formats.
 //! No renderer decides a status.
 
+pub mod concise;
 pub mod github;
+pub mod gitlab;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod paths;
 pub mod sarif;
 pub mod text;
 
@@ -573,6 +576,101 @@ impl CheckResult {
     }
 }
 
+impl CheckResult {
+    /// An identity of this finding that survives edits which only move it: 32 hex digits of
+    /// a hash of the check id, the subject, the file and the message with line references
+    /// taken out (`line 12`, `docker-compose.yml:12:29`). Code hosts (SARIF
+    /// `partialFingerprints`, GitLab Code Quality `fingerprint`) use it to follow a finding
+    /// from one run to the next. FNV-1a 128 is written out here so the value never changes
+    /// with a Rust or crate version.
+    pub fn stable_key(&self) -> String {
+        let file = self.location.as_ref().map_or("", |l| l.file.as_str());
+        let content = [
+            self.id,
+            self.subject.as_deref().unwrap_or(""),
+            file,
+            &without_line_refs(&self.message),
+        ]
+        .join("\u{1f}");
+        format!("{:032x}", fnv1a_128(content.as_bytes()))
+    }
+}
+
+/// [`CheckResult::stable_key`] of each finding (`warn`/`fail`) of `checks`, in order, made
+/// unique: a second finding with the same key gets the key of `key#2`, and so on (GitLab
+/// drops all but one finding of a fingerprint).
+pub fn unique_keys<'a>(
+    checks: impl IntoIterator<Item = &'a CheckResult>,
+) -> Vec<(&'a CheckResult, String)> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for c in checks {
+        let base = c.stable_key();
+        let n = seen.iter().filter(|k| **k == base).count();
+        seen.push(base.clone());
+        let key = if n == 0 {
+            base
+        } else {
+            format!("{:032x}", fnv1a_128(format!("{base}#{}", n + 1).as_bytes()))
+        };
+        out.push((c, key));
+    }
+    out
+}
+
+fn fnv1a_128(bytes: &[u8]) -> u128 {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    bytes
+        .iter()
+        .fold(OFFSET, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME))
+}
+
+/// `message` without the line and column numbers it quotes: digits after `line `/`lines `
+/// and the `:12:29` after a file name (one ending in a known extension, so `redis:6379`
+/// keeps its port).
+fn without_line_refs(message: &str) -> String {
+    const FILE_ENDS: [&str; 9] = [
+        ".yml",
+        ".yaml",
+        ".env",
+        ".toml",
+        ".txt",
+        ".json",
+        ".conf",
+        ".cfg",
+        "Caddyfile",
+    ];
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(c) = rest.chars().next() {
+        let lower = out.to_ascii_lowercase();
+        let after_word = lower.ends_with("line ") || lower.ends_with("lines ");
+        let after_file = c == ':' && FILE_ENDS.iter().any(|e| out.ends_with(e));
+        if after_word && c.is_ascii_digit() {
+            rest = rest.trim_start_matches(|ch: char| ch.is_ascii_digit() || ch == '-');
+            out.push('#');
+            continue;
+        }
+        if after_file && rest[1..].starts_with(|ch: char| ch.is_ascii_digit()) {
+            // `:12` and `:12:29`
+            let mut r = &rest[1..];
+            r = r.trim_start_matches(|ch: char| ch.is_ascii_digit());
+            if let Some(col) = r.strip_prefix(':')
+                && col.starts_with(|ch: char| ch.is_ascii_digit())
+            {
+                r = col.trim_start_matches(|ch: char| ch.is_ascii_digit());
+            }
+            out.push_str(":#");
+            rest = r;
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 /// Two fix texts are the same fix when they differ only in spacing or a final full stop.
 fn fix_key(fix: &str) -> String {
     fix.split_whitespace()
@@ -1021,6 +1119,45 @@ mod tests {
             md.contains("- **Because:** `config.redis-url-host` (`open-webui`)\n"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn stable_keys_ignore_line_moves_only() {
+        let finding = |message: &str, line: u32| {
+            URL_HOST.fail(message).subject("open-webui").at(at(
+                "deploy/docker-compose.yml",
+                line,
+                9,
+            ))
+        };
+        let a = finding("host 'redis' (also on line 7, see .env:3:1)", 7);
+        let b = finding("host 'redis' (also on line 19, see .env:12:1)", 19);
+        assert_eq!(a.stable_key(), b.stable_key());
+        assert_eq!(a.stable_key().len(), 32);
+        // Another port, subject, file or check is another finding.
+        assert_ne!(
+            finding("redis:6379", 1).stable_key(),
+            finding("redis:6380", 1).stable_key()
+        );
+        assert_ne!(a.stable_key(), a.clone().subject("chainlit").stable_key());
+        assert_ne!(
+            a.stable_key(),
+            a.clone().at(at("docker-compose.yml", 7, 9)).stable_key()
+        );
+        assert_eq!(
+            without_line_refs("lines 3-5 and line 9"),
+            "lines # and line #"
+        );
+        // Known value: the hash must not change between versions.
+        assert_eq!(
+            format!("{:032x}", fnv1a_128(b"")),
+            "6c62272e07bb014262b821756295c58d"
+        );
+        // Identical findings get distinct keys, the first keeps its own.
+        let same = [a.clone(), b.clone()];
+        let keys = unique_keys(same.iter());
+        assert_eq!(keys[0].1, a.stable_key());
+        assert_ne!(keys[0].1, keys[1].1);
     }
 
     #[test]

@@ -6,8 +6,14 @@
 //!   suppressed ones, which carry `suppressions: [{kind: "inSource"|"external", justification}]`
 //!   (an inline `# wsdoctor: ignore=` comment is in source; `--ignore` is external). Passing and
 //!   skipped checks are not results: SARIF results are findings.
-//! * Locations: `artifactLocation.uri` is the path as the report shows it (relative, with
-//!   `uriBaseId: "%SRCROOT%"`; an absolute path becomes a `file://` URI). GitHub code scanning
+//! * Every rule has a `helpUri`: its section of docs/checks.md.
+//! * Every result has `partialFingerprints["wsdoctor/v1"]` ([`CheckResult::stable_key`]): the
+//!   same finding keeps it when lines are inserted above it, so code scanning does not close
+//!   and reopen its alert.
+//! * Locations: `artifactLocation.uri` is the path as the report shows it: relative to the
+//!   repository root (see [`crate::report::paths`]), with `uriBaseId: "%SRCROOT%"`, and
+//!   `originalUriBaseIds` saying where `%SRCROOT%` is on this machine when it is known; an
+//!   absolute path becomes a `file://` URI. GitHub code scanning
 //!   rejects a result without a location and needs `region.startLine`, so:
 //!   - a finding about a whole file (no line) is anchored at line 1;
 //!   - a finding with no file at all (a live Redis, WebSocket or Docker probe) is anchored at the
@@ -20,6 +26,9 @@ use serde_sarif::sarif;
 
 use crate::catalogue::{Rule, Severity};
 use crate::report::{CheckResult, Report, Status};
+
+/// The base id of every relative `artifactLocation`: the repository root.
+const SRCROOT: &str = "%SRCROOT%";
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -61,6 +70,15 @@ pub fn render_with_rules(report: &Report, rules: &[&Rule]) -> String {
         })
         .collect();
 
+    let mut run_bases = None;
+    if let Some(root) = srcroot(report) {
+        let mut map = std::collections::BTreeMap::new();
+        map.insert(
+            SRCROOT.to_string(),
+            sarif::ArtifactLocation::builder().uri(root).build(),
+        );
+        run_bases = Some(map);
+    }
     let mut driver = sarif::ToolComponent::builder()
         .name(report.tool.name)
         .version(report.tool.version)
@@ -76,7 +94,7 @@ pub fn render_with_rules(report: &Report, rules: &[&Rule]) -> String {
     if !info.is_empty() {
         driver.information_uri = Some(info.to_string());
     }
-    let run = sarif::Run::builder()
+    let mut run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
         .results(results)
         // GitHub uses the id's prefix as the analysis category: one per command.
@@ -96,6 +114,7 @@ pub fn render_with_rules(report: &Report, rules: &[&Rule]) -> String {
                 .build(),
         ])
         .build();
+    run.original_uri_base_ids = run_bases;
     let log = sarif::Sarif::builder()
         .schema(SCHEMA)
         .version(json!("2.1.0"))
@@ -110,6 +129,29 @@ pub fn render_with_rules(report: &Report, rules: &[&Rule]) -> String {
 /// Warnings and failures are SARIF results (suppressed ones too, marked as such).
 fn is_finding(c: &CheckResult) -> bool {
     matches!(c.status, Status::Warn | Status::Fail)
+}
+
+/// Where `%SRCROOT%` is, as a `file://` URI ending in `/` (SARIF §3.14.14): the directory the
+/// report's first relative path resolves against. None when no file is named or the base
+/// cannot be found (the results keep `uriBaseId`, which GitHub resolves to the checkout).
+fn srcroot(report: &Report) -> Option<String> {
+    let first = report
+        .checks
+        .iter()
+        .filter_map(|c| c.location.as_ref())
+        .map(|l| l.file.as_str())
+        .find(|f| file_uri(f).1)?;
+    let cwd = std::env::current_dir().ok()?;
+    let root = crate::report::paths::root_of(first, &cwd)?;
+    let (uri, relative) = file_uri(&root.to_string_lossy());
+    if relative {
+        return None;
+    }
+    Some(if uri.ends_with('/') {
+        uri
+    } else {
+        format!("{uri}/")
+    })
 }
 
 fn level(severity: Severity) -> &'static str {
@@ -162,6 +204,7 @@ fn rule_descriptor(rule: &Rule) -> sarif::ReportingDescriptor {
         .short_description(message_string(rule.title))
         .full_description(message_string(rule.summary))
         .help(help)
+        .help_uri(crate::commands::explain::help_uri(rule.id))
         .default_configuration(
             sarif::ReportingConfiguration::builder()
                 .level(json!(level(rule.severity)))
@@ -216,8 +259,11 @@ fn result(c: &CheckResult, rule_index: usize, anchor: Option<&str>) -> sarif::Re
         }
         (None, None) => None,
     };
+    let mut fingerprints = std::collections::BTreeMap::new();
+    fingerprints.insert("wsdoctor/v1".to_string(), c.stable_key());
     let mut r = sarif::Result::builder()
         .rule_id(c.id)
+        .partial_fingerprints(fingerprints)
         .rule_index(i64::try_from(rule_index).unwrap_or(0))
         .level(result_level)
         .message(sarif::Message::builder().text(text).build())
@@ -253,7 +299,7 @@ fn physical(file: &str, line: Option<u32>, column: Option<u32>) -> sarif::Locati
     let (uri, base) = file_uri(file);
     let mut artifact = sarif::ArtifactLocation::builder().uri(uri).build();
     if base {
-        artifact.uri_base_id = Some("%SRCROOT%".to_string());
+        artifact.uri_base_id = Some(SRCROOT.to_string());
     }
     // GitHub needs startLine; a whole-file finding starts at line 1.
     let mut region = sarif::Region::builder()
