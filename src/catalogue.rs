@@ -116,3 +116,25 @@ pub fn nearest(id: &str) -> Option<&'static str> {
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, id)| id)
 }
+
+/// The rule's section of docs/checks.md, in the repository's copy for this version; without a
+/// repository in Cargo.toml, the copy docs.rs serves from the published crate.
+pub fn help_uri(id: &str) -> String {
+    let anchor = anchor(id);
+    let version = env!("CARGO_PKG_VERSION");
+    let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
+    if repository.is_empty() {
+        format!("https://docs.rs/crate/wsdoctor/{version}/source/docs/checks.md#{anchor}")
+    } else {
+        format!("{repository}/blob/v{version}/docs/checks.md#{anchor}")
+    }
+}
+
+/// The anchor of a rule's section in docs/checks.md (`## config.redis-url-host`), as GitHub
+/// and GitLab make it from the heading: lowercase, `.` dropped, `-` kept.
+pub fn anchor(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}

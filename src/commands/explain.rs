@@ -35,21 +35,8 @@ impl<'a> RuleDoc<'a> {
             why: rule.why,
             fix: rule.fix,
             family: rule.family(),
-            help_uri: help_uri(rule.id),
+            help_uri: catalogue::help_uri(rule.id),
         }
-    }
-}
-
-/// The rule's section of docs/checks.md, in the repository's copy for this version; without a
-/// repository in Cargo.toml, the copy docs.rs serves from the published crate.
-pub fn help_uri(id: &str) -> String {
-    let anchor = anchor(id);
-    let version = env!("CARGO_PKG_VERSION");
-    let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
-    if repository.is_empty() {
-        format!("https://docs.rs/crate/wsdoctor/{version}/source/docs/checks.md#{anchor}")
-    } else {
-        format!("{repository}/blob/v{version}/docs/checks.md#{anchor}")
     }
 }
 
@@ -146,15 +133,6 @@ pub fn run(id: &str, global: &GlobalOpts) -> u8 {
     }
 }
 
-/// The anchor of a rule's section in docs/checks.md (`## config.redis-url-host`), as GitHub
-/// and GitLab make it from the heading: lowercase, `.` dropped, `-` kept.
-pub fn anchor(id: &str) -> String {
-    id.chars()
-        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_'))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
 /// The whole catalogue as one Markdown page (docs/checks.md is generated from it).
 pub fn catalogue_markdown() -> String {
     let mut out = String::from(
@@ -167,7 +145,7 @@ pub fn catalogue_markdown() -> String {
         out.push_str(&format!(
             "| [`{}`](#{}) | {} | {} |\n",
             r.id,
-            anchor(r.id),
+            catalogue::anchor(r.id),
             r.severity.as_str(),
             r.title
         ));

@@ -204,7 +204,7 @@ fn rule_descriptor(rule: &Rule) -> sarif::ReportingDescriptor {
         .short_description(message_string(rule.title))
         .full_description(message_string(rule.summary))
         .help(help)
-        .help_uri(crate::commands::explain::help_uri(rule.id))
+        .help_uri(crate::catalogue::help_uri(rule.id))
         .default_configuration(
             sarif::ReportingConfiguration::builder()
                 .level(json!(level(rule.severity)))
