@@ -107,12 +107,9 @@ impl Secrets {
             let Some((key, value)) = line.split_once('=') else {
                 continue;
             };
+            // Any text before `=`: a key compose refuses (`DB_PASSWORD!`) still names a secret.
             let key = key.trim();
-            if key.is_empty()
-                || !key
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-            {
+            if key.is_empty() {
                 continue;
             }
             self.add_name(key);

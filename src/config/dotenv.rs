@@ -329,8 +329,13 @@ impl Parser<'_> {
                 c => {
                     let at = key_start + i;
                     let line = line_no(&mut self.positions, at);
-                    // The name only: what follows `=` may be a secret.
-                    let first_line = text[key_start..].split(['\n', '=']).next().unwrap_or("");
+                    // compose-go quotes the whole line; when the name looks secret, the name
+                    // only: what follows `=` is then a password.
+                    let whole_line = text[key_start..].split('\n').next().unwrap_or("");
+                    let first_line = match whole_line.split_once('=') {
+                        Some((name, _)) if crate::redact::is_secret_key(name) => name,
+                        _ => whole_line,
+                    };
                     return Err(Failure {
                         offset: at,
                         message: format!(
