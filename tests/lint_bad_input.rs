@@ -212,6 +212,16 @@ fn diagnose_reports_the_parse_error_and_says_why_probes_are_skipped() {
 }
 
 #[test]
+fn redis_from_config_names_the_file_that_does_not_parse() {
+    // `redis --from-config` needs the URL the files give: with no file to read it from there is
+    // no report to make (exit 2), but the reason is the parse error, not a missing variable.
+    let dir = project(&[("compose.yaml", b"services: [\n")]);
+    let (code, _, err) = run_in(dir.path(), &["redis", "--from-config"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("compose.yaml: does not parse"), "{err}");
+}
+
+#[test]
 fn no_compose_file() {
     let dir = project(&[(".env", b"A=1\n")]);
     let (code, _, err) = run_in(dir.path(), &["lint"]);
