@@ -212,6 +212,14 @@ fn diagnose_reports_the_parse_error_and_says_why_probes_are_skipped() {
 }
 
 #[test]
+fn service_filter_on_a_file_that_does_not_parse_reports_the_finding() {
+    let dir = project(&[("compose.yaml", b"services:\n  app: [\n")]);
+    let (code, out, err) = run_in(dir.path(), &["lint", "--service", "app"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("config.compose-syntax compose.yaml:"), "{out}");
+}
+
+#[test]
 fn redis_from_config_names_the_file_that_does_not_parse() {
     // `redis --from-config` needs the URL the files give: with no file to read it from there is
     // no report to make (exit 2), but the reason is the parse error, not a missing variable.

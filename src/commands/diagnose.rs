@@ -425,8 +425,10 @@ fn tell_waited(results: &mut [CheckResult], attempts: u32, waited: Duration, wai
 pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
     let started = Instant::now();
     let deployment = crate::config::load_deployment(&args.project.source())?;
+    // A file that did not parse has no services to choose from: its finding is the report.
     if let Some(name) = &args.project.service
         && deployment.service(name).is_none()
+        && crate::config::compose::unparsed_files(&deployment).is_empty()
     {
         return Err(CliError::Usage(format!(
             "--service {name}: no such service"

@@ -53,8 +53,10 @@ pub fn run(args: &LintArgs, ctx: &RunContext) -> Result<Report, CliError> {
 
 fn run_on(args: &LintArgs, ctx: &RunContext, deployment: &Deployment) -> Result<Report, CliError> {
     let started = Instant::now();
+    // A file that did not parse has no services to choose from: its finding is the report.
     if let Some(name) = &args.project.service
         && deployment.service(name).is_none()
+        && crate::config::compose::unparsed_files(deployment).is_empty()
     {
         let names: Vec<&str> = deployment
             .services
