@@ -150,8 +150,10 @@ impl Secrets {
     /// `text` with every secret masked, and every variable name left readable.
     pub fn redact(&self, text: &str) -> String {
         let text = mask_url_passwords(text);
-        // Names stay: a match lying wholly inside a variable name (or secret-looking
-        // identifier such as `REDIS_PASSWORD`) is not masked.
+        // Names stay: a match lying inside a registered variable name, or strictly inside
+        // a secret-looking identifier (`PASSWORD` in `REDIS_PASSWORD`), is not masked. A
+        // match that is a whole identifier not registered as a name is masked: a password
+        // may well read `SUPERSECRET`.
         let protected = self.name_ranges(&text);
         // Longest first, so a secret that contains another is masked whole.
         let mut values: Vec<&String> = self.values.iter().collect();
@@ -160,8 +162,9 @@ impl Secrets {
         for v in values {
             for (start, _) in text.match_indices(v.as_str()) {
                 let end = start + v.len();
-                if protected.iter().any(|&(s, e)| s <= start && end <= e)
-                    || masked.iter().any(|&(s, e)| start < e && s < end)
+                if protected.iter().any(|&(s, e, registered)| {
+                    s <= start && end <= e && (registered || e - s > end - start)
+                }) || masked.iter().any(|&(s, e)| start < e && s < end)
                 {
                     continue;
                 }
@@ -183,9 +186,9 @@ impl Secrets {
         out
     }
 
-    /// Byte ranges of the identifiers of `text` that are registered variable names or look
-    /// like secret variable names (`REDIS_PASSWORD`, `WEBUI_SECRET_KEY`).
-    fn name_ranges(&self, text: &str) -> Vec<(usize, usize)> {
+    /// Byte ranges of the identifiers of `text` that are registered variable names (`true`)
+    /// or look like secret variable names (`REDIS_PASSWORD`, `WEBUI_SECRET_KEY`).
+    fn name_ranges(&self, text: &str) -> Vec<(usize, usize, bool)> {
         let mut out = Vec::new();
         let bytes = text.as_bytes();
         let mut i = 0;
@@ -199,8 +202,9 @@ impl Secrets {
                 let env_style = word
                     .bytes()
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-                if self.names.contains(word) || (env_style && is_secret_key(word)) {
-                    out.push((start, i));
+                let registered = self.names.contains(word);
+                if registered || (env_style && is_secret_key(word)) {
+                    out.push((start, i, registered));
                 }
             } else {
                 i += 1;
@@ -330,13 +334,17 @@ mod tests {
         assert!(s.is_empty());
         // A value equal to a name, or inside one, leaves the name readable.
         s.add("REDIS_PASSWORD");
+        s.add_name("REDIS_PASSWORD");
         s.add("PASSWORD");
         s.add_name("CACHE_PASS");
         s.add("CACHE");
         assert_eq!(
             s.redact("REDIS_PASSWORD is not set; CACHE_PASS is empty; PASSWORD x CACHE"),
-            "REDIS_PASSWORD is not set; CACHE_PASS is empty; PASSWORD x ****"
+            "REDIS_PASSWORD is not set; CACHE_PASS is empty; **** x ****"
         );
+        // A password that merely looks like a name is masked, unless it is one.
+        s.add("SUPERSECRET");
+        assert_eq!(s.redact("auth SUPERSECRET failed"), "auth **** failed");
         // A secret that contains a name is still masked whole.
         s.add("xREDIS_PASSWORDx");
         assert_eq!(s.redact("auth xREDIS_PASSWORDx"), "auth ****");

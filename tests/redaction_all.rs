@@ -334,6 +334,7 @@ fn broken_env_lines_never_show_their_secret_and_names_are_never_masked() {
       WEBSOCKET_MANAGER: redis
       WEBSOCKET_REDIS_URL: redis://:${CACHE_PASSWORD}@redis:6379/0
       SESSION_PASSWORD: PASSWORD
+      ADMIN_PASSWORD: CACHE_PASSWORD
 "#,
     )
     .expect("write compose.yaml");

@@ -208,6 +208,16 @@ impl<'a> Loader<'a> {
             }
         };
         self.build(&root)?;
+        // Every variable the files refer to is a name the user must be able to read.
+        let names: Vec<String> = self
+            .dep
+            .interpolation
+            .iter()
+            .map(|f| f.variable.clone())
+            .collect();
+        for name in names {
+            self.dep.secrets.add_name(&name);
+        }
         self.dep.project_dir = self.project_dir.clone();
         Ok(self.dep)
     }
@@ -915,6 +925,9 @@ fn read_env(
 }
 
 fn register_env_secrets(dep: &mut Deployment, file: &EnvFile) {
+    for f in &file.interpolation {
+        dep.secrets.add_name(&f.variable);
+    }
     for e in &file.entries {
         dep.secrets.add_name(&e.key);
         if let Some(v) = &e.value {
