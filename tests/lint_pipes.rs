@@ -108,3 +108,32 @@ fn process_substitution_for_compose_and_env_file() {
         .expect("bash");
     assert_read_whole(&out, "subst");
 }
+
+#[test]
+fn standard_input_is_read_up_to_the_size_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut big = String::from(COMPOSE);
+    big.push_str(&"#".repeat(9 * 1024 * 1024));
+    let out = wsdoctor(dir.path())
+        .args(["--format", "json", "lint", "-f", "-"])
+        .write_stdin(big)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let report: Value = serde_json::from_str(&stdout).expect("json report");
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "config.compose-syntax"
+                && c["status"] == "fail"
+                && c["location"]["file"] == "-"
+                && c["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("file too large (more than 8 MiB")),
+        "{stdout}"
+    );
+}
