@@ -80,13 +80,18 @@ const REFUSED_SUFFIX: &str = " (docker compose refuses this file)";
 /// The compose files of `dep` that did not parse (each a `config.compose-syntax` finding):
 /// what they would have said (services, Redis URLs, where to probe) is unknown.
 pub fn unparsed_files(dep: &Deployment) -> Vec<&str> {
-    let mut files: Vec<&str> = dep
+    let mut files: Vec<&str> = Vec::new();
+    for p in dep
         .structure
         .iter()
         .filter(|p| p.message.ends_with(REFUSED_SUFFIX))
-        .filter_map(|p| p.span.as_ref().map(|s| s.file.as_str()))
-        .collect();
-    files.dedup();
+    {
+        if let Some(file) = p.span.as_ref().map(|s| s.file.as_str())
+            && !files.contains(&file)
+        {
+            files.push(file);
+        }
+    }
     files
 }
 
