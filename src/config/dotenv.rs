@@ -86,8 +86,8 @@ pub fn parse_with_fallback(
     parser.out
 }
 
-/// Reads and parses a .env file. Unreadable or non-UTF-8 files are a `CliError` naming the
-/// file (and the line of the first invalid byte).
+/// Reads and parses a .env file. A file that cannot be opened is a `CliError` naming it; one
+/// too large or not UTF-8 is a file with that one syntax error (at the first invalid byte).
 pub fn read(
     path: &Path,
     file: &str,
