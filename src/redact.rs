@@ -21,6 +21,9 @@ const MIN_SECRET_LEN: usize = 3;
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
     values: BTreeSet<String>,
+    /// Variable names seen in the deployment: never masked, even when a secret's value is
+    /// (or is part of) one of them, because the user must read which variable to fix.
+    names: BTreeSet<String>,
 }
 
 /// Env names whose values are secrets: `*PASSWORD*`, `*TOKEN*`, `*SECRET*` (DESIGN.md), and the
@@ -41,6 +44,7 @@ pub fn is_secret_key(key: &str) -> bool {
         || k.ends_with("_PASS")
         || k == "PASS"
         || k.ends_with("_PWD")
+        || k.ends_with("_KEY")
         || k.ends_with("CREDENTIALS")
 }
 
@@ -50,9 +54,12 @@ impl Secrets {
     }
 
     /// Registers a secret value (and its percent-encoded form, as it appears in URLs).
+    /// A reference to a variable (`$REDIS_PASSWORD`, `${REDIS_PASSWORD}`, as a healthcheck's
+    /// `redis-cli -a $$REDIS_PASSWORD` leaves it) is a name, not a secret: masking it would
+    /// hide the variable the user must set ("**** is not set").
     pub fn add(&mut self, value: &str) {
         let v = value.trim();
-        if v.len() < MIN_SECRET_LEN {
+        if v.len() < MIN_SECRET_LEN || is_variable_reference(v) {
             return;
         }
         self.values.insert(v.to_string());
@@ -83,26 +90,150 @@ impl Secrets {
         }
     }
 
+    /// Registers a variable name: it stays readable wherever it appears.
+    pub fn add_name(&mut self, name: &str) {
+        if is_identifier(name) {
+            self.names.insert(name.to_string());
+        }
+    }
+
+    /// Registers the values of the secret-named keys of a `.env`-style text, read line by
+    /// line without the dotenv parser: a line the parser refuses (an unterminated quote)
+    /// still holds a password, and its error message must not show it.
+    pub fn add_env_text(&mut self, text: &str) {
+        for line in text.lines() {
+            let line = line.trim_start();
+            let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            // Any text before `=`: a key compose refuses (`DB_PASSWORD!`) still names a secret.
+            let key = key.trim();
+            if key.is_empty() {
+                continue;
+            }
+            self.add_name(key);
+            let value = value.trim();
+            if value.contains("://") {
+                self.add_url_passwords(value);
+            }
+            if !is_secret_key(key) {
+                continue;
+            }
+            self.add(value);
+            // Unquoted, and with an unterminated quote: the value the parser would have read
+            // and the one its error message would have quoted.
+            for quote in ['"', '\''] {
+                if let Some(inner) = value.strip_prefix(quote) {
+                    self.add(inner);
+                    self.add(inner.strip_suffix(quote).unwrap_or(inner));
+                    if let Some((before_comment, _)) = inner.split_once(quote) {
+                        self.add(before_comment);
+                    }
+                }
+            }
+            if let Some((before_comment, _)) = value.split_once(" #") {
+                self.add(before_comment);
+            }
+        }
+    }
+
     pub fn merge(&mut self, other: &Secrets) {
         self.values.extend(other.values.iter().cloned());
+        self.names.extend(other.names.iter().cloned());
     }
 
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 
-    /// `text` with every secret masked.
+    /// `text` with every secret masked, and every variable name left readable.
     pub fn redact(&self, text: &str) -> String {
-        let mut out = mask_url_passwords(text);
+        let text = mask_url_passwords(text);
+        // Names stay: a match lying inside a registered variable name, or strictly inside
+        // a secret-looking identifier (`PASSWORD` in `REDIS_PASSWORD`), is not masked. A
+        // match that is a whole identifier not registered as a name is masked: a password
+        // may well read `SUPERSECRET`.
+        let protected = self.name_ranges(&text);
         // Longest first, so a secret that contains another is masked whole.
         let mut values: Vec<&String> = self.values.iter().collect();
         values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        let mut masked: Vec<(usize, usize)> = Vec::new();
         for v in values {
-            if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), MASK);
+            for (start, _) in text.match_indices(v.as_str()) {
+                let end = start + v.len();
+                if protected.iter().any(|&(s, e, registered)| {
+                    s <= start && end <= e && (registered || e - s > end - start)
+                }) || masked.iter().any(|&(s, e)| start < e && s < end)
+                {
+                    continue;
+                }
+                masked.push((start, end));
+            }
+        }
+        if masked.is_empty() {
+            return text;
+        }
+        masked.sort_unstable();
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for (start, end) in masked {
+            out.push_str(&text[last..start]);
+            out.push_str(MASK);
+            last = end;
+        }
+        out.push_str(&text[last..]);
+        out
+    }
+
+    /// Byte ranges of the identifiers of `text` that are registered variable names (`true`)
+    /// or look like secret variable names (`REDIS_PASSWORD`, `WEBUI_SECRET_KEY`).
+    fn name_ranges(&self, text: &str) -> Vec<(usize, usize, bool)> {
+        let mut out = Vec::new();
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i].is_ascii_alphabetic() || bytes[i] == b'_' {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                let word = &text[start..i];
+                let env_style = word
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+                let registered = self.names.contains(word);
+                if registered || (env_style && is_secret_key(word)) {
+                    out.push((start, i, registered));
+                }
+            } else {
+                i += 1;
             }
         }
         out
+    }
+}
+
+/// `NAME`: letters, digits and `_`, not starting with a digit.
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `$NAME` or `${NAME…}`: a reference to a variable, left unexpanded.
+fn is_variable_reference(s: &str) -> bool {
+    match s.strip_prefix('$') {
+        Some(rest) => {
+            is_identifier(rest)
+                || rest
+                    .strip_prefix('{')
+                    .and_then(|r| r.strip_suffix('}'))
+                    .is_some_and(is_identifier)
+        }
+        None => false,
     }
 }
 
@@ -192,6 +323,46 @@ mod tests {
             "clients read the host as 'default:****' (fragment ****@redis)"
         );
         assert_eq!(s.redact("Un3nc#0ded-9f2b"), "****");
+    }
+
+    #[test]
+    fn names_are_never_masked() {
+        let mut s = Secrets::new();
+        // A healthcheck's `redis-cli -a $$REDIS_PASSWORD` registers no secret.
+        s.add("$REDIS_PASSWORD");
+        s.add("${REDIS_PASSWORD}");
+        assert!(s.is_empty());
+        // A value equal to a name, or inside one, leaves the name readable.
+        s.add("REDIS_PASSWORD");
+        s.add_name("REDIS_PASSWORD");
+        s.add("PASSWORD");
+        s.add_name("CACHE_PASS");
+        s.add("CACHE");
+        assert_eq!(
+            s.redact("REDIS_PASSWORD is not set; CACHE_PASS is empty; PASSWORD x CACHE"),
+            "REDIS_PASSWORD is not set; CACHE_PASS is empty; **** x ****"
+        );
+        // A password that merely looks like a name is masked, unless it is one.
+        s.add("SUPERSECRET");
+        assert_eq!(s.redact("auth SUPERSECRET failed"), "auth **** failed");
+        // A secret that contains a name is still masked whole.
+        s.add("xREDIS_PASSWORDx");
+        assert_eq!(s.redact("auth xREDIS_PASSWORDx"), "auth ****");
+    }
+
+    #[test]
+    fn env_text_secrets_are_registered_even_when_the_line_does_not_parse() {
+        let mut s = Secrets::new();
+        s.add_env_text(
+            "A=1\nREDIS_PASSWORD=\"hunter2-secret\nexport API_TOKEN='tok-123' # c\nX_KEY=plain # c\n",
+        );
+        let out = s.redact(
+            "unterminated quoted value \"hunter2-secret and hunter2-secret, tok-123, plain",
+        );
+        assert!(!out.contains("hunter2"), "{out}");
+        assert!(!out.contains("tok-123"), "{out}");
+        assert!(!out.contains("plain"), "{out}");
+        assert_eq!(s.redact("REDIS_PASSWORD A"), "REDIS_PASSWORD A");
     }
 
     #[test]

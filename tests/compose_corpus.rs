@@ -77,6 +77,21 @@ fn every_corpus_compose_file_loads_or_fails_cleanly() {
         }
         let refused_ok = REFUSED_THOUGH_PYYAML_LOADS.iter().any(|(n, _)| *n == name);
         let either = EITHER.iter().any(|(n, _)| *n == name);
+        // A file that does not parse is a `config.compose-syntax` finding (issue 12), not a
+        // stop: count it as refused, as an error was before.
+        let result = result.map(|r| {
+            r.and_then(|d| {
+                let unparsed = wsdoctor::config::compose::unparsed_files(&d);
+                match d.structure.iter().find(|p| {
+                    p.span
+                        .as_ref()
+                        .is_some_and(|s| unparsed.contains(&s.file.as_str()))
+                }) {
+                    Some(p) => Err(CliError::input(name.clone(), p.message.clone())),
+                    None => Ok(d),
+                }
+            })
+        });
         match result {
             Err(_) => panics.push(name),
             Ok(Ok(_)) => {

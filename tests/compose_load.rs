@@ -55,9 +55,13 @@ impl Project {
         load(&o)
     }
 
+    /// The error that stops the load (exit 2), or else the first file that did not parse
+    /// (a `config.compose-syntax` / `config.env-syntax` finding since issue 12), as the
+    /// same file/line/column/message.
     fn err(&self) -> CliError {
         match load(&self.opts()) {
-            Ok(d) => panic!("expected an error, loaded {:?}", d.compose_files),
+            Ok(d) => parse_failure(&d)
+                .unwrap_or_else(|| panic!("expected an error, loaded {:?}", d.compose_files)),
             Err(e) => e,
         }
     }
@@ -81,6 +85,32 @@ fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+/// The first file of `d` that did not parse: a compose file compose refuses, or an env file
+/// whose content cannot be read (not UTF-8, too large).
+fn parse_failure(d: &Deployment) -> Option<CliError> {
+    let unparsed = wsdoctor::config::compose::unparsed_files(d);
+    let compose = d.structure.iter().find_map(|p| {
+        p.span
+            .as_ref()
+            .filter(|s| unparsed.contains(&s.file.as_str()))
+            .map(|s| (s.clone(), p.message.clone()))
+    });
+    let located = compose.or_else(|| {
+        d.all_env_files()
+            .iter()
+            .flat_map(|f| f.errors.iter())
+            .find(|e| e.message.contains("UTF-8") || e.message.contains("MiB"))
+            .map(|e| (e.span.clone(), e.message.clone()))
+    })?;
+    let (span, message) = located;
+    Some(CliError::input_at(
+        span.file,
+        span.line,
+        span.column,
+        message,
+    ))
 }
 
 fn input_error(e: &CliError) -> (&str, Option<u32>, Option<u32>, &str) {
@@ -750,7 +780,7 @@ fn empty_file_is_a_structure_problem() {
     assert_eq!(d.structure.len(), 1);
 }
 
-// ---------------------------------------------------------------- bad input (exit 2)
+// ------------------------------------- files that do not parse (findings), bad input (exit 2)
 
 #[test]
 fn invalid_yaml_has_file_line_and_column() {

@@ -1,5 +1,7 @@
 //! Bounded inputs, through the binary: every limit against hostile files gives a clear
-//! error (exit 2 naming the file, or a finding) in bounded time and memory.
+//! finding (exit 1, `config.compose-syntax` / `config.env-syntax` at the file and line) in
+//! bounded time and memory. A file that exists but cannot be parsed is a finding, not a stop
+//! (DESIGN.md exit codes), so every report format carries it.
 
 mod hostile_support;
 
@@ -25,20 +27,59 @@ fn lint(dir: &Path, extra: &[&str]) -> Run {
     run_wsdoctor_raw(&args, false)
 }
 
+/// Runs `lint --format json` and asserts exit 1 with `id` failing at `file` (and `line`
+/// when given), its message containing `message`.
+fn lint_finding(
+    dir: &Path,
+    extra: &[&str],
+    id: &str,
+    file: &str,
+    line: Option<u64>,
+    message: &str,
+) -> Run {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let mut run = lint(dir, &args);
+    run.assert_bounded(WALL, RSS_MIB);
+    assert_eq!(
+        run.code, 1,
+        "stderr: {}
+stdout: {}",
+        run.stderr, run.stdout
+    );
+    run.json = serde_json::from_str(&run.stdout).expect("json report");
+    let failing: Vec<&serde_json::Value> = run.json["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["id"] == id && c["status"] == "fail")
+        .collect();
+    let found = failing.iter().find(|c| {
+        c["message"].as_str().unwrap_or("").contains(message)
+            && c["location"]["file"] == file
+            && line.is_none_or(|l| c["location"]["line"] == l)
+    });
+    assert!(
+        found.is_some(),
+        "no failing {id} at {file}:{line:?} containing {message:?}:\n{}",
+        run.summary()
+    );
+    run
+}
+
 const MINIMAL: &str = "services:\n  app:\n    image: app\n";
 
 #[test]
 fn compose_file_that_is_a_device_is_read_up_to_the_size_limit() {
     // `-f /dev/zero` reports size 0 and never ends: it was read until memory ran out.
     let dir = project(MINIMAL);
-    let run = lint(dir.path(), &["-f", "/dev/zero"]);
-    run.assert_bounded(WALL, RSS_MIB);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("file too large (more than 8 MiB; compose files over 8 MiB are refused"),
-        "{}",
-        run.stderr
+    lint_finding(
+        dir.path(),
+        &["-f", "/dev/zero"],
+        "config.compose-syntax",
+        "/dev/zero",
+        Some(1),
+        "file too large (more than 8 MiB; compose files over 8 MiB are refused",
     );
 }
 
@@ -47,13 +88,13 @@ fn compose_file_over_8_mib_is_refused_before_parsing() {
     let mut text = String::from(MINIMAL);
     text.push_str(&"# padding padding padding padding padding padding padding\n".repeat(150_000));
     let dir = project(&text);
-    let run = lint(dir.path(), &[]);
-    run.assert_bounded(WALL, RSS_MIB);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("compose.yaml: file too large (8.3 MiB"),
-        "{}",
-        run.stderr
+    lint_finding(
+        dir.path(),
+        &[],
+        "config.compose-syntax",
+        "compose.yaml",
+        Some(1),
+        "file too large (8.3 MiB",
     );
 }
 
@@ -62,14 +103,13 @@ fn compose_with_more_than_200000_nodes_is_refused() {
     let mut text = String::from("services:\n  app:\n    image: app\n    command:\n");
     text.push_str(&"      - a\n".repeat(250_000));
     let dir = project(&text);
-    let run = lint(dir.path(), &[]);
-    run.assert_bounded(WALL, RSS_MIB);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("the document is too large or complex to read"),
-        "{}",
-        run.stderr
+    lint_finding(
+        dir.path(),
+        &[],
+        "config.compose-syntax",
+        "compose.yaml",
+        None,
+        "the document is too large or complex to read",
     );
 }
 
@@ -82,15 +122,15 @@ fn deeply_nested_flow_yaml_is_refused_without_recursing() {
         "]".repeat(depth)
     );
     let dir = project(&text);
-    let run = lint(dir.path(), &[]);
-    run.assert_bounded(WALL, RSS_MIB);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("compose.yaml:4:268: invalid YAML: recursion limit exceeded"),
-        "{}",
-        run.stderr
+    let run = lint_finding(
+        dir.path(),
+        &[],
+        "config.compose-syntax",
+        "compose.yaml",
+        Some(4),
+        "invalid YAML: recursion limit exceeded",
     );
+    assert!(run.stdout.contains("\"column\": 268"), "{}", run.stdout);
 }
 
 #[test]
@@ -106,14 +146,13 @@ fn alias_expansion_is_bounded() {
     }
     text.push_str("services:\n  app:\n    image: app\n    labels: *a9\n");
     let dir = project(&text);
-    let run = lint(dir.path(), &[]);
-    run.assert_bounded(WALL, RSS_MIB);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("excessive aliasing (a YAML alias bomb?)"),
-        "{}",
-        run.stderr
+    lint_finding(
+        dir.path(),
+        &[],
+        "config.compose-syntax",
+        "compose.yaml",
+        None,
+        "excessive aliasing (a YAML alias bomb?)",
     );
 }
 
@@ -122,14 +161,13 @@ fn env_file_over_10_mib_is_refused() {
     let dir = project(MINIMAL);
     let line = format!("X={}\n", "A".repeat(98));
     std::fs::write(dir.path().join(".env"), line.repeat(110_000)).expect("write .env");
-    let run = lint(dir.path(), &[]);
-    run.assert_bounded(WALL, RSS_MIB);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains(".env: the env file is larger than 10 MiB: not a .env file"),
-        "{}",
-        run.stderr
+    lint_finding(
+        dir.path(),
+        &[],
+        "config.env-syntax",
+        ".env",
+        Some(1),
+        "the env file is larger than 10 MiB: not a .env file",
     );
 }
 

@@ -301,3 +301,85 @@ fn no_command_in_any_format_prints_a_secret_unless_asked() {
         failures.join("\n")
     );
 }
+
+/// A `.env` line compose refuses still holds a secret: its value must be registered, and the
+/// syntax error must not quote it (it did: "unterminated quoted value \"hunter2-…"). And the
+/// other way round: a variable's NAME is never masked, even when a secret's value is part of
+/// it or a raw `${NAME}` was registered ("**** is not set" hid `REDIS_PASSWORD`).
+#[test]
+fn broken_env_lines_never_show_their_secret_and_names_are_never_masked() {
+    const BROKEN: [&str; 3] = ["hunter2-secret-5e1", "Tk-open-quote-42", "Bang-s3cret-11"];
+    let project = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        project.path().join(".env"),
+        // Each quote is the last of its kind: a later one would close it (values span lines).
+        format!(
+            "A=1\nDB_PASSWORD!={}\nAPP_TOKEN='{}\nREDIS_PASSWORD=\"{}\n",
+            BROKEN[2], BROKEN[1], BROKEN[0]
+        ),
+    )
+    .expect("write .env");
+    std::fs::write(
+        project.path().join("compose.yaml"),
+        r#"services:
+  redis:
+    image: redis:7
+    command: redis-server --requirepass $$CACHE_PASSWORD
+    healthcheck:
+      test: ["CMD", "redis-cli", "-a", "$$CACHE_PASSWORD", "ping"]
+  open-webui:
+    image: ghcr.io/open-webui/open-webui:main
+    environment:
+      ENABLE_WEBSOCKET_SUPPORT: "true"
+      WEBSOCKET_MANAGER: redis
+      WEBSOCKET_REDIS_URL: redis://:${CACHE_PASSWORD}@redis:6379/0
+      SESSION_PASSWORD: PASSWORD
+      ADMIN_PASSWORD: CACHE_PASSWORD
+"#,
+    )
+    .expect("write compose.yaml");
+    let dir = project.path().to_str().expect("utf-8 path");
+    let mut failures = Vec::new();
+    for format in FORMATS {
+        let run = run_wsdoctor_raw(&["--format", format, "lint", "--project-dir", dir], false);
+        assert_eq!(run.code, 1, "--format {format}: {}", run.stderr);
+        for secret in BROKEN {
+            for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+                if text.contains(secret) {
+                    failures.push(format!("--format {format}: {stream} shows {secret}"));
+                }
+            }
+        }
+        // The names the user must read are there, unmasked (Markdown escapes `_`).
+        let plain = run.stdout.replace("\\_", "_");
+        for name in ["CACHE_PASSWORD", "REDIS_PASSWORD"] {
+            if !plain.contains(name) {
+                failures.push(format!("--format {format}: {name} not shown"));
+            }
+        }
+        if plain.contains("_****") || plain.contains("{****") {
+            failures.push(format!(
+                "--format {format}: a name is masked:\n{}",
+                run.stdout
+            ));
+        }
+        if format == "json" {
+            let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+            let messages: Vec<&str> = json["checks"]
+                .as_array()
+                .expect("checks")
+                .iter()
+                .filter(|c| c["status"] == "fail" || c["status"] == "warn")
+                .filter_map(|c| c["message"].as_str())
+                .collect();
+            let all = messages.join("\n");
+            // The scenario happened: the lines were refused and the variable is unset.
+            assert!(
+                all.contains("unterminated quoted value of REDIS_PASSWORD"),
+                "{all}"
+            );
+            assert!(all.contains("${CACHE_PASSWORD} is not set"), "{all}");
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

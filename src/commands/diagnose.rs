@@ -425,15 +425,18 @@ fn tell_waited(results: &mut [CheckResult], attempts: u32, waited: Duration, wai
 pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
     let started = Instant::now();
     let deployment = crate::config::load_deployment(&args.project.source())?;
+    // A file that did not parse has no services to choose from: its finding is the report.
     if let Some(name) = &args.project.service
         && deployment.service(name).is_none()
+        && crate::config::compose::unparsed_files(&deployment).is_empty()
     {
         return Err(CliError::Usage(format!(
             "--service {name}: no such service"
         )));
     }
     let mut secrets = deployment.secrets.clone();
-    let auth = auth_payload(args, &mut secrets)?;
+    let auth = auth_payload(args, &mut secrets)
+        .map_err(|e| crate::commands::lint::redact_error(e, &deployment.secrets, ctx))?;
     if let Some(u) = &args.url {
         secrets.add_url_passwords(u);
     }
@@ -471,6 +474,19 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
     };
     spinner.finish_and_clear();
     rt.shutdown_timeout(Duration::from_millis(200));
+    let mut live = live;
+    let unparsed = crate::config::compose::unparsed_files(&deployment);
+    if !unparsed.is_empty() {
+        // A probe skipped for want of a target may only be missing it because the file that
+        // names it did not parse: say so, the user would otherwise look for the wrong cause.
+        for r in live.iter_mut().filter(|r| r.status == Status::Skip) {
+            r.message = format!(
+                "{} does not parse (config.compose-syntax), so where to probe is unknown: {}",
+                unparsed.join(", "),
+                r.message
+            );
+        }
+    }
     let mut results = config;
     results.extend(live);
     if let Some(wait) = args.wait {

@@ -177,7 +177,27 @@ pub fn run(args: &RedisArgs, ctx: &RunContext) -> Result<Report, CliError> {
     } else {
         None
     };
-    let (mut target, manager) = target_from_args(args, deployment.as_ref(), &mut secrets)?;
+    let (mut target, manager) = target_from_args(args, deployment.as_ref(), &mut secrets)
+        .map_err(|e| {
+            // The URL may be missing only because the file that sets it did not parse.
+            let unparsed = deployment
+                .as_ref()
+                .map(crate::config::compose::unparsed_files)
+                .unwrap_or_default();
+            match unparsed.first() {
+                Some(file) => CliError::input(
+                    *file,
+                    format!(
+                        "does not parse (run `wsdoctor lint` for the line), so --from-config cannot read the Redis URL: {e}"
+                    ),
+                ),
+                None => e,
+            }
+        })
+        .map_err(|e| match &deployment {
+            Some(d) => crate::commands::lint::redact_error(e, &d.secrets, ctx),
+            None => e,
+        })?;
     let opts = ProbeOptions {
         deadline: ctx.timeout,
         latency_samples: args.samples,

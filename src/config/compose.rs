@@ -53,8 +53,10 @@ pub const DEFAULT_OVERRIDE_FILE_NAMES: [&str; 4] = [
 /// few hundred KiB, and parsing cost grows with size.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
-/// Reads the deployment. Errors (exit 2): no compose file found, a file that cannot be read,
-/// invalid YAML, a document that is not a mapping, YAML too large or too deeply aliased.
+/// Reads the deployment. Errors (exit 2): no compose file found, a file given that does not
+/// exist or cannot be opened. A file that exists but does not parse (invalid YAML, an alias
+/// bomb, over the size limit, not UTF-8, not a mapping) is a `config.compose-syntax` /
+/// `config.env-syntax` finding instead (DESIGN.md exit codes), so every format reports it.
 pub fn load(opts: &LoadOptions) -> Result<Deployment, CliError> {
     Loader::new(opts)?.run()
 }
@@ -68,6 +70,42 @@ struct SourceFile {
     /// (compose-go resolves extended services' paths from their file).
     base_dir: PathBuf,
     text: String,
+    /// The content could not be read as YAML text (too large, not UTF-8): already reported.
+    refused: bool,
+}
+
+/// Ends the message of a file compose refuses to parse (see [`unparsed_files`]).
+const REFUSED_SUFFIX: &str = " (docker compose refuses this file)";
+
+/// The compose files of `dep` that did not parse (each a `config.compose-syntax` finding):
+/// what they would have said (services, Redis URLs, where to probe) is unknown.
+pub fn unparsed_files(dep: &Deployment) -> Vec<&str> {
+    let mut files: Vec<&str> = Vec::new();
+    for p in dep
+        .structure
+        .iter()
+        .filter(|p| p.message.ends_with(REFUSED_SUFFIX))
+    {
+        if let Some(file) = p.span.as_ref().map(|s| s.file.as_str())
+            && !files.contains(&file)
+        {
+            files.push(file);
+        }
+    }
+    files
+}
+
+/// `-f -`: the compose file is standard input (compose accepts it).
+pub const STDIN_PATH: &str = "-";
+
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN_PATH
+}
+
+/// A pipe or device named by the system (`/dev/fd/63`, `/dev/stdin`, `/proc/self/fd/0`),
+/// not a file in a project.
+fn is_special_file(path: &Path) -> bool {
+    path.starts_with("/dev") || path.starts_with("/proc")
 }
 
 pub(crate) struct Loader<'a> {
@@ -80,6 +118,8 @@ pub(crate) struct Loader<'a> {
     dep: Deployment,
     /// `extends.file` targets already parsed (absolute path → interpolated document).
     extends_cache: BTreeMap<PathBuf, Option<Node>>,
+    /// Files (or documents) that did not parse, each already a `config.compose-syntax` finding.
+    unparsed: usize,
 }
 
 impl<'a> Loader<'a> {
@@ -89,9 +129,17 @@ impl<'a> Loader<'a> {
         // compose: without --project-dir, the project directory is the first -f file's
         // directory. Commands pass an empty path when the flag is absent.
         let project_dir = match opts.files.first() {
-            Some(first) if opts.project_dir.as_os_str().is_empty() => absolute(&cwd, first)
-                .parent()
-                .map_or_else(|| given_dir.clone(), Path::to_path_buf),
+            // Standard input and process substitution (`-f <(…)` is /dev/fd/63) have no
+            // project directory of their own: the working directory is it, as for `-f -`.
+            Some(first)
+                if opts.project_dir.as_os_str().is_empty()
+                    && !is_stdin(first)
+                    && !is_special_file(&absolute(&cwd, first)) =>
+            {
+                absolute(&cwd, first)
+                    .parent()
+                    .map_or_else(|| given_dir.clone(), Path::to_path_buf)
+            }
             _ => given_dir,
         };
         Ok(Loader {
@@ -102,18 +150,25 @@ impl<'a> Loader<'a> {
             files: Vec::new(),
             dep: Deployment::default(),
             extends_cache: BTreeMap::new(),
+            unparsed: 0,
         })
     }
 
     fn run(mut self) -> Result<Deployment, CliError> {
         self.read_dotenv()?;
         let paths = self.compose_paths()?;
+        // Each file is read exactly once, before anything needs its text: a pipe or FIFO
+        // (`-f <(…)`, `-f -`) has no second reading.
+        let mut indices = Vec::with_capacity(paths.len());
+        for path in &paths {
+            indices.push(self.read_source(path, self.project_dir.clone())?);
+        }
         if !self.env.contains_key("COMPOSE_PROJECT_NAME") {
             // compose-go gives interpolation the project name as COMPOSE_PROJECT_NAME
             // (`${COMPOSE_PROJECT_NAME}` in volume or container names is common).
-            let name = paths
+            let name = indices
                 .first()
-                .and_then(|p| top_level_name(p))
+                .and_then(|&i| top_level_name(&self.files[i].text))
                 .unwrap_or_else(|| {
                     self.project_dir
                         .file_name()
@@ -126,8 +181,7 @@ impl<'a> Loader<'a> {
             );
         }
         let mut root: Option<Node> = None;
-        for path in &paths {
-            let index = self.read_source(path, self.project_dir.clone())?;
+        for (path, index) in paths.iter().zip(indices) {
             self.dep
                 .compose_files
                 .push(self.files[index].display.clone());
@@ -143,6 +197,7 @@ impl<'a> Loader<'a> {
         }
         let root = match root {
             Some(r) => r,
+            None if self.unparsed > 0 => empty_map(0),
             None => {
                 // compose refuses an empty file ("empty compose file"); the files are readable,
                 // so this is reported by `config.compose-syntax`, not a stop.
@@ -158,6 +213,16 @@ impl<'a> Loader<'a> {
             }
         };
         self.build(&root)?;
+        // Every variable the files refer to is a name the user must be able to read.
+        let names: Vec<String> = self
+            .dep
+            .interpolation
+            .iter()
+            .map(|f| f.variable.clone())
+            .collect();
+        for name in names {
+            self.dep.secrets.add_name(&name);
+        }
         self.dep.project_dir = self.project_dir.clone();
         Ok(self.dep)
     }
@@ -168,7 +233,8 @@ impl<'a> Loader<'a> {
         let path = match &self.opts.env_file {
             Some(p) => {
                 let p = absolute(&self.cwd, p);
-                if !p.is_file() {
+                // Not `is_file`: `--env-file <(…)` is a pipe.
+                if !p.exists() || p.is_dir() {
                     return Err(CliError::input(
                         self.display(&p),
                         "--env-file: no such file (compose refuses to start)",
@@ -188,14 +254,10 @@ impl<'a> Loader<'a> {
         let display = self.display(&path);
         let process = &self.opts.process_env;
         let lookup = |name: &str| process.get(name).cloned();
-        let file = dotenv::read(&path, &display, &lookup)?;
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            self.dep.ignores.extend(scan_ignores(&display, &text));
-        }
+        let file = read_env(&mut self.dep, &path, &display, &lookup)?;
         let mut env = file.to_map();
         env.extend(process.iter().map(|(k, v)| (k.clone(), v.clone())));
         self.env = env;
-        register_env_secrets(&mut self.dep, &file);
         self.dep.dotenv = Some(file);
         Ok(())
     }
@@ -207,7 +269,13 @@ impl<'a> Loader<'a> {
                 .opts
                 .files
                 .iter()
-                .map(|f| absolute(&self.cwd, f))
+                .map(|f| {
+                    if is_stdin(f) {
+                        f.clone()
+                    } else {
+                        absolute(&self.cwd, f)
+                    }
+                })
                 .collect());
         }
         if let Some(list) = self.env.get("COMPOSE_FILE").filter(|v| !v.is_empty()) {
@@ -261,57 +329,83 @@ impl<'a> Loader<'a> {
         crate::report::paths::shown(path, &self.cwd, &self.project_dir)
     }
 
-    /// Reads a compose file (size-limited, UTF-8) into the file table.
+    /// Reads a compose file once (size-limited, UTF-8) into the file table. A file that cannot
+    /// be opened stops the run; content that is not UTF-8 text under the size limit is a
+    /// `config.compose-syntax` finding and the file counts as empty.
     fn read_source(&mut self, path: &Path, base_dir: PathBuf) -> Result<usize, CliError> {
-        let display = self.display(path);
-        let text = read_text(path, &display)?;
+        let display = if is_stdin(path) {
+            STDIN_PATH.to_string()
+        } else {
+            self.display(path)
+        };
+        let (text, refused) = match read_text(path, &display)? {
+            Ok(text) => (text, false),
+            Err((line, column, message)) => {
+                self.syntax_problem(&display, line, column, message);
+                (String::new(), true)
+            }
+        };
         self.dep.ignores.extend(scan_ignores(&display, &text));
         self.files.push(SourceFile {
             display,
             path: path.to_path_buf(),
             base_dir,
             text,
+            refused,
         });
         Ok(self.files.len() - 1)
+    }
+
+    /// A file (or document) compose refuses to parse: a finding at its place, not a stop.
+    fn syntax_problem(&mut self, display: &str, line: u32, column: u32, message: String) {
+        self.unparsed += 1;
+        self.dep.structure.push(StructureProblem {
+            message: format!("{message}{REFUSED_SUFFIX}"),
+            span: Some(Span::new(display, line, column)),
+        });
     }
 
     /// Parses a file of the table into its documents, each checked, stamped and interpolated.
     fn parse_source(&mut self, index: usize) -> Result<Vec<Node>, CliError> {
         let display = self.files[index].display.clone();
-        let docs = yaml::parse_documents(&self.files[index].text).map_err(|e| CliError::Input {
-            file: display.clone(),
-            line: e.line,
-            column: e.column,
-            message: format!("invalid YAML: {}", e.message),
-        })?;
+        if self.files[index].refused {
+            return Ok(Vec::new());
+        }
+        let docs = match yaml::parse_documents(&self.files[index].text) {
+            Ok(docs) => docs,
+            Err(e) => {
+                self.syntax_problem(
+                    &display,
+                    e.line.unwrap_or(1),
+                    e.column.unwrap_or(1),
+                    format!("invalid YAML: {}", e.message),
+                );
+                return Ok(Vec::new());
+            }
+        };
         let mut out = Vec::with_capacity(docs.len());
         let id = u32::try_from(index).unwrap_or(u32::MAX);
         for mut doc in docs {
             doc.set_file(id);
             if doc.as_map().is_none() {
-                return Err(CliError::input_at(
-                    display.clone(),
-                    doc.line,
-                    doc.column,
-                    format!(
-                        "the top level of a compose file must be a mapping (services:, networks:, …), found {}",
-                        doc.kind_name()
-                    ),
-                ));
+                let message = format!(
+                    "the top level of a compose file must be a mapping (services:, networks:, …), found {}",
+                    doc.kind_name()
+                );
+                self.syntax_problem(&display, doc.line, doc.column, message);
+                continue;
             }
             if let Some(services) = doc.get("services")
                 && !services.is_null()
                 && services.as_map().is_none()
             {
-                return Err(CliError::input_at(
-                    display.clone(),
-                    services.line,
-                    services.column,
-                    format!(
-                        "`services` must be a mapping of service names, found {}",
-                        services.kind_name()
-                    ),
-                ));
+                let message = format!(
+                    "`services` must be a mapping of service names, found {}",
+                    services.kind_name()
+                );
+                let (line, column) = (services.line, services.column);
+                self.syntax_problem(&display, line, column, message);
+                continue;
             }
             let mut path = Vec::new();
             self.interpolate(&mut doc, &mut path);
@@ -799,12 +893,7 @@ impl<'a> Loader<'a> {
     ) -> Result<EnvFile, CliError> {
         let env = &self.env;
         let lookup = |name: &str| env.get(name).cloned();
-        let file = dotenv::read(path, display, &lookup)?;
-        if let Ok(text) = std::fs::read_to_string(path) {
-            self.dep.ignores.extend(scan_ignores(display, &text));
-        }
-        register_env_secrets(&mut self.dep, &file);
-        Ok(file)
+        read_env(&mut self.dep, path, display, &lookup)
     }
 
     pub(crate) fn structure_problem(&mut self, node: &Node, message: impl Into<String>) {
@@ -812,8 +901,32 @@ impl<'a> Loader<'a> {
     }
 }
 
+/// Reads an env file once: its inline ignores, its secrets (also those of lines that do not
+/// parse, read from the text), its entries.
+fn read_env(
+    dep: &mut Deployment,
+    path: &Path,
+    display: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<EnvFile, CliError> {
+    let file = match dotenv::read_text(path, display)? {
+        dotenv::EnvText::Text(text) => {
+            dep.ignores.extend(scan_ignores(display, &text));
+            dep.secrets.add_env_text(&text);
+            dotenv::parse(display, &text, lookup)
+        }
+        dotenv::EnvText::Refused(error) => dotenv::refused_file(display, error),
+    };
+    register_env_secrets(dep, &file);
+    Ok(file)
+}
+
 fn register_env_secrets(dep: &mut Deployment, file: &EnvFile) {
+    for f in &file.interpolation {
+        dep.secrets.add_name(&f.variable);
+    }
     for e in &file.entries {
+        dep.secrets.add_name(&e.key);
         if let Some(v) = &e.value {
             if crate::redact::is_secret_key(&e.key) {
                 dep.secrets.add(v);
@@ -839,46 +952,51 @@ fn without_key(mut node: Node, key: &str) -> Node {
     node
 }
 
-/// Reads a file as UTF-8 text, refusing files over [`MAX_FILE_BYTES`].
-fn read_text(path: &Path, display: &str) -> Result<String, CliError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| CliError::input(display, format!("cannot read: {}", io_reason(&e))))?;
-    if meta.is_dir() {
-        return Err(CliError::input(
-            display,
-            "is a directory, not a compose file",
-        ));
-    }
-    let too_large = |size: String| {
-        CliError::input(
-            display,
-            format!(
-                "file too large ({size}; compose files over {} MiB are refused: real ones are well under 1 MiB)",
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-        )
-    };
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(too_large(format!(
-            "{:.1} MiB",
-            meta.len() as f64 / (1024.0 * 1024.0)
-        )));
-    }
-    // Read at most one byte over the limit: a device or pipe (`-f /dev/zero`, `-f <(…)`)
-    // reports size 0 and would otherwise be read until memory runs out.
+/// Why a readable file's content is refused: line, column, message.
+type Refusal = (u32, u32, String);
+
+/// Reads a file (or standard input for `-` ) exactly once as UTF-8 text, at most
+/// [`MAX_FILE_BYTES`]. `Err` (exit 2): the file cannot be opened; `Ok(Err)`: its content is
+/// refused (too large, not UTF-8), a finding.
+fn read_text(path: &Path, display: &str) -> Result<Result<String, Refusal>, CliError> {
+    use std::io::Read;
+    let cannot_read =
+        |e: &std::io::Error| CliError::input(display, format!("cannot read: {}", io_reason(e)));
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| {
-            std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_FILE_BYTES + 1), &mut bytes)
-        })
-        .map_err(|e| CliError::input(display, format!("cannot read: {}", io_reason(&e))))?;
+    if is_stdin(path) {
+        std::io::stdin()
+            .lock()
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| cannot_read(&e))?;
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| cannot_read(&e))?;
+        let meta = file.metadata().map_err(|e| cannot_read(&e))?;
+        if meta.is_dir() {
+            return Err(CliError::input(
+                display,
+                "is a directory, not a compose file",
+            ));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Ok(Err(too_large(format!(
+                "{:.1} MiB",
+                meta.len() as f64 / (1024.0 * 1024.0)
+            ))));
+        }
+        // Read at most one byte over the limit: a device or pipe (`-f /dev/zero`, `-f <(…)`)
+        // reports size 0 and would otherwise be read until memory runs out.
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| cannot_read(&e))?;
+    }
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large(format!(
+        return Ok(Err(too_large(format!(
             "more than {} MiB",
             MAX_FILE_BYTES / (1024 * 1024)
-        )));
+        ))));
     }
-    match String::from_utf8(bytes) {
+    Ok(match String::from_utf8(bytes) {
         Ok(mut text) => {
             if text.starts_with('\u{feff}') {
                 text.drain(..'\u{feff}'.len_utf8());
@@ -898,14 +1016,24 @@ fn read_text(path: &Path, display: &str) -> Result<String, CliError> {
                 .chars()
                 .count()
                 + 1;
-            Err(CliError::input_at(
-                display,
+            Err((
                 u32::try_from(line).unwrap_or(u32::MAX),
                 u32::try_from(column).unwrap_or(u32::MAX),
-                "not valid UTF-8 (compose files must be UTF-8 text)",
+                "not valid UTF-8 (compose files must be UTF-8 text)".to_string(),
             ))
         }
-    }
+    })
+}
+
+fn too_large(size: String) -> Refusal {
+    (
+        1,
+        1,
+        format!(
+            "file too large ({size}; compose files over {} MiB are refused: real ones are well under 1 MiB)",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ),
+    )
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -937,25 +1065,16 @@ pub(crate) fn absolute(base: &Path, p: &Path) -> PathBuf {
     out
 }
 
-/// compose-go `NormalizeProjectName`: lowercase, keep `[a-z0-9_-]`, no leading `_`/`-`.
 /// A literal top-level `name:` of a compose file (None when absent or interpolated), read
-/// before the file is parsed because interpolation needs it.
-fn top_level_name(path: &Path) -> Option<String> {
-    // Bounded even for devices and pipes, whose metadata says 0 bytes (`-f /dev/zero`).
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(8 << 20)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    let text = String::from_utf8(bytes).ok()?;
+/// from the file's text before it is parsed because interpolation needs it.
+fn top_level_name(text: &str) -> Option<String> {
     let line = text.lines().find(|l| l.starts_with("name:"))?;
     let value = line["name:".len()..].split(" #").next()?.trim();
     let value = value.trim_matches(|c| c == '"' || c == '\'');
     (!value.is_empty() && !value.contains('$')).then(|| value.to_string())
 }
 
+/// compose-go `NormalizeProjectName`: lowercase, keep `[a-z0-9_-]`, no leading `_`/`-`.
 pub fn normalize_project_name(name: &str) -> String {
     let lower = name.to_lowercase();
     let kept: String = lower

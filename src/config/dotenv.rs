@@ -86,8 +86,8 @@ pub fn parse_with_fallback(
     parser.out
 }
 
-/// Reads and parses a .env file. Unreadable or non-UTF-8 files are a `CliError` naming the
-/// file (and the line of the first invalid byte).
+/// Reads and parses a .env file. A file that cannot be opened is a `CliError` naming it; one
+/// too large or not UTF-8 is a file with that one syntax error (at the first invalid byte).
 pub fn read(
     path: &Path,
     file: &str,
@@ -103,28 +103,57 @@ pub fn read_with_fallback(
     lookup: &dyn Fn(&str) -> Option<String>,
     earlier: &dyn Fn(&str) -> Option<String>,
 ) -> Result<EnvFile, CliError> {
-    let input_error = |line: Option<u32>, column: Option<u32>, message: String| CliError::Input {
+    Ok(match read_text(path, file)? {
+        EnvText::Text(text) => parse_with_fallback(file, &text, lookup, earlier),
+        EnvText::Refused(error) => refused_file(file, error),
+    })
+}
+
+/// An env file read whole, or why its content cannot be parsed (a `config.env-syntax`
+/// finding: the file exists, compose would refuse it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvText {
+    Text(String),
+    Refused(EnvSyntaxError),
+}
+
+/// The env file whose content was refused: no entries, the one error.
+pub fn refused_file(file: &str, error: EnvSyntaxError) -> EnvFile {
+    EnvFile {
+        path: file.to_string(),
+        errors: vec![error],
+        ..EnvFile::default()
+    }
+}
+
+/// Reads an env file exactly once (it may be a pipe: `--env-file <(…)`), at most
+/// [`MAX_FILE_SIZE`] bytes. A file that cannot be opened is a `CliError` (exit 2); one too
+/// large or not UTF-8 is [`EnvText::Refused`] at the line of the first invalid byte.
+pub fn read_text(path: &Path, file: &str) -> Result<EnvText, CliError> {
+    let input_error = |message: String| CliError::Input {
         file: file.to_string(),
-        line,
-        column,
+        line: None,
+        column: None,
         message,
     };
+    let refused = |line: u32, column: u32, message: String| {
+        EnvText::Refused(EnvSyntaxError {
+            span: Span::new(file, line, column),
+            message,
+        })
+    };
     let handle = std::fs::File::open(path)
-        .map_err(|e| input_error(None, None, format!("cannot read the env file: {e}")))?;
+        .map_err(|e| input_error(format!("cannot read the env file: {e}")))?;
     let meta = handle
         .metadata()
-        .map_err(|e| input_error(None, None, format!("cannot read the env file: {e}")))?;
+        .map_err(|e| input_error(format!("cannot read the env file: {e}")))?;
     if meta.is_dir() {
-        return Err(input_error(
-            None,
-            None,
-            "is a directory, not an env file".to_string(),
-        ));
+        return Err(input_error("is a directory, not an env file".to_string()));
     }
     let too_large = || {
-        input_error(
-            None,
-            None,
+        refused(
+            1,
+            1,
             format!(
                 "the env file is larger than {} MiB: not a .env file (refusing to read it)",
                 MAX_FILE_SIZE / (1024 * 1024)
@@ -132,27 +161,28 @@ pub fn read_with_fallback(
         )
     };
     if meta.len() > MAX_FILE_SIZE {
-        return Err(too_large());
+        return Ok(too_large());
     }
-    // `take` as well: the size may change between the check and the read (or be a pipe).
+    // `take` as well: the size may change between the check and the read (or be a pipe,
+    // whose size reads 0).
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     handle
         .take(MAX_FILE_SIZE + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| input_error(None, None, format!("cannot read the env file: {e}")))?;
+        .map_err(|e| input_error(format!("cannot read the env file: {e}")))?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(too_large());
+        return Ok(too_large());
     }
-    let text = decode_utf8(&bytes).map_err(|(line, column, byte)| {
-        input_error(
-            Some(line),
-            Some(column),
+    Ok(match decode_utf8(&bytes) {
+        Ok(text) => EnvText::Text(text.to_string()),
+        Err((line, column, byte)) => refused(
+            line,
+            column,
             format!(
                 "not UTF-8 text: invalid byte 0x{byte:02x} (docker compose reads .env files as UTF-8; re-save the file as UTF-8)"
             ),
-        )
-    })?;
-    Ok(parse_with_fallback(file, text, lookup, earlier))
+        ),
+    })
 }
 
 /// The text of `bytes`, or the line, column (1-based, in characters) and value of the first
@@ -299,7 +329,13 @@ impl Parser<'_> {
                 c => {
                     let at = key_start + i;
                     let line = line_no(&mut self.positions, at);
-                    let first_line = text[key_start..].split('\n').next().unwrap_or("");
+                    // compose-go quotes the whole line; when the name looks secret, the name
+                    // only: what follows `=` is then a password.
+                    let whole_line = text[key_start..].split('\n').next().unwrap_or("");
+                    let first_line = match whole_line.split_once('=') {
+                        Some((name, _)) if crate::redact::is_secret_key(name) => name,
+                        _ => whole_line,
+                    };
                     return Err(Failure {
                         offset: at,
                         message: format!(
@@ -370,12 +406,16 @@ impl Parser<'_> {
                 let Some((close, content)) = scan_quoted(text, value_start, q) else {
                     let line = line_no(&mut self.positions, value_start);
                     let first_line = text[value_start..].split('\n').next().unwrap_or("");
+                    // Never quote the value of a secret-named key: the message reaches
+                    // every report format (the value is also registered as a secret).
+                    let shown = if crate::redact::is_secret_key(&key) {
+                        format!("of {key} (value not shown: the key names a secret)")
+                    } else {
+                        truncate(first_line)
+                    };
                     return Err(Failure {
                         offset: value_start,
-                        message: format!(
-                            "line {line}: unterminated quoted value {}",
-                            truncate(first_line)
-                        ),
+                        message: format!("line {line}: unterminated quoted value {shown}"),
                         resume: self.line_after(value_start),
                     });
                 };
@@ -949,27 +989,20 @@ mod tests {
     }
 
     #[test]
-    fn read_refuses_non_utf8_with_line_and_column() {
+    fn non_utf8_content_is_a_syntax_error_with_line_and_column() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join(".env");
         std::fs::write(&path, b"A=1\nB=caf\xe9\n").expect("write");
-        match read(&path, ".env", &no_env) {
-            Err(CliError::Input {
-                file,
-                line,
-                column,
-                message,
-            }) => {
-                assert_eq!(file, ".env");
-                assert_eq!((line, column), (Some(2), Some(6)));
-                assert!(message.contains("UTF-8"), "{message}");
-            }
-            other => panic!("expected an input error, got {other:?}"),
-        }
+        let file = read(&path, ".env", &no_env).expect("the file exists: a finding, not a stop");
+        assert_eq!(file.errors.len(), 1, "{file:?}");
+        let error = &file.errors[0];
+        assert_eq!(error.span.file, ".env");
+        assert_eq!((error.span.line, error.span.column), (2, 6));
+        assert!(error.message.contains("UTF-8"), "{}", error.message);
     }
 
     #[test]
-    fn read_refuses_missing_directories_and_huge_files() {
+    fn read_refuses_missing_files_and_directories_and_reports_huge_ones() {
         let dir = tempfile::tempdir().expect("tempdir");
         let missing = read(&dir.path().join("nope.env"), "nope.env", &no_env);
         assert!(
@@ -984,9 +1017,11 @@ mod tests {
         let big = dir.path().join("big.env");
         let f = std::fs::File::create(&big).expect("create");
         f.set_len(MAX_FILE_SIZE + 1).expect("sparse file");
-        let huge = read(&big, "big.env", &no_env);
+        let huge = read(&big, "big.env", &no_env).expect("exists: a finding");
         assert!(
-            matches!(&huge, Err(CliError::Input { message, .. }) if message.contains("larger than 10 MiB")),
+            huge.errors
+                .iter()
+                .any(|e| e.message.contains("larger than 10 MiB")),
             "{huge:?}"
         );
     }

@@ -8,8 +8,9 @@ pub static RULE: Rule = Rule {
     id: "config.compose-syntax",
     severity: Severity::Error,
     title: "Compose files are well-formed",
-    summary: "The compose files parse as YAML (otherwise wsdoctor stops with exit code 2) and \
-              each value wsdoctor reads has the shape the compose specification gives it.",
+    summary: "The compose files parse as YAML (a file that does not, is too large, is not UTF-8 \
+              or is not a mapping fails here at its line) and each value wsdoctor reads has the \
+              shape the compose specification gives it.",
     why: "docker compose refuses a file with a wrongly shaped value (ports as a map, \
           environment as a number, replicas as text), so nothing starts; and a value wsdoctor \
           cannot read is a value it cannot check.",
