@@ -82,6 +82,10 @@ fn project_name(args: &DockerArgs, files: Option<&Deployment>) -> String {
     if let Some(p) = &args.project_name {
         return p.clone();
     }
+    // -p/--project-name, as compose reads it (normalized like the other sources).
+    if let Some(p) = args.project.project_name.as_ref() {
+        return normalize_project_name(p);
+    }
     if let Some(d) = files.filter(|d| !d.project_name.is_empty()) {
         return d.project_name.clone();
     }
