@@ -164,7 +164,10 @@ pub fn run(args: &DockerArgs, ctx: &RunContext) -> Result<Report, CliError> {
         service: args.project.service.clone(),
         // `-p NAME` in the fix commands only when the name was given: otherwise compose
         // derives the same name in the project directory.
-        project: args.project_name.clone(),
+        project: args
+            .project_name
+            .clone()
+            .or_else(|| args.project.project_name.clone()),
     };
     let results = checks::run(&obs, files.as_ref().map_err(Clone::clone), &scope);
     let mut secrets = secrets_of(&obs);
