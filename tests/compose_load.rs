@@ -1201,3 +1201,51 @@ fn aioredis_in_poetry_and_single_quoted_pep621_lists_is_found() {
         assert_eq!(code, 1, "{what}");
     }
 }
+
+#[test]
+fn compose_profiles_from_the_dotenv_and_inactive_services_kept_apart() {
+    let p = Project::new(&[
+        ("compose.yaml", PROFILED),
+        (".env", "COMPOSE_PROFILES=debug\n"),
+    ]);
+    let d = p.load();
+    assert_eq!(d.active_profiles, ["debug"]);
+    assert_eq!(names(&d), ["open-webui", "debug"]);
+    let inactive: Vec<&str> = d
+        .inactive_services
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(inactive, ["redis"]);
+    // The process environment wins over the .env, as for every variable.
+    let d = p
+        .load_with(|o| o.process_env = env(&[("COMPOSE_PROFILES", " cache , ")]))
+        .unwrap();
+    assert_eq!(d.active_profiles, ["cache"]);
+    assert_eq!(names(&d), ["open-webui", "redis"]);
+}
+
+#[test]
+fn discovery_in_a_parent_makes_it_the_project_directory() {
+    // Run from sub/deeper without --project-dir: compose finds ../../compose.yaml, and the
+    // project directory (and its .env) is that file's directory.
+    let p = Project::new(&[
+        (
+            "compose.yaml",
+            "services:\n  open-webui:\n    image: ghcr.io/open-webui/open-webui:main\n    environment:\n      WEBSOCKET_MANAGER: redis\n      REDIS_URL: redis://${REDIS_HOST}:6379/0\n  cache:\n    image: redis:7.2-alpine\n",
+        ),
+        (".env", "REDIS_HOST=cache\n"),
+        ("sub/deeper/readme.txt", "here\n"),
+    ]);
+    let (_, report, stderr) = wsdoctor_json(&p.path().join("sub/deeper"), &["lint"], &[]);
+    let found = results(&report, "config.redis-url-host");
+    assert_eq!(
+        found,
+        [(
+            "pass".to_string(),
+            "open-webui".to_string(),
+            "open-webui REDIS_URL: host 'cache' is the service name of service cache".to_string()
+        )],
+        "{stderr}"
+    );
+}
