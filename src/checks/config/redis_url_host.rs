@@ -62,7 +62,7 @@ fn not_started(
     service: &crate::config::Service,
     label: String,
 ) -> CheckResult {
-    let profiles = service.profiles.join(", ");
+    let profiles = service.profiles.join(" or ");
     let active = if facts.deployment.active_profiles.is_empty() {
         "no profile is active".to_string()
     } else {
@@ -79,7 +79,7 @@ fn not_started(
     ))
     .evidence("host", host.to_string())
     .evidence("inactive_service", service.name.clone())
-    .evidence("profiles", profiles)
+    .evidence("profiles", service.profiles.join(","))
 }
 
 /// Each Sentinel host an app's manager is given must be reachable: a service (or external).
