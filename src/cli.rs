@@ -129,6 +129,19 @@ pub struct ProjectArgs {
     /// rules, and the report says so). Applies to --service, else to every recognised app.
     #[arg(long, value_name = "NAME")]
     pub app: Option<String>,
+    /// Activate a compose profile (repeatable; `*` activates all). Default: COMPOSE_PROFILES.
+    /// Services whose profiles are all inactive are not started, as compose does.
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+    /// The compose project name (default: COMPOSE_PROJECT_NAME, the files' `name:`, the
+    /// directory name); the Docker lookup uses it.
+    #[arg(
+        id = "compose_project_name",
+        short = 'p',
+        long = "project-name",
+        value_name = "NAME"
+    )]
+    pub project_name: Option<String>,
 }
 
 impl ProjectArgs {
@@ -138,6 +151,8 @@ impl ProjectArgs {
             project_dir: self.project_dir.clone(),
             files: self.files.clone(),
             env_file: self.env_file.clone(),
+            profiles: self.profiles.clone(),
+            project_name: self.project_name.clone(),
         }
     }
 }

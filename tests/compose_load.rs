@@ -246,8 +246,15 @@ fn compose_file_variable_with_custom_separator() {
     ]);
     let d = p
         .load_with(|o| {
+            // Absolute: relative entries are resolved against the working directory (see
+            // `compose_file_relative_entries_follow_the_working_directory`).
+            let list = format!(
+                "{};{}",
+                p.path().join("a.yml").display(),
+                p.path().join("b.yml").display()
+            );
             o.process_env = env(&[
-                ("COMPOSE_FILE", "a.yml;b.yml"),
+                ("COMPOSE_FILE", list.as_str()),
                 ("COMPOSE_PATH_SEPARATOR", ";"),
             ])
         })
@@ -261,8 +268,11 @@ fn compose_file_variable_from_the_dotenv() {
     let p = Project::new(&[
         ("a.yml", "services:\n  one:\n    image: x\n"),
         ("compose.yaml", "services:\n  ignored:\n    image: z\n"),
-        (".env", "COMPOSE_FILE=a.yml\n"),
     ]);
+    p.write(
+        ".env",
+        format!("COMPOSE_FILE={}\n", p.path().join("a.yml").display()).as_bytes(),
+    );
     assert_eq!(p.load().compose_files, ["a.yml"]);
 }
 
@@ -626,7 +636,10 @@ fn replicas_healthcheck_depends_on_labels_profiles() {
         "compose.yaml",
         "services:\n  app:\n    image: x\n    deploy:\n      replicas: 3\n    healthcheck:\n      test: [\"CMD\", \"curl\", \"-f\", \"http://localhost\"]\n    depends_on:\n      redis:\n        condition: service_healthy\n      db:\n    labels:\n      traefik.enable: \"true\"\n    profiles: [web]\n  legacy:\n    image: x\n    scale: 2\n    healthcheck:\n      disable: true\n    depends_on: [app]\n    labels:\n      - a=b\n  off:\n    image: x\n    healthcheck:\n      test: [\"NONE\"]\n  redis:\n    image: redis\n  db:\n    image: db\n",
     )]);
-    let d = p.load();
+    // `app` has a profile: only in the model when it is active.
+    let d = p
+        .load_with(|o| o.process_env = env(&[("COMPOSE_PROFILES", "web")]))
+        .unwrap();
     let app = svc(&d, "app");
     assert_eq!(app.replicas.as_ref().unwrap().value, 3);
     assert_eq!(
@@ -956,4 +969,313 @@ fn compose_project_name_is_available_to_interpolation() {
         "chat-app"
     );
     assert!(d.interpolation.is_empty(), "{:?}", d.interpolation);
+}
+
+// ---------------------------------------------------------------- through the binary
+
+/// Runs `wsdoctor ARGS --format json` in `cwd` with only the given COMPOSE_* / DOCKER_*
+/// variables set (the caller's own are removed so the test does not depend on them).
+fn wsdoctor_json(
+    cwd: &Path,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) -> (i32, serde_json::Value, String) {
+    let mut cmd = assert_cmd::Command::cargo_bin("wsdoctor").unwrap();
+    cmd.current_dir(cwd).args(args).args(["--format", "json"]);
+    for v in [
+        "COMPOSE_FILE",
+        "COMPOSE_PROFILES",
+        "COMPOSE_PROJECT_NAME",
+        "COMPOSE_PATH_SEPARATOR",
+        "REDIS_URL",
+        "REDIS_PASSWORD",
+    ] {
+        cmd.env_remove(v);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}); stderr: {stderr}"));
+    (out.status.code().unwrap_or(-1), report, stderr)
+}
+
+/// The results of check `id` as (status, subject, message).
+fn results(report: &serde_json::Value, id: &str) -> Vec<(String, String, String)> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] == id)
+        .map(|c| {
+            (
+                c["status"].as_str().unwrap_or_default().to_string(),
+                c["subject"].as_str().unwrap_or_default().to_string(),
+                c["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Open WebUI with its Redis under the `cache` profile, and a `debug` tool under `debug`
+/// whose REDIS_URL names a host that does not exist.
+const PROFILED: &str = "services:
+  open-webui:
+    image: ghcr.io/open-webui/open-webui:main
+    environment:
+      WEBSOCKET_MANAGER: redis
+      REDIS_URL: redis://redis:6379/0
+  redis:
+    image: redis:7.2-alpine
+    profiles: [cache]
+  debug:
+    image: ghcr.io/open-webui/open-webui:main
+    profiles: [debug]
+    environment:
+      WEBSOCKET_MANAGER: redis
+      REDIS_URL: redis://nowhere:6379/0
+";
+
+#[test]
+fn a_redis_under_an_inactive_profile_is_not_started() {
+    let p = Project::new(&[("compose.yaml", PROFILED)]);
+    let dir = p.path().to_str().unwrap();
+    let lint = |extra: &[&str], vars: &[(&str, &str)]| {
+        let mut args = vec!["lint", "--project-dir", dir];
+        args.extend_from_slice(extra);
+        let (code, report, _) = wsdoctor_json(p.path(), &args, vars);
+        (code, results(&report, "config.redis-url-host"))
+    };
+
+    // No profile active: the app's Redis is not started, and the debug service is left out.
+    let (code, found) = lint(&[], &[]);
+    assert_eq!(code, 1);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (status, subject, message) = &found[0];
+    assert_eq!((status.as_str(), subject.as_str()), ("fail", "open-webui"));
+    assert_eq!(
+        message,
+        "open-webui REDIS_URL: host 'redis' is service redis, which is not started unless profile cache is active (no profile is active): the app's Redis is not started"
+    );
+
+    // --profile, COMPOSE_PROFILES and `*` start it.
+    for (extra, vars) in [
+        (&["--profile", "cache"][..], &[][..]),
+        (&[][..], &[("COMPOSE_PROFILES", "other, cache")][..]),
+        (&["--profile", "*"][..], &[][..]),
+    ] {
+        let (_, found) = lint(extra, vars);
+        let statuses: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(s, subject, _)| (s.as_str(), subject.as_str()))
+            .collect();
+        let want: &[(&str, &str)] = if extra.contains(&"*") {
+            // `*` also starts `debug`, whose host is wrong.
+            &[("pass", "open-webui"), ("fail", "debug")]
+        } else {
+            &[("pass", "open-webui")]
+        };
+        assert_eq!(statuses, want, "{extra:?} {vars:?}");
+    }
+
+    // The flag replaces the variable, as in compose.
+    let (_, found) = lint(&["--profile", "debug"], &[("COMPOSE_PROFILES", "cache")]);
+    let got: Vec<(&str, &str)> = found
+        .iter()
+        .map(|(s, subject, _)| (s.as_str(), subject.as_str()))
+        .collect();
+    assert_eq!(got, [("fail", "open-webui"), ("fail", "debug")]);
+    assert!(found[0].2.contains("(active: debug)"), "{}", found[0].2);
+}
+
+#[test]
+fn compose_file_relative_entries_follow_the_working_directory() {
+    // COMPOSE_FILE=deploy/compose.yml from the repository root: the project directory is
+    // deploy/, whose .env gives ${REDIS_HOST} (compose reads the .env of the project
+    // directory, not of the working directory).
+    let p = Project::new(&[
+        (
+            "deploy/compose.yml",
+            "services:\n  open-webui:\n    image: ghcr.io/open-webui/open-webui:main\n    environment:\n      WEBSOCKET_MANAGER: redis\n      REDIS_URL: redis://${REDIS_HOST}:6379/0\n",
+        ),
+        (
+            "deploy/redis.yml",
+            "services:\n  cache:\n    image: redis:7.2-alpine\n",
+        ),
+        ("deploy/.env", "REDIS_HOST=cache\n"),
+        ("compose.yaml", "services:\n  ignored:\n    image: redis\n"),
+    ]);
+    let (_, report, stderr) = wsdoctor_json(
+        p.path(),
+        &["lint"],
+        &[
+            ("COMPOSE_FILE", "deploy/compose.yml|deploy/redis.yml"),
+            ("COMPOSE_PATH_SEPARATOR", "|"),
+        ],
+    );
+    let found = results(&report, "config.redis-url-host");
+    assert_eq!(found.len(), 1, "{found:?} {stderr}");
+    assert_eq!(
+        found[0].2,
+        "open-webui REDIS_URL: host 'cache' is the service name of service cache"
+    );
+    assert!(
+        results(&report, "config.interpolation-unset")
+            .iter()
+            .all(|(s, _, _)| s != "warn" && s != "fail")
+    );
+}
+
+#[test]
+fn project_name_flag_and_variable_feed_the_docker_lookup() {
+    // A real engine answers the lookup; the project searched for is in the report.
+    let p = Project::new(&[(
+        "compose.yaml",
+        "name: from-file\nservices:\n  redis:\n    image: redis\n",
+    )]);
+    let dir = p.path().to_str().unwrap();
+    let engine = std::path::Path::new("/var/run/docker.sock").exists()
+        || std::env::var_os("DOCKER_HOST").is_some();
+    if !engine {
+        assert!(std::env::var("CI").is_err(), "no Docker engine under CI");
+        eprintln!("SKIPPED: no Docker engine here");
+        return;
+    }
+    let project_of = |args: &[&str], vars: &[(&str, &str)]| {
+        let (_, report, stderr) = wsdoctor_json(p.path(), args, vars);
+        let found = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "docker.containers")
+            .unwrap_or_else(|| panic!("no docker.containers: {stderr}"))
+            .clone();
+        found["evidence"]["project"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        project_of(&["docker", "--project-dir", dir], &[]),
+        "from-file"
+    );
+    assert_eq!(
+        project_of(&["docker", "--project-dir", dir, "-p", "My.Stack"], &[]),
+        "mystack"
+    );
+    assert_eq!(
+        project_of(
+            &["docker", "--project-dir", dir],
+            &[("COMPOSE_PROJECT_NAME", "from-env")]
+        ),
+        "from-env"
+    );
+    // The flag wins over the variable.
+    assert_eq!(
+        project_of(
+            &["docker", "--project-dir", dir, "--project-name", "flag"],
+            &[("COMPOSE_PROJECT_NAME", "from-env")]
+        ),
+        "flag"
+    );
+}
+
+#[test]
+fn aioredis_in_poetry_and_single_quoted_pep621_lists_is_found() {
+    let compose = "services:\n  api:\n    build: ./api\n    command: uvicorn app:asgi --workers 2\n    environment:\n      WEBSOCKET_MANAGER: redis\n      REDIS_URL: redis://redis:6379/0\n  redis:\n    image: redis:7\n";
+    let cases = [
+        (
+            "poetry",
+            "[tool.poetry]\nname = \"api\"\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\npython-socketio = \"^5.11\"\naioredis = \"^1.3\"\n",
+            "api/pyproject.toml:7",
+        ),
+        (
+            "pep621",
+            "[project]\nname = 'api'\ndependencies = [\n  'python-socketio>=5.11',\n  'aioredis==1.3.1',\n]\n",
+            "api/pyproject.toml:5",
+        ),
+        (
+            "txt continuation",
+            "python-socketio==5.11.2 \\\n    --hash=sha256:00\naioredis==1.3.1 --hash=sha256:11\n",
+            "api/requirements.txt:3",
+        ),
+    ];
+    for (what, text, at) in cases {
+        let file = if at.contains("pyproject") {
+            "api/pyproject.toml"
+        } else {
+            "api/requirements.txt"
+        };
+        let p = Project::new(&[("compose.yaml", compose), (file, text)]);
+        let (code, report, _) = wsdoctor_json(
+            p.path(),
+            &["lint", "--project-dir", p.path().to_str().unwrap()],
+            &[],
+        );
+        let found: Vec<&serde_json::Value> = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["id"] == "config.aioredis-conflict")
+            .collect();
+        assert_eq!(found.len(), 1, "{what}: {found:?}");
+        assert_eq!(found[0]["status"], "fail", "{what}: {:#}", found[0]);
+        let location = format!(
+            "{}:{}",
+            found[0]["location"]["file"].as_str().unwrap_or_default(),
+            found[0]["location"]["line"]
+        );
+        assert_eq!(location, at, "{what}");
+        assert_eq!(code, 1, "{what}");
+    }
+}
+
+#[test]
+fn compose_profiles_from_the_dotenv_and_inactive_services_kept_apart() {
+    let p = Project::new(&[
+        ("compose.yaml", PROFILED),
+        (".env", "COMPOSE_PROFILES=debug\n"),
+    ]);
+    let d = p.load();
+    assert_eq!(d.active_profiles, ["debug"]);
+    assert_eq!(names(&d), ["open-webui", "debug"]);
+    let inactive: Vec<&str> = d
+        .inactive_services
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(inactive, ["redis"]);
+    // The process environment wins over the .env, as for every variable.
+    let d = p
+        .load_with(|o| o.process_env = env(&[("COMPOSE_PROFILES", " cache , ")]))
+        .unwrap();
+    assert_eq!(d.active_profiles, ["cache"]);
+    assert_eq!(names(&d), ["open-webui", "redis"]);
+}
+
+#[test]
+fn discovery_in_a_parent_makes_it_the_project_directory() {
+    // Run from sub/deeper without --project-dir: compose finds ../../compose.yaml, and the
+    // project directory (and its .env) is that file's directory.
+    let p = Project::new(&[
+        (
+            "compose.yaml",
+            "services:\n  open-webui:\n    image: ghcr.io/open-webui/open-webui:main\n    environment:\n      WEBSOCKET_MANAGER: redis\n      REDIS_URL: redis://${REDIS_HOST}:6379/0\n  cache:\n    image: redis:7.2-alpine\n",
+        ),
+        (".env", "REDIS_HOST=cache\n"),
+        ("sub/deeper/readme.txt", "here\n"),
+    ]);
+    let (_, report, stderr) = wsdoctor_json(&p.path().join("sub/deeper"), &["lint"], &[]);
+    let found = results(&report, "config.redis-url-host");
+    assert_eq!(
+        found,
+        [(
+            "pass".to_string(),
+            "open-webui".to_string(),
+            "open-webui REDIS_URL: host 'cache' is the service name of service cache".to_string()
+        )],
+        "{stderr}"
+    );
 }

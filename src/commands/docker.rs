@@ -82,6 +82,10 @@ fn project_name(args: &DockerArgs, files: Option<&Deployment>) -> String {
     if let Some(p) = &args.project_name {
         return p.clone();
     }
+    // -p/--project-name, as compose reads it (normalized like the other sources).
+    if let Some(p) = args.project.project_name.as_ref() {
+        return normalize_project_name(p);
+    }
     if let Some(d) = files.filter(|d| !d.project_name.is_empty()) {
         return d.project_name.clone();
     }
@@ -160,7 +164,10 @@ pub fn run(args: &DockerArgs, ctx: &RunContext) -> Result<Report, CliError> {
         service: args.project.service.clone(),
         // `-p NAME` in the fix commands only when the name was given: otherwise compose
         // derives the same name in the project directory.
-        project: args.project_name.clone(),
+        project: args
+            .project_name
+            .clone()
+            .or_else(|| args.project.project_name.clone()),
     };
     let results = checks::run(&obs, files.as_ref().map_err(Clone::clone), &scope);
     let mut secrets = secrets_of(&obs);

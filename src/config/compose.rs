@@ -157,6 +157,7 @@ impl<'a> Loader<'a> {
     fn run(mut self) -> Result<Deployment, CliError> {
         self.read_dotenv()?;
         let paths = self.compose_paths()?;
+        self.follow_found_files(&paths)?;
         // Each file is read exactly once, before anything needs its text: a pipe or FIFO
         // (`-f <(…)`, `-f -`) has no second reading.
         let mut indices = Vec::with_capacity(paths.len());
@@ -262,6 +263,33 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
+    /// Without --project-dir, the project directory is the first compose file's directory
+    /// (compose-go `GetWorkingDir`), also when that file came from COMPOSE_FILE or was found
+    /// in a parent; compose then reads that directory's `.env` too (docker/compose
+    /// `toProjectOptions` applies `WithEnvFiles` + `WithDotEnv` again after discovery), its
+    /// values over the first one's, the process environment still winning.
+    fn follow_found_files(&mut self, paths: &[PathBuf]) -> Result<(), CliError> {
+        if !self.opts.project_dir.as_os_str().is_empty() || !self.opts.files.is_empty() {
+            return Ok(());
+        }
+        let Some(dir) = paths.first().and_then(|p| p.parent()) else {
+            return Ok(());
+        };
+        if dir == self.project_dir {
+            return Ok(());
+        }
+        self.project_dir = dir.to_path_buf();
+        if self.opts.env_file.is_some() {
+            return Ok(());
+        }
+        let first_env = std::mem::take(&mut self.env);
+        self.read_dotenv()?;
+        let mut env = first_env;
+        env.extend(std::mem::take(&mut self.env));
+        self.env = env;
+        Ok(())
+    }
+
     /// `-f` files, else COMPOSE_FILE, else discovery.
     fn compose_paths(&mut self) -> Result<Vec<PathBuf>, CliError> {
         if !self.opts.files.is_empty() {
@@ -285,10 +313,12 @@ impl<'a> Loader<'a> {
                 .filter(|s| !s.is_empty())
                 .cloned()
                 .unwrap_or_else(|| ":".to_string());
+            // compose-go `cli.WithConfigFileEnv`: relative entries are made absolute against
+            // the working directory (`filepath.Abs`), not the project directory.
             let files: Vec<PathBuf> = list
                 .split(sep.as_str())
                 .filter(|s| !s.is_empty())
-                .map(|f| absolute(&self.project_dir, Path::new(f)))
+                .map(|f| absolute(&self.cwd, Path::new(f)))
                 .collect();
             if !files.is_empty() {
                 return Ok(files);
@@ -811,11 +841,21 @@ impl<'a> Loader<'a> {
         }
         if let Some(services) = root.get("services").and_then(Node::as_map) {
             let mut env_file_cache = BTreeMap::new();
+            self.dep.active_profiles = active_profiles(self.env.get("COMPOSE_PROFILES"));
             for (key, svc) in services {
                 let name = key.scalar_string().unwrap_or_default();
                 let service = service::build(self, &name, key, svc, &mut env_file_cache)?;
-                self.dep.services.push(service);
+                if has_active_profile(&service.profiles, &self.dep.active_profiles) {
+                    self.dep.services.push(service);
+                } else {
+                    self.dep.inactive_services.push(service);
+                }
             }
+            // A missing env_file of a service compose does not start is not read by compose.
+            let inactive = &self.dep.inactive_services;
+            self.dep
+                .missing_env_files
+                .retain(|m| !inactive.iter().any(|s| s.name == m.service));
             let mut seen = BTreeSet::new();
             for (display, file) in env_file_cache.into_values().flatten() {
                 if seen.insert(display) {
@@ -919,6 +959,30 @@ fn read_env(
     };
     register_env_secrets(dep, &file);
     Ok(file)
+}
+
+/// The active profiles from COMPOSE_PROFILES (the CLI puts `--profile` there, as the flag
+/// replaces the variable in compose): comma-separated, trimmed, empty items dropped
+/// (compose-go `cli.WithDefaultProfiles`).
+fn active_profiles(value: Option<&String>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// compose-go `ServiceConfig.HasProfile`: a service without profiles always runs; else one
+/// of its profiles must be active, or `*` is.
+fn has_active_profile(service_profiles: &[String], active: &[String]) -> bool {
+    service_profiles.is_empty()
+        || active
+            .iter()
+            .any(|a| a == "*" || service_profiles.contains(a))
 }
 
 fn register_env_secrets(dep: &mut Deployment, file: &EnvFile) {

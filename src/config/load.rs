@@ -13,16 +13,18 @@ pub struct DeploymentSource {
     pub project_dir: Option<PathBuf>,
     pub files: Vec<PathBuf>,
     pub env_file: Option<PathBuf>,
+    /// `--profile` (repeatable): replaces COMPOSE_PROFILES, as in compose.
+    pub profiles: Vec<String>,
+    /// `-p/--project-name`: replaces COMPOSE_PROJECT_NAME, as in compose.
+    pub project_name: Option<String>,
 }
 
 /// Reads the deployment. Without a project directory: the first `-f` file's directory (the
 /// loader decides, as compose does, from an empty path), else the current directory.
 pub fn load_deployment(source: &DeploymentSource) -> Result<Deployment, CliError> {
-    let project_dir = match (&source.project_dir, source.files.is_empty()) {
-        (Some(dir), _) => dir.clone(),
-        (None, false) => PathBuf::new(),
-        (None, true) => PathBuf::from("."),
-    };
+    // An empty path tells the loader no directory was given: compose then takes the first
+    // compose file's directory (given, from COMPOSE_FILE, or found in a parent).
+    let project_dir = source.project_dir.clone().unwrap_or_default();
     if !project_dir.as_os_str().is_empty() && !project_dir.is_dir() {
         return Err(CliError::input(
             project_dir.display().to_string(),
@@ -33,9 +35,29 @@ pub fn load_deployment(source: &DeploymentSource) -> Result<Deployment, CliError
         project_dir,
         files: source.files.clone(),
         env_file: source.env_file.clone(),
-        process_env: std::env::vars().collect(),
+        process_env: with_flags(std::env::vars().collect(), source),
     };
     let mut deployment = compose::load(&opts)?;
     deployment.python_requirements = crate::config::requirements::scan(&deployment.project_dir);
     Ok(deployment)
+}
+
+/// The flags compose gives precedence over their variables, set as those variables: the
+/// loader reads COMPOSE_PROFILES and COMPOSE_PROJECT_NAME from one place (docker/compose
+/// `toProjectOptions`: `WithDefaultProfiles(o.Profiles...)`, `WithName(o.ProjectName)`).
+fn with_flags(
+    mut env: std::collections::BTreeMap<String, String>,
+    source: &DeploymentSource,
+) -> std::collections::BTreeMap<String, String> {
+    if !source.profiles.is_empty() {
+        env.insert("COMPOSE_PROFILES".to_string(), source.profiles.join(","));
+    }
+    if let Some(name) = source
+        .project_name
+        .as_ref()
+        .filter(|n| !n.trim().is_empty())
+    {
+        env.insert("COMPOSE_PROJECT_NAME".to_string(), name.clone());
+    }
+    env
 }

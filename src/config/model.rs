@@ -312,7 +312,14 @@ pub struct Deployment {
     pub dotenv: Option<EnvFile>,
     /// Every file named by a service's `env_file:` that exists, parsed.
     pub env_files: Vec<EnvFile>,
+    /// The services compose starts: those without `profiles:`, and those with an active
+    /// profile (compose-go `Project.WithProfiles`).
     pub services: Vec<Service>,
+    /// Services left out because none of their profiles is active: compose neither starts
+    /// them nor gives them a DNS name. Kept to explain a URL that names one.
+    pub inactive_services: Vec<Service>,
+    /// The active profiles (`--profile`, else COMPOSE_PROFILES; `*` activates all).
+    pub active_profiles: Vec<String>,
     pub networks: Vec<Network>,
     pub interpolation: Vec<InterpolationFinding>,
     pub missing_env_files: Vec<MissingEnvFile>,

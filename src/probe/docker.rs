@@ -3,7 +3,7 @@
 //! starts or changes a container. Every request runs under the run's deadline.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bollard::Docker;
@@ -41,9 +41,75 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    /// Reads `DOCKER_HOST` (and `DOCKER_TLS_VERIFY`) the way the docker CLI does; the
-    /// default socket when unset or empty.
+    /// The engine the docker CLI would talk to: `DOCKER_HOST` (and `DOCKER_TLS_VERIFY`) when
+    /// set, else the context named by `DOCKER_CONTEXT`, else the current context of
+    /// `docker context use` (config.json `currentContext`), else the default socket. The
+    /// order is docker/cli's `resolveContextName` (cli/command/cli.go, 28.x): DOCKER_HOST
+    /// selects the `default` context, which is DOCKER_HOST itself.
     pub fn from_env(docker_host: Option<&str>, tls_verify: Option<&str>) -> Endpoint {
+        if docker_host.is_some_and(|h| !h.trim().is_empty()) {
+            return Endpoint::from_host(docker_host, tls_verify);
+        }
+        let context = std::env::var("DOCKER_CONTEXT").ok();
+        match docker_config_dir() {
+            Some(dir) => Endpoint::from_context(context.as_deref(), &dir)
+                .unwrap_or_else(|| Endpoint::from_host(None, None)),
+            None => Endpoint::from_host(None, None),
+        }
+    }
+
+    /// The endpoint of the selected context in docker config directory `config_dir`; None
+    /// when the `default` context is selected (DOCKER_HOST unset: the default socket).
+    /// A named context that does not exist is Unsupported: the docker CLI refuses to run
+    /// then, and silently using the default socket would probe another engine.
+    pub fn from_context(docker_context: Option<&str>, config_dir: &Path) -> Option<Endpoint> {
+        let name = match docker_context.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(name) => name.to_string(),
+            None => current_context(config_dir)?,
+        };
+        if name == "default" {
+            return None;
+        }
+        // docker/cli `store.contextdirOf`: the directory is the SHA-256 of the name, in hex.
+        let digest = ring::digest::digest(&ring::digest::SHA256, name.as_bytes());
+        let id: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let meta = config_dir
+            .join("contexts")
+            .join("meta")
+            .join(&id)
+            .join("meta.json");
+        let host = std::fs::read(&meta)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .and_then(|v| {
+                v.pointer("/Endpoints/docker/Host")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+            });
+        let Some(host) = host else {
+            return Some(Endpoint::Unsupported {
+                url: format!("context {name}"),
+                reason: format!(
+                    "docker context '{name}' not found (no Endpoints.docker.Host in {}): the \
+                     docker CLI refuses it too; `docker context ls` lists the contexts",
+                    meta.display()
+                ),
+            });
+        };
+        // A context with TLS material talks TLS to a tcp:// engine (docker/cli
+        // `context/docker/load.go`), as DOCKER_TLS_VERIFY does.
+        let tls = config_dir
+            .join("contexts")
+            .join("tls")
+            .join(&id)
+            .join("docker")
+            .is_dir();
+        Some(Endpoint::from_host(Some(&host), tls.then_some("1")))
+    }
+
+    /// Reads a DOCKER_HOST value (and DOCKER_TLS_VERIFY) the way the docker CLI does; the
+    /// default socket when unset or empty.
+    pub fn from_host(docker_host: Option<&str>, tls_verify: Option<&str>) -> Endpoint {
         let host = docker_host.map(str::trim).filter(|h| !h.is_empty());
         let Some(host) = host else {
             return Endpoint::Unix(PathBuf::from(DEFAULT_SOCKET));
@@ -100,6 +166,26 @@ impl Endpoint {
             Endpoint::Tcp { url, .. } | Endpoint::Unsupported { url, .. } => url.clone(),
         }
     }
+}
+
+/// The docker CLI's configuration directory: DOCKER_CONFIG, else ~/.docker.
+fn docker_config_dir() -> Option<PathBuf> {
+    std::env::var_os("DOCKER_CONFIG")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")))
+}
+
+/// `currentContext` of config.json (set by `docker context use`); None when unset or empty.
+fn current_context(config_dir: &Path) -> Option<String> {
+    let bytes = std::fs::read(config_dir.join("config.json")).ok()?;
+    let config: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    config
+        .get("currentContext")
+        .and_then(serde_json::Value::as_str)
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
 }
 
 /// Why the engine could not be used. Each has its own fix, so they are kept apart.
@@ -539,20 +625,88 @@ pub fn problem_text(p: &EngineProblem) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Writes a context as `docker context create` lays it out (hand-written meta.json).
+    fn write_context(config_dir: &Path, name: &str, host: &str) {
+        let digest = ring::digest::digest(&ring::digest::SHA256, name.as_bytes());
+        let id: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let dir = config_dir.join("contexts/meta").join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let meta = serde_json::json!({
+            "Name": name,
+            "Metadata": {},
+            "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": false}},
+        });
+        std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
+    }
+
+    #[test]
+    fn contexts_from_docker_context_and_current_context() {
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path();
+        // No config.json, no DOCKER_CONTEXT: the default context.
+        assert_eq!(Endpoint::from_context(None, config), None);
+        write_context(
+            config,
+            "colima",
+            "unix:///home/me/.colima/default/docker.sock",
+        );
+        write_context(config, "remote", "tcp://127.0.0.1:2375");
+        std::fs::write(
+            config.join("config.json"),
+            r#"{"auths": {}, "currentContext": "colima"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            Endpoint::from_context(None, config),
+            Some(Endpoint::Unix(PathBuf::from(
+                "/home/me/.colima/default/docker.sock"
+            )))
+        );
+        // DOCKER_CONTEXT wins over currentContext; `default` is the default socket.
+        assert_eq!(
+            Endpoint::from_context(Some("remote"), config),
+            Some(Endpoint::Tcp {
+                url: "tcp://127.0.0.1:2375".into(),
+                host: "127.0.0.1".into(),
+                port: 2375
+            })
+        );
+        assert_eq!(Endpoint::from_context(Some("default"), config), None);
+        // A context that does not exist is not silently replaced by another engine.
+        let Some(Endpoint::Unsupported { url, reason }) =
+            Endpoint::from_context(Some("gone"), config)
+        else {
+            panic!("a missing context must be reported");
+        };
+        assert_eq!(url, "context gone");
+        assert!(
+            reason.starts_with("docker context 'gone' not found"),
+            "{reason}"
+        );
+        // TLS material makes a tcp:// context a TLS one, which this build does not speak.
+        let digest = ring::digest::digest(&ring::digest::SHA256, b"remote");
+        let id: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        std::fs::create_dir_all(config.join("contexts/tls").join(id).join("docker")).unwrap();
+        assert!(matches!(
+            Endpoint::from_context(Some("remote"), config),
+            Some(Endpoint::Unsupported { .. })
+        ));
+    }
+
     use super::*;
 
     #[test]
     fn docker_host_schemes() {
         assert_eq!(
-            Endpoint::from_env(None, None),
+            Endpoint::from_host(None, None),
             Endpoint::Unix(PathBuf::from(DEFAULT_SOCKET))
         );
         assert_eq!(
-            Endpoint::from_env(Some("unix:///run/user/1000/docker.sock"), None),
+            Endpoint::from_host(Some("unix:///run/user/1000/docker.sock"), None),
             Endpoint::Unix(PathBuf::from("/run/user/1000/docker.sock"))
         );
         assert_eq!(
-            Endpoint::from_env(Some("tcp://127.0.0.1:2375"), None),
+            Endpoint::from_host(Some("tcp://127.0.0.1:2375"), None),
             Endpoint::Tcp {
                 url: "tcp://127.0.0.1:2375".into(),
                 host: "127.0.0.1".into(),
@@ -560,15 +714,15 @@ mod tests {
             }
         );
         assert!(matches!(
-            Endpoint::from_env(Some("tcp://10.0.0.1:2376"), Some("1")),
+            Endpoint::from_host(Some("tcp://10.0.0.1:2376"), Some("1")),
             Endpoint::Unsupported { .. }
         ));
         assert!(matches!(
-            Endpoint::from_env(Some("ssh://me@host"), None),
+            Endpoint::from_host(Some("ssh://me@host"), None),
             Endpoint::Unsupported { .. }
         ));
         assert_eq!(
-            Endpoint::from_env(Some(""), None),
+            Endpoint::from_host(Some(""), None),
             Endpoint::Unix(PathBuf::from(DEFAULT_SOCKET))
         );
     }

@@ -44,6 +44,44 @@ fn suggest<'a>(facts: &'a Facts, host: &str) -> Option<&'a str> {
         .map(|(_, n)| n)
 }
 
+/// The service (left out by its profiles) that answers to `host`, if one does.
+fn inactive_service<'a>(facts: &'a Facts, host: &str) -> Option<&'a crate::config::Service> {
+    facts
+        .deployment
+        .inactive_services
+        .iter()
+        .find(|s| s.dns_names().contains(&host))
+}
+
+/// The URL names a service compose does not start: no container answers to the name, so it
+/// fails exactly like a wrong host (same check: the user's question is "does this host
+/// resolve?"); the message names the profiles that would start it.
+fn not_started(
+    facts: &Facts,
+    host: &str,
+    service: &crate::config::Service,
+    label: String,
+) -> CheckResult {
+    let profiles = service.profiles.join(" or ");
+    let active = if facts.deployment.active_profiles.is_empty() {
+        "no profile is active".to_string()
+    } else {
+        format!("active: {}", facts.deployment.active_profiles.join(", "))
+    };
+    let first = service.profiles.first().cloned().unwrap_or_default();
+    RULE.fire(format!(
+        "{label}: host '{host}' is service {}, which is not started unless profile {profiles} is active ({active}): the app's Redis is not started",
+        service.name
+    ))
+    .hint(format!(
+        "start with --profile {first} (or COMPOSE_PROFILES={first}), or remove `profiles:` from service {}",
+        service.name
+    ))
+    .evidence("host", host.to_string())
+    .evidence("inactive_service", service.name.clone())
+    .evidence("profiles", service.profiles.join(","))
+}
+
 /// Each Sentinel host an app's manager is given must be reachable: a service (or external).
 fn sentinel_hosts(facts: &Facts) -> Vec<CheckResult> {
     let mut out = Vec::new();
@@ -116,6 +154,11 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
         .iter()
         .map(|u| {
             let host = u.usable().map(|p| p.host.clone()).unwrap_or_default();
+            if let (Target::Unknown, Some(service)) = (&u.target, inactive_service(facts, &host)) {
+                return not_started(facts, &host, service, u.label())
+                    .subject(u.service.name.clone())
+                    .at(u.location());
+            }
             let r = match &u.target {
                 Target::Unusable if u.unencoded.as_ref().is_some_and(|x| !x.only_at) => {
                     RULE.skip_because("config.redis-url-unencoded")
