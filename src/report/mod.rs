@@ -499,6 +499,21 @@ impl Report {
             }
         }
         self.checks.extend(unused);
+        // A run that read files proves these held, as every check that ran does.
+        if self.checks.iter().any(|c| c.id.starts_with("config.")) {
+            use crate::checks::config::{ignore_unknown_id, unused_suppression};
+            for (id, proof) in [
+                (
+                    ignore_unknown_id::RULE.id,
+                    ignore_unknown_id::all_known as fn() -> _,
+                ),
+                (unused_suppression::RULE.id, unused_suppression::all_used),
+            ] {
+                if !self.checks.iter().any(|c| c.id == id) {
+                    self.checks.push(proof());
+                }
+            }
+        }
         for c in &mut self.checks {
             if fired(c)
                 && c.suppressed.is_none()

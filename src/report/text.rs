@@ -97,7 +97,9 @@ fn wrap(text: &str, first: usize, indent: usize, width: Option<usize>) -> String
     let mut line_empty = true;
     for word in text.split(' ').filter(|w| !w.is_empty()) {
         let len = word.chars().count();
-        if !line_empty && column + 1 + len > width {
+        // A head wider than the indent (a long id) leaves no room: start below it.
+        let no_room_after_head = out.is_empty() && first > indent && first + len > width;
+        if (!line_empty && column + 1 + len > width) || no_room_after_head {
             out.push('\n');
             out.push_str(&" ".repeat(indent));
             column = indent;
@@ -126,7 +128,11 @@ pub fn render_with(report: &Report, options: &TextOptions) -> String {
             Verdict::Fail => status_style(Status::Fail),
         },
     );
-    let _ = writeln!(out, "{head}{}{head:#}", headline(report));
+    let _ = writeln!(
+        out,
+        "{head}{}{head:#}",
+        wrap(&headline(report), 0, 2, width)
+    );
     let fixes = report.fix_list();
     if !fixes.is_empty() {
         let bold = style(color, Style::new().bold());

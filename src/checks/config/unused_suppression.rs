@@ -35,3 +35,8 @@ pub fn unused(id: &str, how: &str, at: Option<Location>) -> CheckResult {
     .evidence("suppressed_id", id)
     .evidence("kind", how)
 }
+
+/// Every suppression of the run matched a finding (or there was none).
+pub fn all_used() -> CheckResult {
+    RULE.pass("every suppression of this run matched a finding (or there was none)")
+}
