@@ -119,6 +119,14 @@ fn an_ignore_with_its_reason_suppresses_and_says_where() {
             .ends_with(".wsdoctor.toml")
     );
     assert_eq!(report["summary"]["suppressed"], 1);
+    // Text and Markdown say why, and where the entry is.
+    let (_, text, _) = run(&deploy, &["lint"]);
+    // (wrapped at 80: compared with the line breaks folded)
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(folded.contains("(suppressed: restarted nightly)"), "{text}");
+    let (_, md, _) = run(&deploy, &["lint", "--format", "markdown"]);
+    assert!(md.contains("(config file at "), "{md}");
+    assert!(md.contains("restarted nightly"), "{md}");
 }
 
 #[test]

@@ -156,6 +156,7 @@ fn render_parts(report: &Report, quiet: bool) -> String {
                 match sup.kind {
                     "inline" => "inline comment",
                     "cli" => "--ignore",
+                    "config" => "config file",
                     other => other,
                 }
                 .to_string()
