@@ -288,20 +288,47 @@ fn line_col(text: &str, offset: usize) -> (u32, u32) {
     )
 }
 
-/// The path relative to the current directory when it is below it, else as given.
+/// The path as the user reaches it from the current directory (`wsdoctor.toml`,
+/// `../wsdoctor.toml`), else as given.
 fn display_path(path: &Path) -> String {
-    if let Ok(cwd) = std::env::current_dir()
-        && let Ok(cwd) = std::fs::canonicalize(cwd)
-        && let Ok(rel) = path.strip_prefix(&cwd)
-    {
-        return rel.display().to_string();
+    let cwd = std::env::current_dir().and_then(std::fs::canonicalize);
+    let path_abs = std::fs::canonicalize(path);
+    match (cwd, path_abs) {
+        (Ok(cwd), Ok(abs)) => relative(&abs, &cwd).display().to_string(),
+        _ => path.display().to_string(),
     }
-    path.display().to_string()
+}
+
+/// `path` relative to `base` (both absolute), with `..` where it is above it.
+fn relative(path: &Path, base: &Path) -> PathBuf {
+    let path_parts: Vec<_> = path.components().collect();
+    let base_parts: Vec<_> = base.components().collect();
+    let common = path_parts
+        .iter()
+        .zip(&base_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = PathBuf::new();
+    for _ in common..base_parts.len() {
+        out.push("..");
+    }
+    for part in &path_parts[common..] {
+        out.push(part);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_paths_climb_with_dotdot() {
+        let rel = relative(Path::new("/r/wsdoctor.toml"), Path::new("/r/deploy/x"));
+        assert_eq!(rel, Path::new("../../wsdoctor.toml"));
+        let rel = relative(Path::new("/r/deploy/w.toml"), Path::new("/r"));
+        assert_eq!(rel, Path::new("deploy/w.toml"));
+    }
 
     #[test]
     fn line_col_counts_from_one() {
