@@ -152,17 +152,26 @@ pub fn render_with(report: &Report, options: &TextOptions) -> String {
             );
             let indent = " ".repeat(number.len());
             if !item.explains.is_empty() {
-                let _ = writeln!(out, "{indent}also explains: {}", names(&item.explains));
-            }
-            if !item.also_reported_by.is_empty() {
+                let also = format!("also explains: {}", names(&item.explains));
                 let _ = writeln!(
                     out,
-                    "{indent}also reported by: {}",
+                    "{indent}{}",
+                    wrap(&also, indent.len(), indent.len(), width)
+                );
+            }
+            if !item.also_reported_by.is_empty() {
+                let also = format!(
+                    "also reported by: {}",
                     item.also_reported_by
                         .iter()
                         .map(|c| name_at(c))
                         .collect::<Vec<_>>()
                         .join(", ")
+                );
+                let _ = writeln!(
+                    out,
+                    "{indent}{}",
+                    wrap(&also, indent.len(), indent.len(), width)
                 );
             }
         }
