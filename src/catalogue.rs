@@ -107,11 +107,27 @@ pub fn find(id: &str) -> Option<&'static Rule> {
     all().into_iter().find(|r| r.id == id)
 }
 
-/// Ids closest to `id`, for "did you mean" on a mistyped `explain` or `--ignore`.
+/// Ids closest to `id`, for "did you mean" on a mistyped `explain`, `--ignore`, inline
+/// comment or config file. A bare name without its family (`redis-url-host`) finds its id
+/// (`config.redis-url-host`); otherwise the most similar id, when it is similar enough.
 pub fn nearest(id: &str) -> Option<&'static str> {
-    all()
+    let rules = all();
+    let wanted = id.trim().to_ascii_lowercase();
+    if let Some(rule) = rules
+        .iter()
+        .find(|r| r.id == wanted || r.id.split_once('.').is_some_and(|(_, name)| name == wanted))
+    {
+        return Some(rule.id);
+    }
+    rules
         .into_iter()
-        .map(|r| (strsim::jaro_winkler(id, r.id), r.id))
+        .map(|r| {
+            // Compared whole and by name, so a typo in a bare name still finds its family.
+            let name = r.id.split_once('.').map_or(r.id, |(_, name)| name);
+            let score =
+                strsim::jaro_winkler(&wanted, r.id).max(strsim::jaro_winkler(&wanted, name));
+            (score, r.id)
+        })
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, id)| id)
@@ -137,4 +153,20 @@ pub fn anchor(id: &str) -> String {
         .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_'))
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_finds_a_bare_name_and_a_typo() {
+        assert_eq!(nearest("redis-url-host"), Some("config.redis-url-host"));
+        assert_eq!(
+            nearest("config.redis-url-hots"),
+            Some("config.redis-url-host")
+        );
+        assert_eq!(nearest("redis-url-hots"), Some("config.redis-url-host"));
+        assert_eq!(nearest("zzzzzz"), None);
+    }
 }

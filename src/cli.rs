@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands;
 
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(
     name = "wsdoctor",
     version,
@@ -17,7 +17,10 @@ use crate::commands;
                   Engine.IO endpoint and its Docker containers, and says whether the websocket \
                   layer will work and, if not, exactly why.\n\nExit codes: 0 no failing check \
                   (warnings allowed unless --strict); 1 at least one failing check; 2 usage \
-                  error or input that cannot be read or parsed."
+                  error, a path that cannot be opened or an invalid wsdoctor config file.\n\n\
+                  Configuration: wsdoctor.toml, .wsdoctor.toml or [tool.wsdoctor] in \
+                  pyproject.toml, in the project directory or above it up to the repository \
+                  root; command-line options win over the file."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -26,7 +29,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Check the deployment files (.env and compose) without touching any server.
     Lint(commands::lint::LintArgs),
@@ -45,6 +48,16 @@ pub enum Command {
         /// A check id, e.g. config.redis-url-host.
         id: String,
     },
+    /// Print a shell completion script, generated from this command line
+    /// (e.g. `wsdoctor completions bash > /etc/bash_completion.d/wsdoctor`).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from this command line
+    /// (e.g. `wsdoctor man > ~/.local/share/man/man1/wsdoctor.1`).
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -80,18 +93,38 @@ pub struct GlobalOpts {
     /// When to colour text output (NO_COLOR and CLICOLOR_FORCE are honoured under auto).
     #[arg(long, global = true, value_enum, default_value = "auto")]
     pub color: ColorChoice,
-    /// Deadline for each network probe, e.g. 3s, 500ms.
-    #[arg(long, global = true, default_value = "3s", value_parser = parse_duration)]
-    pub timeout: Duration,
+    /// Deadline for each network probe, e.g. 3s, 500ms (default 3s, or `timeout` in the
+    /// config file; 0 is refused).
+    #[arg(long, global = true, value_parser = parse_timeout, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
     /// Warnings fail the run (exit 1).
     #[arg(long, global = true)]
     pub strict: bool,
+    /// Text and Markdown show only warnings and failures (and the fix list); other formats
+    /// keep every result.
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
     /// Print passwords and tokens instead of redacting them.
     #[arg(long, global = true)]
     pub show_secrets: bool,
     /// Suppress a check by id (repeatable); suppressed results stay visible as suppressed.
     #[arg(long = "ignore", global = true, value_name = "ID")]
     pub ignore: Vec<String>,
+}
+
+/// The default deadline of each network probe.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A probe deadline: a duration that is not zero (with 0 every probe would "time out" before
+/// sending a byte, and the report would blame the servers).
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!(
+            "'{s}' leaves no time for any probe; give a deadline such as 3s or 500ms"
+        ));
+    }
+    Ok(d)
 }
 
 /// Parses `3s`, `500ms`, `1m30s`; a bare number is seconds.

@@ -14,4 +14,5 @@ pub mod error;
 pub mod probe;
 pub mod redact;
 pub mod report;
+pub mod settings;
 pub mod targets;

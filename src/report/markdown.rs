@@ -19,7 +19,17 @@ use crate::report::{
     skip_groups,
 };
 
+/// `--quiet`: the verdict, the fix list and the warnings and failures; no table of skipped,
+/// suppressed and passed checks.
+pub fn render_quiet(report: &Report) -> String {
+    render_parts(report, true)
+}
+
 pub fn render(report: &Report) -> String {
+    render_parts(report, false)
+}
+
+fn render_parts(report: &Report, quiet: bool) -> String {
     let mut out = String::new();
     let s = &report.summary;
     let verdict = match s.verdict {
@@ -105,6 +115,9 @@ pub fn render(report: &Report) -> String {
         }
     }
 
+    if quiet {
+        return out;
+    }
     let skipped: Vec<&CheckResult> = ordered
         .iter()
         .copied()
@@ -143,6 +156,7 @@ pub fn render(report: &Report) -> String {
                 match sup.kind {
                     "inline" => "inline comment",
                     "cli" => "--ignore",
+                    "config" => "config file",
                     other => other,
                 }
                 .to_string()

@@ -63,10 +63,12 @@ impl std::fmt::Display for Location {
     }
 }
 
-/// Why a result does not count: an inline `# wsdoctor: ignore=ID -- reason` or `--ignore ID`.
+/// Why a result does not count: an inline `# wsdoctor: ignore=ID -- reason`, `--ignore ID`, or
+/// an `[[ignore]]` entry of the config file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Suppression {
-    /// `inline` (a comment in the user's file) or `cli` (`--ignore`).
+    /// `inline` (a comment in the user's file), `cli` (`--ignore`) or `config` (an
+    /// `[[ignore]]` of the config file, with its location).
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -315,7 +317,90 @@ pub struct InlineIgnore {
     pub reason: Option<String>,
 }
 
+/// An `[[ignore]]` entry of the config file (src/settings.rs): a reason is required; `service`
+/// and `file` narrow it to one subject or the findings of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredIgnore {
+    pub id: &'static str,
+    pub reason: String,
+    pub service: Option<String>,
+    pub file: Option<String>,
+    /// Where the entry is in the config file.
+    pub location: Location,
+}
+
+impl ConfiguredIgnore {
+    /// Whether the entry covers `result` (whatever its status).
+    fn covers(&self, result: &CheckResult) -> bool {
+        result.id == self.id
+            && self
+                .service
+                .as_ref()
+                .is_none_or(|s| result.subject.as_deref() == Some(s.as_str()))
+            && self.file.as_ref().is_none_or(|f| {
+                result.location.as_ref().is_some_and(|loc| {
+                    loc.file == *f || std::path::Path::new(&loc.file).ends_with(f)
+                })
+            })
+    }
+}
+
+/// Whether a result fired (a suppression only ever applies to those).
+fn fired(c: &CheckResult) -> bool {
+    matches!(c.status, Status::Warn | Status::Fail)
+}
+
+impl InlineIgnore {
+    /// Whether the comment covers `result`: its own line and the line right below it.
+    fn covers_line(&self, result: &CheckResult) -> bool {
+        result.location.as_ref().is_some_and(|loc| {
+            loc.file == self.file
+                && loc
+                    .line
+                    .is_some_and(|l| self.line == l || self.line.checked_add(1) == Some(l))
+        })
+    }
+}
+
 impl Suppressions {
+    /// What the suppressions themselves say, judged against the results they were applied
+    /// to: an inline comment naming no check (`config.ignore-unknown-id`), and a suppression
+    /// of a check that ran but matched no finding (`config.unused-suppression`).
+    fn judge(&self, checks: &[CheckResult]) -> Vec<CheckResult> {
+        use crate::checks::config::{ignore_unknown_id, unused_suppression};
+        let ran = |id: &str| checks.iter().any(|c| c.id == id);
+        let mut out = Vec::new();
+        for ig in &self.inline {
+            let at = Location {
+                file: ig.file.clone(),
+                line: Some(ig.line),
+                column: None,
+            };
+            for id in &ig.ids {
+                if id != "all" && crate::catalogue::find(id).is_none() {
+                    out.push(ignore_unknown_id::unknown(id, at.clone()));
+                    continue;
+                }
+                let matched = checks
+                    .iter()
+                    .any(|c| fired(c) && (id == "all" || c.id == id) && ig.covers_line(c));
+                if !matched && (id == "all" || ran(id)) {
+                    out.push(unused_suppression::unused(
+                        id,
+                        "inline comment",
+                        Some(at.clone()),
+                    ));
+                }
+            }
+        }
+        for id in &self.cli {
+            if ran(id) && !checks.iter().any(|c| fired(c) && c.id == id) {
+                out.push(unused_suppression::unused(id, "--ignore", None));
+            }
+        }
+        out
+    }
+
     /// The suppression that applies to `result`, if any. An inline comment covers findings on
     /// its own line and on the line right below it (a comment line above a key).
     fn find(&self, result: &CheckResult) -> Option<Suppression> {
@@ -367,6 +452,90 @@ impl Report {
                 c.suppressed = suppressions.find(c);
             }
         }
+        // Only --ignore can silence these (an inline comment about a comment would be odd).
+        let cli_only = Suppressions {
+            cli: suppressions.cli.clone(),
+            inline: Vec::new(),
+        };
+        for mut judged in suppressions.judge(&checks) {
+            judged.suppressed = cli_only.find(&judged);
+            checks.push(judged);
+        }
+        let summary = Summary::of(&checks, strict);
+        Report {
+            tool: ToolInfo {
+                name: "wsdoctor",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            command: command.to_string(),
+            duration_ms: elapsed.as_millis().min(u128::from(u64::MAX)) as u64,
+            summary,
+            checks,
+            secrets,
+        }
+    }
+
+    /// Applies the config file's per-check severities and `[[ignore]]` entries to a finished
+    /// report (the command line's suppressions were applied by [`Report::finish`]), reports
+    /// the entries that matched no finding of a check that ran, and recomputes the summary.
+    pub fn apply_settings(&mut self, ignores: &[ConfiguredIgnore], severity: &[(&str, Severity)]) {
+        for c in &mut self.checks {
+            if let Some((_, level)) = severity.iter().find(|(id, _)| *id == c.id) {
+                c.severity = *level;
+                c.status = match (c.status, level) {
+                    (Status::Warn, Severity::Error) => Status::Fail,
+                    (Status::Fail, Severity::Warning | Severity::Info) => Status::Warn,
+                    (other, _) => other,
+                };
+            }
+        }
+        let mut unused = Vec::new();
+        for ig in ignores {
+            let ran = self.checks.iter().any(|c| c.id == ig.id);
+            let matched = self.checks.iter().any(|c| fired(c) && ig.covers(c));
+            if ran && !matched {
+                unused.push(crate::checks::config::unused_suppression::unused(
+                    ig.id,
+                    "config [[ignore]]",
+                    Some(ig.location.clone()),
+                ));
+            }
+        }
+        self.checks.extend(unused);
+        // A run that read files proves these held, as every check that ran does.
+        if self.checks.iter().any(|c| c.id.starts_with("config.")) {
+            use crate::checks::config::{ignore_unknown_id, unused_suppression};
+            for (id, proof) in [
+                (
+                    ignore_unknown_id::RULE.id,
+                    ignore_unknown_id::all_known as fn() -> _,
+                ),
+                (unused_suppression::RULE.id, unused_suppression::all_used),
+            ] {
+                if !self.checks.iter().any(|c| c.id == id) {
+                    self.checks.push(proof());
+                }
+            }
+        }
+        for c in &mut self.checks {
+            if fired(c)
+                && c.suppressed.is_none()
+                && let Some(ig) = ignores.iter().find(|ig| ig.covers(c))
+            {
+                c.suppressed = Some(Suppression {
+                    kind: "config",
+                    reason: Some(ig.reason.clone()),
+                    location: Some(ig.location.clone()),
+                });
+            }
+        }
+        self.summary = Summary::of(&self.checks, self.summary.strict);
+    }
+}
+
+impl Summary {
+    /// Counts and verdict of a list of results (suppressed ones apart).
+    pub fn of(checks: &[CheckResult], strict: bool) -> Summary {
         let count = |s: Status| {
             checks
                 .iter()
@@ -387,27 +556,19 @@ impl Report {
         } else {
             Verdict::Pass
         };
-        Report {
-            tool: ToolInfo {
-                name: "wsdoctor",
-                version: env!("CARGO_PKG_VERSION"),
-            },
-            command: command.to_string(),
-            duration_ms: elapsed.as_millis().min(u128::from(u64::MAX)) as u64,
-            summary: Summary {
-                pass,
-                warn,
-                fail,
-                skip,
-                suppressed,
-                verdict,
-                strict,
-            },
-            checks,
-            secrets,
+        Summary {
+            pass,
+            warn,
+            fail,
+            skip,
+            suppressed,
+            verdict,
+            strict,
         }
     }
+}
 
+impl Report {
     /// Exit code by the contract: 1 when the verdict is `fail`, else 0.
     pub fn exit_code(&self) -> u8 {
         if self.summary.verdict == Verdict::Fail {

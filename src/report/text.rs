@@ -55,7 +55,70 @@ pub fn headline(report: &Report) -> String {
     )
 }
 
+/// How to lay the text out: colours, the width to wrap to (`None`: no wrapping) and
+/// `--quiet` (warnings and failures only).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    pub color: bool,
+    pub width: Option<usize>,
+    pub quiet: bool,
+}
+
+/// Unwrapped, every result (the layout snapshot tests pin down).
 pub fn render(report: &Report, color: bool) -> String {
+    render_with(
+        report,
+        &TextOptions {
+            color,
+            width: None,
+            quiet: false,
+        },
+    )
+}
+
+/// Narrowest room left for text after an indent: below it, a continuation line starts under
+/// the id instead of under the message (a very narrow terminal still gets words, not letters).
+const MIN_TEXT_COLUMNS: usize = 24;
+
+/// Wraps `text` (one line) at spaces: the first line has `first` columns taken already, each
+/// following line is prefixed with `indent` spaces. A word longer than the room (a URL) is
+/// kept whole; without a width the text is returned as is.
+fn wrap(text: &str, first: usize, indent: usize, width: Option<usize>) -> String {
+    let Some(width) = width else {
+        return text.to_string();
+    };
+    let indent = if width.saturating_sub(indent) < MIN_TEXT_COLUMNS {
+        indent.min(8)
+    } else {
+        indent
+    };
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut column = first;
+    let mut line_empty = true;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = word.chars().count();
+        // A head wider than the indent (a long id) leaves no room: start below it.
+        let no_room_after_head = out.is_empty() && first > indent && first + len > width;
+        if (!line_empty && column + 1 + len > width) || no_room_after_head {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            column = indent;
+            line_empty = true;
+        }
+        if !line_empty {
+            out.push(' ');
+            column += 1;
+        }
+        out.push_str(word);
+        column += len;
+        line_empty = false;
+    }
+    out
+}
+
+pub fn render_with(report: &Report, options: &TextOptions) -> String {
+    let color = options.color;
+    let width = options.width;
     let mut out = String::new();
     let head = style(
         color,
@@ -65,33 +128,50 @@ pub fn render(report: &Report, color: bool) -> String {
             Verdict::Fail => status_style(Status::Fail),
         },
     );
-    let _ = writeln!(out, "{head}{}{head:#}", headline(report));
+    let _ = writeln!(
+        out,
+        "{head}{}{head:#}",
+        wrap(&headline(report), 0, 2, width)
+    );
     let fixes = report.fix_list();
     if !fixes.is_empty() {
         let bold = style(color, Style::new().bold());
         let _ = writeln!(out, "\n{bold}To fix, in order:{bold:#}");
         for (i, item) in fixes.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "  {}. {}: {}",
-                i + 1,
+            // Under the item's text, aligned with it: `  12. ` is six columns wide.
+            let number = format!("  {}. ", i + 1);
+            let item_text = format!(
+                "{}: {}",
                 name_at(item.result),
                 one_line(&printable(&item.fix))
             );
-            // Under the item's text, aligned with it: `  12. ` is six columns wide.
-            let indent = " ".repeat(format!("  {}. ", i + 1).len());
+            let _ = writeln!(
+                out,
+                "{number}{}",
+                wrap(&item_text, number.len(), number.len(), width)
+            );
+            let indent = " ".repeat(number.len());
             if !item.explains.is_empty() {
-                let _ = writeln!(out, "{indent}also explains: {}", names(&item.explains));
-            }
-            if !item.also_reported_by.is_empty() {
+                let also = format!("also explains: {}", names(&item.explains));
                 let _ = writeln!(
                     out,
-                    "{indent}also reported by: {}",
+                    "{indent}{}",
+                    wrap(&also, indent.len(), indent.len(), width)
+                );
+            }
+            if !item.also_reported_by.is_empty() {
+                let also = format!(
+                    "also reported by: {}",
                     item.also_reported_by
                         .iter()
                         .map(|c| name_at(c))
                         .collect::<Vec<_>>()
                         .join(", ")
+                );
+                let _ = writeln!(
+                    out,
+                    "{indent}{}",
+                    wrap(&also, indent.len(), indent.len(), width)
                 );
             }
         }
@@ -102,7 +182,11 @@ pub fn render(report: &Report, color: bool) -> String {
         .partition(|c| c.counts() && matches!(c.status, Status::Fail | Status::Warn));
     for c in &detailed {
         out.push('\n');
-        write_detailed(&mut out, c, color);
+        write_detailed(&mut out, c, color, width);
+    }
+    if options.quiet {
+        // The headline already counts what is not shown.
+        return out;
     }
     if !brief.is_empty() {
         out.push('\n');
@@ -115,17 +199,17 @@ pub fn render(report: &Report, color: bool) -> String {
     let (suppressed, passed): (Vec<&CheckResult>, Vec<&CheckResult>) =
         rest.into_iter().partition(|c| !c.counts());
     for c in suppressed {
-        write_brief(&mut out, c, color);
+        write_brief(&mut out, c, color, width);
     }
     for group in skip_groups(skips) {
         if let [one] = group.results.as_slice() {
-            write_brief(&mut out, one, color);
+            write_brief(&mut out, one, color, width);
         } else {
-            write_skip_group(&mut out, &group, color);
+            write_skip_group(&mut out, &group, color, width);
         }
     }
     for c in passed {
-        write_brief(&mut out, c, color);
+        write_brief(&mut out, c, color, width);
     }
     out
 }
@@ -142,16 +226,17 @@ fn label(c: &CheckResult) -> &'static str {
     }
 }
 
-fn write_detailed(out: &mut String, c: &CheckResult, color: bool) {
+fn write_detailed(out: &mut String, c: &CheckResult, color: bool, width: Option<usize>) {
     let st = style(color, status_style(c.status));
     let bold = style(color, Style::new().bold());
     let dim = style(color, Style::new().dimmed());
+    let head = format!("{:<4} {}  ", label(c), c.id);
     let _ = writeln!(
         out,
         "{st}{:<4}{st:#} {bold}{}{bold:#}  {}",
         label(c),
         c.id,
-        c.title
+        wrap(c.title, head.chars().count(), 5, width)
     );
     let mut place = String::new();
     if let Some(loc) = &c.location {
@@ -164,27 +249,38 @@ fn write_detailed(out: &mut String, c: &CheckResult, color: bool) {
         let _ = write!(place, "[{}]", one_line(subject));
     }
     if !place.is_empty() {
-        let _ = writeln!(out, "     {dim}at{dim:#} {place}");
+        let _ = writeln!(out, "     {dim}at{dim:#} {}", wrap(&place, 8, 8, width));
     }
     if let Some(cause) = cause_to_show(c) {
-        let _ = writeln!(out, "     {dim}because{dim:#} {}", one_line(cause));
+        let _ = writeln!(
+            out,
+            "     {dim}because{dim:#} {}",
+            wrap(&one_line(cause), 13, 13, width)
+        );
     }
     for line in printable(&c.message).lines() {
-        let _ = writeln!(out, "     {line}");
+        let _ = writeln!(out, "     {}", wrap(line, 5, 5, width));
     }
     if let Some(hint) = &c.hint {
         let hint = printable(hint);
         let mut lines = hint.lines();
         if let Some(first) = lines.next() {
-            let _ = writeln!(out, "     {bold}fix:{bold:#} {first}");
+            let _ = writeln!(
+                out,
+                "     {bold}fix:{bold:#} {}",
+                wrap(first, 10, 10, width)
+            );
         }
         for line in lines {
-            let _ = writeln!(out, "          {line}");
+            let _ = writeln!(out, "          {}", wrap(line, 10, 10, width));
         }
     }
 }
 
-fn write_brief(out: &mut String, c: &CheckResult, color: bool) {
+/// Columns before the text of a one-line result: `IGNORED ` and the id padded to 38.
+const BRIEF_TEXT_COLUMN: usize = 8 + 38 + 1;
+
+fn write_brief(out: &mut String, c: &CheckResult, color: bool, width: Option<usize>) {
     let st = style(
         color,
         if c.counts() {
@@ -205,11 +301,18 @@ fn write_brief(out: &mut String, c: &CheckResult, color: bool) {
         let reason = sup.reason.as_deref().unwrap_or("no reason given");
         line = format!("{line} (suppressed: {})", one_line(reason));
     }
-    let _ = writeln!(out, "{st}{:<7}{st:#} {:<38} {line}", label(c), c.id);
+    let first = BRIEF_TEXT_COLUMN.max(8 + c.id.chars().count() + 1);
+    let _ = writeln!(
+        out,
+        "{st}{:<7}{st:#} {:<38} {}",
+        label(c),
+        c.id,
+        wrap(&line, first, BRIEF_TEXT_COLUMN, width)
+    );
 }
 
 /// Several skips with one reason: `SKIP    redis.* (14 checks)  skipped because …`.
-fn write_skip_group(out: &mut String, group: &SkipGroup<'_>, color: bool) {
+fn write_skip_group(out: &mut String, group: &SkipGroup<'_>, color: bool, width: Option<usize>) {
     let st = style(color, status_style(Status::Skip));
     let mut line = String::new();
     let subjects = group.subjects();
@@ -225,11 +328,14 @@ fn write_skip_group(out: &mut String, group: &SkipGroup<'_>, color: bool) {
     {
         let _ = write!(line, " (because {})", one_line(cause));
     }
+    let names = group.names().to_string();
+    let first = BRIEF_TEXT_COLUMN.max(8 + names.chars().count() + 1);
     let _ = writeln!(
         out,
-        "{st}{:<7}{st:#} {:<38} {line}",
+        "{st}{:<7}{st:#} {:<38} {}",
         "SKIP",
-        group.names().to_string()
+        names,
+        wrap(&line, first, BRIEF_TEXT_COLUMN, width)
     );
 }
 

@@ -9,6 +9,7 @@ mod depends_on_redis;
 mod env_duplicate_key;
 mod env_file_missing;
 mod env_syntax;
+pub mod ignore_unknown_id;
 mod interpolation_unset;
 mod network_shared;
 mod polling_multi_worker;
@@ -25,6 +26,7 @@ mod redis_url_port;
 mod redis_url_syntax;
 mod redis_url_unencoded;
 mod sentinel_timeout;
+pub mod unused_suppression;
 mod websocket_manager;
 mod websocket_redis_url;
 
@@ -62,6 +64,9 @@ pub static RULES: &[&Rule] = &[
     &depends_on_redis::RULE,
     &redis_exposed_without_password::RULE,
     &aioredis_conflict::RULE,
+    // Judged on the suppressions of the run, in Report::finish (not a file check).
+    &unused_suppression::RULE,
+    &ignore_unknown_id::RULE,
 ];
 
 type Check = fn(&Facts) -> Vec<CheckResult>;
