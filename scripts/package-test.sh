@@ -9,7 +9,7 @@
 #      wsdoctor-lint hook must FAIL on the seed bug, pass on the fixed file, skip other files, and
 #      block a real `git commit`.
 # maturin and pre-commit come from PyPI into cached venvs under ${WSDOCTOR_CACHE:-$HOME/.cache/wsdoctor},
-# outside the clone; so do pre-commit's store and the cargo target dir of the hook's build.
+# outside the clone, and so does pre-commit's store (PRE_COMMIT_HOME).
 # stderr: progress and timings. Fails loudly (non-zero exit) on any unexpected result.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -106,20 +106,18 @@ git_fixture() { git -C "$hookrepo" -c user.name=fixture -c user.email=fixture@ex
 git_fixture init -q
 git_fixture add -A
 
-# pre-commit's store (its clones and hook venvs) is cached per rev; the hook's cargo build gets
-# a target dir of its own, so it never touches this repository's target/ (same crate, another
-# source path: sharing would make each build think the other's output is fresh).
+# pre-commit's store (its clones and hook venvs) is cached per rev. The hook's cargo build uses
+# this repository's target dir, so the release build of the dependencies above is reused (a
+# target dir of its own would rebuild them all: minutes and 600 MB). The crate itself is rebuilt
+# from the clone into the same slot; with uncommitted changes that build would then look fresh
+# to this work tree's next cargo build, so the changed files are touched to be rebuilt.
 export PRE_COMMIT_HOME="$cache/pre-commit-home"
-export CARGO_TARGET_DIR="$cache/pre-commit-target"
-if [ ! -d "$CARGO_TARGET_DIR/release" ] && [ -d target/release ]; then
-  # Seed it with this repository's release build: the dependencies are the same.
-  mkdir -p "$CARGO_TARGET_DIR"
-  cp -a target/release "$CARGO_TARGET_DIR/"
-fi
+export CARGO_TARGET_DIR="$repo/target"
 started="$(now)"
 (cd "$hookrepo" && "$pre_commit" install-hooks) >&2 || fail "pre-commit could not install the wsdoctor-lint hook"
 log "pre-commit installed the hook from $rev ($(since "$started"))"
 unset CARGO_TARGET_DIR
+git diff --name-only --diff-filter=d -z HEAD -- src Cargo.toml Cargo.lock | xargs -0 -r touch
 
 # run_hook EXPECTED_EXIT ARGS...: pre-commit run, its output in $hook_out.
 run_hook() {
