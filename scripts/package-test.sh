@@ -90,7 +90,10 @@ if [ -n "$(git status --porcelain -- .pre-commit-hooks.yaml pyproject.toml Cargo
   log "NOTE: uncommitted changes: pre-commit installs the hook from commit $rev, without them"
 fi
 
-hookrepo="$work/hookrepo"
+# At a fixed path in the cache (made anew each run): pre-commit remembers the config files it
+# ran with, so `pre-commit gc` below keeps this rev's hook and drops those of older revs.
+hookrepo="$cache/pre-commit-fixture"
+rm -rf "$hookrepo"
 mkdir -p "$hookrepo"
 cp -a fixtures/pre-commit-repo/. "$hookrepo/"
 rm -rf "$hookrepo/fixed"
@@ -116,6 +119,7 @@ export CARGO_TARGET_DIR="$repo/target"
 started="$(now)"
 (cd "$hookrepo" && "$pre_commit" install-hooks) >&2 || fail "pre-commit could not install the wsdoctor-lint hook"
 log "pre-commit installed the hook from $rev ($(since "$started"))"
+(cd "$hookrepo" && "$pre_commit" gc) >&2
 unset CARGO_TARGET_DIR
 git diff --name-only --diff-filter=d -z HEAD -- src Cargo.toml Cargo.lock | xargs -0 -r touch
 
