@@ -2,13 +2,13 @@
 # Installs wsdoctor the ways its users do, and runs it:
 #   1. builds the wheel with maturin (pyproject.toml, bindings = "bin"), reusing target/release;
 #   2. installs the wheel into a FRESH venv and runs `wsdoctor --version` and a lint of the seed
-#      bug (exit 1 expected);
+#      bug (exit 1 expected); `pipx install .` gives a wsdoctor that runs too;
 #   3. runs the real pre-commit against a fixture git repository (fixtures/pre-commit-repo) whose
 #      .pre-commit-config.yaml points at this repository at HEAD: pre-commit clones it, builds the
 #      hook's venv with `pip install .` (maturin from PyPI, crates from crates.io), and the
 #      wsdoctor-lint hook must FAIL on the seed bug, pass on the fixed file, skip other files, and
 #      block a real `git commit`.
-# maturin and pre-commit come from PyPI into cached venvs under ${WSDOCTOR_CACHE:-$HOME/.cache/wsdoctor},
+# maturin, pipx and pre-commit come from PyPI into cached venvs under ${WSDOCTOR_CACHE:-$HOME/.cache/wsdoctor},
 # outside the clone, and so does pre-commit's store (PRE_COMMIT_HOME).
 # stderr: progress and timings. Fails loudly (non-zero exit) on any unexpected result.
 set -euo pipefail
@@ -20,6 +20,7 @@ python3="${WSDOCTOR_PYTHON3:-python3}"
 # Pinned so CI is repeatable; maturin within pyproject.toml's "maturin>=1,<2".
 maturin_spec="maturin==1.16.0"
 pre_commit_spec="pre-commit==4.7.0"
+pipx_spec="pipx==1.18.4"
 mkdir -p "$cache"
 
 log() { printf '== package-test: %s\n' "$*" >&2; }
@@ -79,6 +80,15 @@ set -e
 grep -q "FAIL config.redis-url-host" <<<"$out" ||
   fail "installed wsdoctor lint did not report config.redis-url-host: $out"
 log "fresh venv: pip install of the wheel, --version and lint of the seed bug ok ($(since "$started"))"
+
+# --- 2b. pipx install . (pip builds in the tree, so target/release is reused) ----------------
+tool_venv "$cache/pipx" "$pipx_spec"
+started="$(now)"
+(cd "$work" && PIPX_HOME="$work/pipx-home" PIPX_BIN_DIR="$work/pipx-bin" \
+  "$cache/pipx/bin/pipx" install --quiet "$repo") >&2 || fail "pipx install $repo"
+got="$("$work/pipx-bin/wsdoctor" --version)"
+[ "$got" = "wsdoctor $version" ] || fail "pipx's wsdoctor --version printed '$got'"
+log "pipx install . gives wsdoctor on PATH ($(since "$started"))"
 
 # --- 3. the pre-commit hook under the real pre-commit --------------------------------------
 tool_venv "$cache/pre-commit" "$pre_commit_spec"
