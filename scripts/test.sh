@@ -44,5 +44,8 @@ eval "$real_apps_env"
 export WSDOCTOR_CORPORA="${WSDOCTOR_CORPORA:-$PWD/../shared/corpora}"
 [ -d "$WSDOCTOR_CORPORA" ] || log "WARNING: no corpora at $WSDOCTOR_CORPORA"
 
+# The wheel in a fresh venv and the pre-commit hook under the real pre-commit (PyPI).
+scripts/package-test.sh || { log "FAILED: scripts/package-test.sh"; exit 1; }
+
 log "cargo test"
 cargo test "$@"
