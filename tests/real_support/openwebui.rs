@@ -533,14 +533,27 @@ pub struct Report {
 }
 
 impl Report {
-    /// The first entry of "To fix, in order:" as `(check id, what to do)`.
+    /// The first entry of "To fix, in order:" as `(check id, what to do)`. The text report
+    /// wraps to 80 columns when not on a terminal: the entry's lines are joined first.
     pub fn first_fix(&self) -> Option<(String, String)> {
         let mut lines = self.run.stdout.lines();
         lines.find(|l| l.trim_start().starts_with("To fix, in order"))?;
-        let first = lines.next()?.trim();
-        let rest = first.strip_prefix("1. ")?;
+        let mut entry = lines.next()?.trim().to_string();
+        for l in lines {
+            let t = l.trim();
+            if t.is_empty()
+                || t.starts_with("2. ")
+                || t.starts_with("also explains")
+                || t.starts_with("also reported by")
+            {
+                break;
+            }
+            entry.push(' ');
+            entry.push_str(t);
+        }
+        let rest = entry.strip_prefix("1. ")?;
         let (id, after) = rest.split_once([' ', ':'])?;
-        // `id [subject]: what`
+        // `id [subject] [file:line:col]: what`
         let what = after.split_once(": ").map_or(after, |(_, w)| w);
         Some((id.to_string(), what.trim().to_string()))
     }
