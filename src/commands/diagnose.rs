@@ -233,7 +233,10 @@ async fn live_round(
         .and_then(|s| correlate::redis_probe_blocked_by(config, s))
     {
         Some(id) => Err(NotRun::Because(id)),
-        None => {
+        // Planning resolves names (the URL's host, each sentinel): one --timeout for all of
+        // it, so several silent resolvers cannot add up before the probes start.
+        None => tokio::time::timeout(
+            ctx.timeout,
             targets::plan_redis(
                 d,
                 args.project.app.as_deref(),
@@ -241,9 +244,15 @@ async fn live_round(
                 args.redis_host.as_deref(),
                 ctx.timeout,
                 secrets,
-            )
-            .await
-        }
+            ),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(NotRun::Reason(format!(
+                "the Redis address could not be resolved within {} (--timeout)",
+                humantime::format_duration(ctx.timeout)
+            )))
+        }),
     };
     let ws_plan = plan_ws(app.as_ref(), args, auth, ctx.timeout);
     let docker_plan = (!args.no_docker).then(|| {
@@ -308,6 +317,9 @@ async fn live_round(
                 latency_samples: 0,
                 ..redis_opts.clone()
             };
+            // All re-reads share one --timeout: a server that answered once and then went
+            // silent costs one budget more, not one per read.
+            let rereads_end = tokio::time::Instant::now() + ctx.timeout;
             for attempt in 0..PUBSUB_REREADS {
                 let Some(current) = r.iter().find(|c| c.id == "redis.pubsub") else {
                     break;
@@ -320,8 +332,16 @@ async fn live_round(
                 if attempt > 0 {
                     tokio::time::sleep(PUBSUB_REREAD_GAP).await;
                 }
+                let left = rereads_end.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                let opts = ProbeOptions {
+                    deadline: left.min(opts.deadline),
+                    ..opts.clone()
+                };
                 let Ok(obs) =
-                    tokio::time::timeout(margin, redis_probe::probe(&plan.target, &opts)).await
+                    tokio::time::timeout(left, redis_probe::probe(&plan.target, &opts)).await
                 else {
                     break;
                 };
