@@ -99,6 +99,9 @@ pub fn all() -> Vec<&'static Rule> {
     rules.extend_from_slice(crate::checks::redis::RULES);
     rules.extend_from_slice(crate::checks::ws::RULES);
     rules.extend_from_slice(crate::checks::docker::RULES);
+    rules.extend_from_slice(crate::checks::kube::RULES);
+    rules.extend_from_slice(crate::checks::aca::RULES);
+    rules.extend_from_slice(crate::checks::proxy::RULES);
     rules
 }
 

@@ -175,6 +175,14 @@ pub struct ProjectArgs {
         value_name = "NAME"
     )]
     pub project_name: Option<String>,
+    /// A values file of the official Open WebUI Helm chart (repeatable; merged in order, as
+    /// `helm -f a -f b`): read as the Deployment, Service and Ingress the chart renders.
+    #[arg(long = "helm-values", value_name = "FILE")]
+    pub helm_values: Vec<PathBuf>,
+    /// A reverse-proxy configuration file (nginx, Caddyfile, HAProxy, Traefik; repeatable),
+    /// besides the ones the compose file mounts into a proxy container.
+    #[arg(long = "proxy-config", value_name = "FILE")]
+    pub proxy_configs: Vec<PathBuf>,
 }
 
 impl ProjectArgs {
@@ -186,6 +194,8 @@ impl ProjectArgs {
             env_file: self.env_file.clone(),
             profiles: self.profiles.clone(),
             project_name: self.project_name.clone(),
+            helm_values: self.helm_values.clone(),
+            proxy_configs: self.proxy_configs.clone(),
         }
     }
 }

@@ -23,7 +23,7 @@ fn every_rule_id_is_unique_and_well_formed() {
     for id in &ids {
         let (family, name) = id.split_once('.').expect("family.name");
         assert!(
-            ["config", "redis", "ws", "docker"].contains(&family),
+            ["config", "kube", "aca", "redis", "ws", "docker", "proxy"].contains(&family),
             "{id}"
         );
         assert!(

@@ -17,6 +17,10 @@ pub struct DeploymentSource {
     pub profiles: Vec<String>,
     /// `-p/--project-name`: replaces COMPOSE_PROJECT_NAME, as in compose.
     pub project_name: Option<String>,
+    /// `--helm-values` (repeatable, merged in order).
+    pub helm_values: Vec<PathBuf>,
+    /// `--proxy-config` (repeatable).
+    pub proxy_configs: Vec<PathBuf>,
 }
 
 /// Reads the deployment. Without a project directory: the first `-f` file's directory (the

@@ -26,7 +26,7 @@ use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatu
 
 use crate::report::{CheckResult, Report, Status};
 
-const FAMILY_ORDER: [&str; 4] = ["config", "redis", "ws", "docker"];
+const FAMILY_ORDER: [&str; 7] = ["config", "kube", "aca", "redis", "ws", "docker", "proxy"];
 
 pub fn render(report: &Report) -> String {
     let mut families: Vec<&str> = Vec::new();

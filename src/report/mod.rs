@@ -207,7 +207,7 @@ pub fn parse_cause_ref(s: &str) -> Option<(&str, Option<&str>)> {
 /// The layer of a deployment a check family looks at. The fix list goes through them in this
 /// order, because a fault in an earlier layer explains symptoms in the later ones:
 ///
-/// 1. `Files` (`config.*`): everything else is built from the compose and .env files;
+/// 1. `Files` (`config.*`, `kube.*`, `aca.*`): everything else is built from the compose and .env files;
 /// 2. `Docker` (`docker.*`): the containers that run what the files describe (not running,
 ///    not recreated since the files changed, on no shared network): Redis and the app run
 ///    in them, so this comes before either is probed;
@@ -230,7 +230,7 @@ impl Layer {
     /// The layer of a check id, by its family (the part before the first `.`).
     pub fn of(id: &str) -> Layer {
         match id.split('.').next().unwrap_or(id) {
-            "config" => Layer::Files,
+            "config" | "kube" | "aca" => Layer::Files,
             "docker" => Layer::Docker,
             "redis" => Layer::Redis,
             "ws" => Layer::App,
