@@ -4,6 +4,7 @@
 pub mod compose;
 pub mod dotenv;
 pub mod interpolate;
+pub mod kube;
 pub mod load;
 pub mod model;
 pub mod redis_server;
