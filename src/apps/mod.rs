@@ -717,9 +717,15 @@ fn replicas(service: &Service) -> AppSetting<u32> {
     match &service.replicas {
         Some(r) => AppSetting {
             value: r.value,
-            source: "deploy.replicas".to_string(),
+            source: if service.replicas_from.is_empty() {
+                "deploy.replicas"
+            } else {
+                service.replicas_from
+            }
+            .to_string(),
             span: r.span.clone(),
-            defaulted: false,
+            // A platform default (Container Apps' maxReplicas 10) has no place in the file.
+            defaulted: r.span.is_none(),
         },
         None => AppSetting::default_of(1, "deploy.replicas"),
     }

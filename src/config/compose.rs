@@ -1017,12 +1017,12 @@ fn without_key(mut node: Node, key: &str) -> Node {
 }
 
 /// Why a readable file's content is refused: line, column, message.
-type Refusal = (u32, u32, String);
+pub(crate) type Refusal = (u32, u32, String);
 
 /// Reads a file (or standard input for `-` ) exactly once as UTF-8 text, at most
 /// [`MAX_FILE_BYTES`]. `Err` (exit 2): the file cannot be opened; `Ok(Err)`: its content is
 /// refused (too large, not UTF-8), a finding.
-fn read_text(path: &Path, display: &str) -> Result<Result<String, Refusal>, CliError> {
+pub(crate) fn read_text(path: &Path, display: &str) -> Result<Result<String, Refusal>, CliError> {
     use std::io::Read;
     let cannot_read =
         |e: &std::io::Error| CliError::input(display, format!("cannot read: {}", io_reason(e)));

@@ -35,6 +35,13 @@ pub fn load_deployment(source: &DeploymentSource) -> Result<Deployment, CliError
             "not a directory (give --project-dir the folder with your compose file)",
         ));
     }
+    // Azure Container Apps YAML is recognised by its content (`type: Microsoft.App/…`,
+    // `properties.template`), as the issue asks: `-f app.yaml` needs no other flag.
+    if let Some(files) = container_app_files(&source.files)? {
+        let mut deployment = crate::config::aca::load(&files, &project_dir)?;
+        deployment.python_requirements = crate::config::requirements::scan(&deployment.project_dir);
+        return Ok(deployment);
+    }
     let opts = LoadOptions {
         project_dir,
         files: source.files.clone(),
@@ -44,6 +51,40 @@ pub fn load_deployment(source: &DeploymentSource) -> Result<Deployment, CliError
     let mut deployment = compose::load(&opts)?;
     deployment.python_requirements = crate::config::requirements::scan(&deployment.project_dir);
     Ok(deployment)
+}
+
+/// The `-f` files when every one is Container Apps YAML; None when none is (compose reads
+/// them). Standard input and pipes are left to compose: they can be read only once.
+fn container_app_files(files: &[PathBuf]) -> Result<Option<Vec<PathBuf>>, CliError> {
+    let mut aca = Vec::new();
+    let mut other = Vec::new();
+    for f in files {
+        let text = if f.as_os_str() == crate::config::compose::STDIN_PATH
+            || f.starts_with("/dev")
+            || f.starts_with("/proc")
+            || !f.is_file()
+        {
+            None
+        } else {
+            // Unreadable or refused content: compose's reader reports it as before.
+            crate::config::compose::read_text(f, &f.display().to_string())
+                .ok()
+                .and_then(Result::ok)
+        };
+        match text {
+            Some(t) if crate::config::aca::is_container_app_text(&t) => aca.push(f.clone()),
+            _ => other.push(f.clone()),
+        }
+    }
+    match (aca.is_empty(), other.is_empty()) {
+        (true, _) => Ok(None),
+        (false, true) => Ok(Some(aca)),
+        (false, false) => Err(CliError::Usage(format!(
+            "-f {} is Azure Container Apps YAML and -f {} is not: lint them in separate runs",
+            aca[0].display(),
+            other[0].display()
+        ))),
+    }
 }
 
 /// The flags compose gives precedence over their variables, set as those variables: the

@@ -1,6 +1,7 @@
 //! Reading a deployment from files: `.env` (dotenv), compose files (compose, yaml),
 //! `${VAR}` interpolation, Redis URLs, and the meaning of it all (app and Redis semantics).
 
+pub mod aca;
 pub mod compose;
 pub mod dotenv;
 pub mod interpolate;

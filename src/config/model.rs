@@ -216,8 +216,10 @@ pub struct Service {
     pub networks: Vec<ServiceNetwork>,
     pub network_mode: Option<Located<String>>,
     pub ports: Vec<PortMapping>,
-    /// `deploy.replicas` (or the legacy `scale`).
+    /// `deploy.replicas` (or the legacy `scale`; Container Apps: `maxReplicas`).
     pub replicas: Option<Located<u32>>,
+    /// The key `replicas` was read from, for messages; empty means `deploy.replicas`.
+    pub replicas_from: &'static str,
     pub depends_on: Vec<DependsOn>,
     /// Where the `healthcheck:` is, when the service has one that is not disabled.
     pub healthcheck: Option<Span>,
@@ -330,6 +332,9 @@ pub struct Deployment {
     pub secrets: Secrets,
     /// Python requirement files found in the project directory (for dependency checks).
     pub python_requirements: Vec<RequirementsFile>,
+    /// Set when the deployment was read from Azure Container Apps YAML (the platform marker):
+    /// ingress, scale and revisions, which compose has no words for.
+    pub aca: Option<crate::config::aca::ContainerApps>,
 }
 
 /// A requirements*.txt or pyproject.toml with the packages it names.

@@ -375,8 +375,31 @@ pub fn run_for(
     app: Option<&str>,
 ) -> Vec<CheckResult> {
     let facts = Facts::with_app(deployment, service, app);
-    CHECKS.iter().flat_map(|check| check(&facts)).collect()
+    // RULES lists the file checks in CHECKS order (the suppression rules follow them).
+    CHECKS
+        .iter()
+        .zip(RULES.iter())
+        .flat_map(|(check, rule)| {
+            if deployment.aca.is_some() && COMPOSE_ONLY.contains(&rule.id) {
+                vec![rule.skip(
+                    "Azure Container Apps YAML: no compose file, .env interpolation or depends_on \
+                     (the file itself is judged by aca.yaml-syntax)",
+                )]
+            } else {
+                check(&facts)
+            }
+        })
+        .collect()
 }
+
+/// Checks about compose's own mechanics, which a Container Apps deployment does not have.
+const COMPOSE_ONLY: &[&str] = &[
+    "config.compose-syntax",
+    "config.interpolation-unset",
+    "config.env-file-missing",
+    "config.redis-url-override",
+    "config.depends-on-redis",
+];
 
 /// Who reads `variable` of `service` and whether each reader goes through Sentinel: the
 /// host is then a master name (or, when only some readers use Sentinel, a name another
@@ -462,7 +485,7 @@ fn no_urls(rule: &'static Rule) -> Vec<CheckResult> {
 }
 
 /// For checks that judge each Socket.IO app: one skip when there is none.
-fn no_apps(rule: &'static Rule) -> Vec<CheckResult> {
+pub(crate) fn no_apps(rule: &'static Rule) -> Vec<CheckResult> {
     vec![rule.skip(
         "no Socket.IO app found (Open WebUI by its image or WEBSOCKET_* variables; Chainlit, \
          Flask-SocketIO, python-socketio or Node socket.io by command or the requirements / \
@@ -471,7 +494,7 @@ fn no_apps(rule: &'static Rule) -> Vec<CheckResult> {
 }
 
 /// "myapp (Open WebUI 0.12.4, image ghcr.io/…)": which profile judged the service, and why.
-fn app_evidence(r: CheckResult, app: &SocketIoApp) -> CheckResult {
+pub(crate) fn app_evidence(r: CheckResult, app: &SocketIoApp) -> CheckResult {
     let r = r
         .evidence("app", app.app_label())
         .evidence("recognised_by", app.recognised.by.clone());

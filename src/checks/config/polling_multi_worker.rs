@@ -68,6 +68,19 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                         app.workers.source
                     ))
                     .hint("run one worker per container and scale with replicas behind sticky sessions, or make server and clients websocket-only"),
+                // Container Apps replicas sit behind Azure's ingress, whose affinity setting
+                // aca.sticky-sessions judges with the platform's documented limits.
+                _ if replicas > 1
+                    && facts
+                        .deployment
+                        .aca
+                        .as_ref()
+                        .is_some_and(|a| a.app_of(name).is_some()) =>
+                {
+                    RULE.skip(format!(
+                        "{name}: {replicas} Container Apps replicas: judged by aca.sticky-sessions"
+                    ))
+                }
                 _ if replicas > 1 && has_sticky_label(app.service) => RULE.pass(format!(
                     "{name}: polling with {replicas} replicas behind a sticky-session label"
                 )),

@@ -62,6 +62,24 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                     .skip_because("config.websocket-redis-url")
                     .subject(name.clone());
             }
+            // Container Apps: `secretRef` to a secret whose value the file does not hold
+            // (`az containerapp show` lists secrets by name only).
+            let from_secret = app.profile.manager.url_vars.iter().find_map(|u| {
+                let var = app.service.environment.get(u.name)?;
+                let raw = var.raw.as_deref()?;
+                (var.value.is_none() && raw.starts_with("secretref:")).then(|| {
+                    format!(
+                        "{name}: {} comes from secret '{}', whose value the file does not hold (az containerapp show prints secrets by name only)",
+                        u.name,
+                        &raw["secretref:".len()..]
+                    )
+                })
+            });
+            if app.redis_url.is_none()
+                && let Some(reason) = from_secret
+            {
+                return app_evidence(RULE.skip(reason).subject(name.clone()), app);
+            }
             match (&app.redis_url, app.uses_redis_manager()) {
                 (Some(url), _) => RULE
                     .pass(format!("{name} gets {}", url.source))
