@@ -561,6 +561,22 @@ impl Reader<'_> {
         // Kubernetes semantics: `command` replaces the image's entrypoint, `args` its CMD.
         s.entrypoint = c.get("command").and_then(|n| self.words(n, "command"));
         s.command = c.get("args").and_then(|n| self.words(n, "args"));
+        // Redis passwords on the command line (`--requirepass PW`, also inside `sh -c "…"`).
+        for args in [&s.entrypoint, &s.command].into_iter().flatten() {
+            let words: Vec<&str> = args
+                .value
+                .iter()
+                .flat_map(|a| a.split_whitespace())
+                .collect();
+            for pair in words.windows(2) {
+                if matches!(pair[0], "--requirepass" | "--masterauth" | "-a") {
+                    self.dep.secrets.add(pair[1]);
+                }
+            }
+            for w in &args.value {
+                self.dep.secrets.add_url_passwords(w);
+            }
+        }
         if let Some(env) = c.get("env").filter(|n| !n.is_null()) {
             match env.as_seq() {
                 Some(items) => {
@@ -826,5 +842,14 @@ template:
         assert_eq!(d.services[0].env("K"), Some("two"));
         assert_eq!(d.services[0].environment["K"].shadowed.len(), 1);
         assert_eq!(d.services[1].name, "a/cache");
+    }
+
+    #[test]
+    fn redis_passwords_on_the_command_line_are_secrets() {
+        let d = read(
+            "name: r\ntemplate:\n  containers:\n  - image: redis:7\n    args: [redis-server, --requirepass, pw-on-args-1]\n  - image: redis:7\n    command: [sh, -c, 'redis-server --masterauth pw-in-shell-2']\n",
+        );
+        let shown = d.secrets.redact("pw-on-args-1 pw-in-shell-2");
+        assert!(!shown.contains("pw-"), "{shown}");
     }
 }
