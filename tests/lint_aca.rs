@@ -216,29 +216,3 @@ fn mixing_container_apps_and_compose_files_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("Azure Container Apps"));
 }
-
-#[test]
-fn redis_app_alone_keeps_its_requirepass_secret() {
-    for format in FORMATS {
-        let out = Command::cargo_bin("wsdoctor")
-            .unwrap()
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args([
-                "lint",
-                "--format",
-                format,
-                "-f",
-                "fixtures/aca-openwebui/redis.yaml",
-            ])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{format}: {text}");
-        assert!(!text.trim().is_empty(), "{format}: no output");
-        assert!(
-            !text.contains(SECRETS[0]),
-            "{format} printed a secret: {text}"
-        );
-    }
-}
