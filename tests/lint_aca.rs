@@ -216,3 +216,29 @@ fn mixing_container_apps_and_compose_files_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("Azure Container Apps"));
 }
+
+#[test]
+fn every_container_apps_report_matches_the_json_schema() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("docs/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::options().build(&schema).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(root.join("fixtures"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("aca-"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 6);
+    for name in names {
+        let (_, r) = lint(&name);
+        let errors: Vec<String> = validator
+            .iter_errors(&r)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+    }
+}
