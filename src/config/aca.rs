@@ -311,6 +311,7 @@ impl Reader<'_> {
                         "{what} is {}, not a whole number",
                         match &node.value {
                             Value::Str { value, .. } => format!("'{value}'"),
+                            Value::Int(i) => i.to_string(),
                             _ => node.kind_name().to_string(),
                         }
                     ),
@@ -359,6 +360,12 @@ impl Reader<'_> {
                 let last = id.trim_end_matches('/').rsplit('/').next()?.to_string();
                 Some(Located::new(last, Some(span(self.file, n))))
             });
+        if let Some(p) = doc
+            .get("properties")
+            .filter(|p| !p.is_null() && p.as_map().is_none())
+        {
+            self.problem(p, format!("properties is {}, not a mapping", p.kind_name()));
+        }
         let config = Self::prop(doc, "configuration");
         let template = Self::prop(doc, "template");
         if let Some(c) = config.filter(|c| c.as_map().is_none()) {
@@ -426,6 +433,16 @@ impl Reader<'_> {
             match t.get("containers").map(|c| (c, c.as_seq())) {
                 Some((_, Some(containers))) => {
                     for (i, c) in containers.iter().enumerate() {
+                        if c.as_map().is_none() {
+                            self.problem(
+                                c,
+                                format!(
+                                    "template.containers[{i}] is {}, not a mapping",
+                                    c.kind_name()
+                                ),
+                            );
+                            continue;
+                        }
                         let service = self.container(c, i, &app, &secret_values);
                         app.services.push(service.name.clone());
                         self.dep.services.push(service);
@@ -832,6 +849,25 @@ template:
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].span.as_ref().unwrap().line, 5);
         assert!(p[0].message.contains("'eighty'"));
+        let d = read(
+            "type: Microsoft.App/containerApps\nproperties:\n  template:\n    containers:\n    - 7\n    scale: {maxReplicas: -1}\n",
+        );
+        let p: Vec<String> = d
+            .aca
+            .unwrap()
+            .problems
+            .into_iter()
+            .map(|p| p.message)
+            .collect();
+        assert!(
+            p.iter().any(|m| m.contains("containers[0] is a number")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter().any(|m| m.contains("-1, not a whole number")),
+            "{p:?}"
+        );
+        assert!(d.services.is_empty());
     }
 
     #[test]
