@@ -18,7 +18,7 @@ use std::path::{Component, Path, PathBuf};
 use crate::config::interpolate::{self, InterpolationError};
 use crate::config::yaml::{self, Node, Value};
 use crate::config::{
-    Deployment, EnvFile, InterpolationFinding, InterpolationProblem, Network, Span,
+    Deployment, EnvFile, InterpolationFinding, InterpolationProblem, Network, Span, StackMarker,
     StructureProblem, dotenv, scan_ignores,
 };
 use crate::error::CliError;
@@ -863,6 +863,7 @@ impl<'a> Loader<'a> {
                 }
             }
         }
+        self.dep.stack = stack_marker(&self.dep);
         Ok(())
     }
 
@@ -895,6 +896,7 @@ impl<'a> Loader<'a> {
                     .get("name")
                     .and_then(Node::scalar_string)
                     .or(legacy_name),
+                driver: value.get("driver").and_then(Node::scalar_string),
                 span: Some(self.node_span(key)),
             });
         }
@@ -1146,6 +1148,33 @@ pub fn normalize_project_name(name: &str) -> String {
         .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
         .collect();
     kept.trim_start_matches(['_', '-']).to_string()
+}
+
+/// The first swarm-only key of the files: a service's `deploy.mode` / `placement` /
+/// `endpoint_mode` / `update_config` / `rollback_config` / `labels` (the compose deploy
+/// specification's keys that only a swarm acts on; `docker compose up` honours `replicas`,
+/// `resources` and `restart_policy` alone), else a network with `driver: overlay` (overlay
+/// networks exist only in swarm mode). https://docs.docker.com/reference/compose-file/deploy/
+fn stack_marker(d: &Deployment) -> Option<StackMarker> {
+    d.services
+        .iter()
+        .find_map(|s| {
+            s.swarm_keys.first().map(|(key, span)| StackMarker {
+                key: format!("deploy.{key}"),
+                service: Some(s.name.clone()),
+                span: Some(span.clone()),
+            })
+        })
+        .or_else(|| {
+            d.networks
+                .iter()
+                .find(|n| n.driver.as_deref() == Some("overlay"))
+                .map(|n| StackMarker {
+                    key: format!("networks.{}.driver: overlay", n.key),
+                    service: None,
+                    span: n.span.clone(),
+                })
+        })
 }
 
 #[cfg(test)]
