@@ -77,6 +77,14 @@ fn affinity(service: &crate::config::Service, stack: bool) -> Option<Affinity> {
 /// the tasks with no session affinity (moby/swarmkit#1077, open since 2016), and so does the
 /// VIP (endpoint_mode vip, IPVS round robin); dnsrr leaves it to the client's resolver.
 fn stack_balancer(service: &crate::config::Service) -> String {
+    let lbswarm = service
+        .deploy_labels
+        .iter()
+        .chain(service.labels.iter())
+        .any(|(k, v)| k == "traefik.docker.lbswarm" && v.value.eq_ignore_ascii_case("true"));
+    if lbswarm {
+        return "traefik.docker.lbswarm=true hands balancing to the service VIP, which has no session affinity (a sticky label is then void)".to_string();
+    }
     match service.endpoint_mode.as_ref().map(|m| m.value.as_str()) {
         Some("dnsrr") => "endpoint_mode dnsrr: each lookup of the service name returns the tasks in turn, with no session affinity".to_string(),
         _ => "the swarm routing mesh and the service VIP balance connections over the tasks with no session affinity".to_string(),
