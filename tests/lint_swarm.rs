@@ -59,7 +59,7 @@ fn statuses(report: &Value, id: &str) -> Vec<String> {
 #[test]
 fn a_stack_with_sticky_deploy_labels_and_service_names_passes() {
     let dir = fixture("swarm-stack");
-    let (code, report) = json(&dir, "stack.yml", &[]);
+    let (code, report) = json(&dir, "docker-compose.yml", &[]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(statuses(&report, "config.polling-multi-worker"), ["pass"]);
     let polling = checks(&report, "config.polling-multi-worker")[0];
@@ -72,7 +72,7 @@ fn a_stack_with_sticky_deploy_labels_and_service_names_passes() {
     // Paths are from the repository root.
     assert_eq!(
         polling["location"]["file"],
-        "fixtures/swarm-stack/stack.yml"
+        "fixtures/swarm-stack/docker-compose.yml"
     );
     assert_eq!(polling["location"]["line"], 21);
     assert_eq!(polling["evidence"]["swarm_stack"], true);
@@ -89,7 +89,7 @@ fn a_stack_with_sticky_deploy_labels_and_service_names_passes() {
     assert_eq!(
         dep[0]["message"],
         "swarm ignores depends_on: the files are a Docker Swarm stack (deploy.labels of service \
-         open-webui at fixtures/swarm-stack/stack.yml:18), and docker stack deploy starts every service at once"
+         open-webui at fixtures/swarm-stack/docker-compose.yml:18), and docker stack deploy starts every service at once"
     );
     assert_eq!(statuses(&report, "config.websocket-manager"), ["pass"]);
 }
@@ -97,7 +97,7 @@ fn a_stack_with_sticky_deploy_labels_and_service_names_passes() {
 #[test]
 fn a_stack_written_for_compose_fails_where_swarm_differs() {
     let dir = fixture("swarm-polling");
-    let (code, report) = json(&dir, "stack.yml", &[]);
+    let (code, report) = json(&dir, "docker-compose.yml", &[]);
     assert_eq!(code, 1);
     let polling = checks(&report, "config.polling-multi-worker");
     assert_eq!(polling.len(), 1);
@@ -124,7 +124,7 @@ fn a_stack_written_for_compose_fails_where_swarm_differs() {
         url["message"],
         "open-webui REDIS_URL: host 'owui-redis' is the container_name of service redis, but \
          this is a swarm stack (deploy.endpoint_mode of service open-webui at \
-         fixtures/swarm-polling/stack.yml:17): \
+         fixtures/swarm-polling/docker-compose.yml:17): \
          docker stack deploy ignores container_name, so no task answers to 'owui-redis'"
     );
     assert_eq!(url["location"]["line"], 11);
@@ -176,10 +176,10 @@ fn every_format_points_into_the_stack_file() {
     for format in [
         "text", "json", "markdown", "sarif", "junit", "github", "gitlab", "concise",
     ] {
-        let (code, out) = lint_in(&dir, "stack.yml", format, &[]);
+        let (code, out) = lint_in(&dir, "docker-compose.yml", format, &[]);
         assert_eq!(code, 1, "{format}: {out}");
         assert!(
-            out.contains("config.polling-multi-worker") && out.contains("stack.yml"),
+            out.contains("config.polling-multi-worker") && out.contains("docker-compose.yml"),
             "{format}: {out}"
         );
         assert!(
