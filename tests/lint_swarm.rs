@@ -22,6 +22,7 @@ fn lint_in(dir: &Path, file: &str, format: &str, extra: &[&str]) -> (i32, String
         .args(["lint", "--format", format, "--color", "never", "-f", file])
         .args(extra)
         .env_remove("COMPOSE_FILE")
+        .env_remove("REDIS_PASSWORD")
         .env_remove("CI")
         .env_remove("GITHUB_ACTIONS")
         .output()
@@ -168,6 +169,47 @@ fn without_sticky_labels_the_routing_mesh_is_named_and_compose_is_unchanged() {
          \"Invalid session\" loops unless the load balancer pins each client"
     );
     assert!(polling["evidence"].get("swarm_stack").is_none());
+}
+
+#[test]
+fn a_variable_only_dotenv_sets_reaches_a_stack_empty() {
+    // docker stack deploy does not read .env (measured with docker CLI 28.2.2: `FOO: ${FOO}`
+    // with FOO only in .env deployed as `FOO=`); docker compose does.
+    let dir = tempfile::tempdir().unwrap();
+    let file = "services:\n  open-webui:\n    image: ghcr.io/open-webui/open-webui:main\n    \
+                environment:\n      WEBSOCKET_MANAGER: redis\n      \
+                WEBSOCKET_REDIS_URL: redis://:${REDIS_PASSWORD}@redis:6379/0\n    \
+                networks: [backend]\n  redis:\n    image: redis:7\n    \
+                command: redis-server --requirepass ${REDIS_PASSWORD} --timeout 1800\n    \
+                networks: [backend]\nnetworks:\n  backend:\n    DRIVER\n";
+    std::fs::write(dir.path().join(".env"), "REDIS_PASSWORD=Only-In-Dotenv-1\n").unwrap();
+    std::fs::write(
+        dir.path().join("docker-compose.yml"),
+        file.replace("DRIVER", "driver: overlay"),
+    )
+    .unwrap();
+    let (code, text) = lint_in(dir.path(), "docker-compose.yml", "json", &[]);
+    assert!(!text.contains("Only-In-Dotenv-1"), "secret leaked: {text}");
+    let report: Value = serde_json::from_str(&text).unwrap();
+    let unset = checks(&report, "config.interpolation-unset");
+    assert_eq!(unset.len(), 1, "{report:#}");
+    assert_eq!(unset[0]["status"], "warn");
+    assert_eq!(
+        unset[0]["message"],
+        "${REDIS_PASSWORD} (open-webui WEBSOCKET_REDIS_URL) is set only in the project .env, \
+         which docker stack deploy does not read: this swarm stack (networks.backend.driver: \
+         overlay at docker-compose.yml:13) gets an empty value"
+    );
+    assert_eq!(unset[0]["location"]["line"], 6);
+    assert_eq!(code, 0);
+    // The same file for compose (a bridge network): .env is read, nothing to say.
+    std::fs::write(
+        dir.path().join("docker-compose.yml"),
+        file.replace("DRIVER", "driver: bridge"),
+    )
+    .unwrap();
+    let (_, report) = json(dir.path(), "docker-compose.yml", &[]);
+    assert_eq!(statuses(&report, "config.interpolation-unset"), ["pass"]);
 }
 
 #[test]

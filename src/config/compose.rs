@@ -18,8 +18,8 @@ use std::path::{Component, Path, PathBuf};
 use crate::config::interpolate::{self, InterpolationError};
 use crate::config::yaml::{self, Node, Value};
 use crate::config::{
-    Deployment, EnvFile, InterpolationFinding, InterpolationProblem, Network, Span, StackMarker,
-    StructureProblem, dotenv, scan_ignores,
+    Deployment, DotenvOnlyUse, EnvFile, InterpolationFinding, InterpolationProblem, Network, Span,
+    StackMarker, StructureProblem, dotenv, scan_ignores,
 };
 use crate::error::CliError;
 
@@ -864,6 +864,7 @@ impl<'a> Loader<'a> {
             }
         }
         self.dep.stack = stack_marker(&self.dep);
+        self.dep.dotenv_only = dotenv_only(&self.dep, &self.opts.process_env);
         Ok(())
     }
 
@@ -1177,6 +1178,71 @@ fn stack_marker(d: &Deployment) -> Option<StackMarker> {
         })
 }
 
+/// The `${VAR}` / `$VAR` names a template uses (`$$` is a literal `$`).
+fn template_variables(raw: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = raw.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c != '$' {
+            continue;
+        }
+        match chars.peek().map(|(_, n)| *n) {
+            Some('$') => {
+                chars.next();
+            }
+            Some('{') => {
+                chars.next();
+                let name: String = std::iter::from_fn(|| {
+                    chars.next_if(|(_, n)| n.is_ascii_alphanumeric() || *n == '_')
+                })
+                .map(|(_, n)| n)
+                .collect();
+                if !name.is_empty() {
+                    out.push(name);
+                }
+            }
+            Some(n) if n.is_ascii_alphabetic() || n == '_' => {
+                let name: String = std::iter::from_fn(|| {
+                    chars.next_if(|(_, n)| n.is_ascii_alphanumeric() || *n == '_')
+                })
+                .map(|(_, n)| n)
+                .collect();
+                out.push(name);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Service environment values whose variables only the project .env sets (compose-go reads
+/// .env for interpolation; `docker stack deploy` does not: moby/moby#29133, measured with
+/// docker CLI 28.2.2, where `FOO: ${FOO}` with FOO only in .env deployed as `FOO=`).
+fn dotenv_only(d: &Deployment, process_env: &BTreeMap<String, String>) -> Vec<DotenvOnlyUse> {
+    let Some(dotenv) = &d.dotenv else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for s in &d.services {
+        for (key, var) in &s.environment {
+            let Some(raw) = var.raw.as_deref() else {
+                continue;
+            };
+            for name in template_variables(raw) {
+                if dotenv.get(&name).is_some() && !process_env.contains_key(&name) {
+                    out.push(DotenvOnlyUse {
+                        variable: name,
+                        service: s.name.clone(),
+                        key: key.clone(),
+                        span: var.span.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1192,6 +1258,14 @@ mod tests {
         assert_eq!(
             absolute(Path::new("/a/b"), Path::new("../c/./d.yml")),
             PathBuf::from("/a/c/d.yml")
+        );
+    }
+
+    #[test]
+    fn template_variables_are_named() {
+        assert_eq!(
+            super::template_variables("redis://:${REDIS_PASSWORD}@$HOST:6379/${DB:-0} $$LIT"),
+            ["REDIS_PASSWORD", "HOST", "DB"]
         );
     }
 }

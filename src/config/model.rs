@@ -373,6 +373,20 @@ pub struct Deployment {
     /// (no `depends_on`, `container_name`, `links`, `build`; service labels under
     /// `deploy.labels`; the routing mesh in front of replicas).
     pub stack: Option<StackMarker>,
+    /// Variables of service `environment:` values that take their value from the project
+    /// .env only (not set in the process environment): what `docker stack deploy`, which
+    /// does not read .env, leaves empty.
+    pub dotenv_only: Vec<DotenvOnlyUse>,
+}
+
+/// A `${VAR}` in a service's environment value whose only value is in the project .env.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DotenvOnlyUse {
+    pub variable: String,
+    pub service: String,
+    /// The environment key whose value uses it.
+    pub key: String,
+    pub span: Option<Span>,
 }
 
 /// A requirements*.txt or pyproject.toml with the packages it names.
