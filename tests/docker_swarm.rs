@@ -419,6 +419,34 @@ fn healthy_stack_passes_the_swarm_checks() {
     );
     assert_eq!(code, 0, "{report}");
     assert!(!text.contains("Sw4rm-Secret-1"), "secret leaked: {text}");
+    // diagnose reads the same stack (`-p` names it) next to its file and live probes.
+    let (_, report, text) = wsdoctor_text(
+        stack.dir.path(),
+        &[
+            "diagnose",
+            "--format",
+            "json",
+            "--timeout",
+            "1s",
+            "-p",
+            &stack.name,
+            "-f",
+            "stack.yml",
+        ],
+    );
+    assert_eq!(
+        exactly(&report, "docker.swarm-replicas", &app)["status"],
+        "pass"
+    );
+    assert_eq!(
+        only(&report, "docker.swarm-network-shared")["status"],
+        "pass"
+    );
+    assert_eq!(
+        exactly(&report, "docker.swarm-env-drift", &format!("app ({app})"))["status"],
+        "pass"
+    );
+    assert!(!text.contains("Sw4rm-Secret-1"), "secret leaked: {text}");
 }
 
 #[test]
