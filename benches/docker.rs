@@ -48,6 +48,7 @@ fn main() {
         missing: Vec::new(),
         errors: Vec::new(),
         observed_at: now_secs(),
+        swarm: None,
     };
     let scope = DockerScope::default();
     let batch = 1000;

@@ -400,7 +400,9 @@ async fn docker_checks(
             .unwrap_or_default();
         let reason = format!("no Docker Engine reachable here: {why}");
         (skip_all(rules, &NotRun::Reason(reason)), secrets)
-    } else if obs.containers.is_empty() {
+    } else if obs.containers.is_empty()
+        && crate::checks::docker::stack_without_containers(&obs).is_none()
+    {
         let reason = format!(
             "no container of compose project '{}' on this engine (not deployed here)",
             d.project_name

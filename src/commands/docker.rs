@@ -15,8 +15,10 @@ use crate::report::Report;
 
 #[derive(Debug, Clone, Args)]
 pub struct DockerArgs {
-    /// The compose project (label com.docker.compose.project). Default: the project name of
-    /// the deployment files, else COMPOSE_PROJECT_NAME, else the directory name.
+    /// The compose project (label com.docker.compose.project), or the swarm stack (label
+    /// com.docker.stack.namespace: the NAME of `docker stack deploy -c FILE NAME`). Default:
+    /// the project name of the deployment files, else COMPOSE_PROJECT_NAME, else the
+    /// directory name.
     #[arg(long = "project", value_name = "NAME")]
     pub project_name: Option<String>,
     /// A container started by hand, by name or id (repeatable); replaces the project lookup.
@@ -134,6 +136,24 @@ pub fn secrets_of(obs: &DockerObservations) -> Secrets {
         }
         for line in c.log_tail.iter().flatten() {
             secrets.add_url_passwords(line);
+        }
+    }
+    // A swarm stack's service specs carry the same env and command lines.
+    for service in obs.swarm.iter().flat_map(|s| s.services.iter()) {
+        let spec = crate::checks::docker::swarm_container_spec(service);
+        for kv in spec.and_then(|c| c.env.as_deref()).unwrap_or(&[]) {
+            let (key, value) = kv.split_once('=').unwrap_or((kv.as_str(), ""));
+            if is_secret_key(key) {
+                secrets.add(value);
+            }
+            secrets.add_url_passwords(value);
+        }
+        let mut argv: Vec<String> = spec.and_then(|c| c.command.clone()).unwrap_or_default();
+        argv.extend(spec.and_then(|c| c.args.clone()).unwrap_or_default());
+        for pair in argv.windows(2) {
+            if pair[0] == "--requirepass" {
+                secrets.add(&pair[1]);
+            }
         }
     }
     secrets

@@ -18,8 +18,8 @@ use std::path::{Component, Path, PathBuf};
 use crate::config::interpolate::{self, InterpolationError};
 use crate::config::yaml::{self, Node, Value};
 use crate::config::{
-    Deployment, EnvFile, InterpolationFinding, InterpolationProblem, Network, Span,
-    StructureProblem, dotenv, scan_ignores,
+    Deployment, DotenvOnlyUse, EnvFile, InterpolationFinding, InterpolationProblem, Network, Span,
+    StackMarker, StructureProblem, dotenv, scan_ignores,
 };
 use crate::error::CliError;
 
@@ -863,6 +863,8 @@ impl<'a> Loader<'a> {
                 }
             }
         }
+        self.dep.stack = stack_marker(&self.dep);
+        self.dep.dotenv_only = dotenv_only(&self.dep, &self.opts.process_env);
         Ok(())
     }
 
@@ -895,6 +897,7 @@ impl<'a> Loader<'a> {
                     .get("name")
                     .and_then(Node::scalar_string)
                     .or(legacy_name),
+                driver: value.get("driver").and_then(Node::scalar_string),
                 span: Some(self.node_span(key)),
             });
         }
@@ -1148,6 +1151,98 @@ pub fn normalize_project_name(name: &str) -> String {
     kept.trim_start_matches(['_', '-']).to_string()
 }
 
+/// The first swarm-only key of the files: a service's `deploy.mode` / `placement` /
+/// `endpoint_mode` / `update_config` / `rollback_config` / `labels` (the compose deploy
+/// specification's keys that only a swarm acts on; `docker compose up` honours `replicas`,
+/// `resources` and `restart_policy` alone), else a network with `driver: overlay` (overlay
+/// networks exist only in swarm mode). https://docs.docker.com/reference/compose-file/deploy/
+fn stack_marker(d: &Deployment) -> Option<StackMarker> {
+    d.services
+        .iter()
+        .find_map(|s| {
+            s.swarm_keys.first().map(|(key, span)| StackMarker {
+                key: format!("deploy.{key}"),
+                service: Some(s.name.clone()),
+                span: Some(span.clone()),
+            })
+        })
+        .or_else(|| {
+            d.networks
+                .iter()
+                .find(|n| n.driver.as_deref() == Some("overlay"))
+                .map(|n| StackMarker {
+                    key: format!("networks.{}.driver: overlay", n.key),
+                    service: None,
+                    span: n.span.clone(),
+                })
+        })
+}
+
+/// The `${VAR}` / `$VAR` names a template uses (`$$` is a literal `$`).
+fn template_variables(raw: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = raw.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c != '$' {
+            continue;
+        }
+        match chars.peek().map(|(_, n)| *n) {
+            Some('$') => {
+                chars.next();
+            }
+            Some('{') => {
+                chars.next();
+                let name: String = std::iter::from_fn(|| {
+                    chars.next_if(|(_, n)| n.is_ascii_alphanumeric() || *n == '_')
+                })
+                .map(|(_, n)| n)
+                .collect();
+                if !name.is_empty() {
+                    out.push(name);
+                }
+            }
+            Some(n) if n.is_ascii_alphabetic() || n == '_' => {
+                let name: String = std::iter::from_fn(|| {
+                    chars.next_if(|(_, n)| n.is_ascii_alphanumeric() || *n == '_')
+                })
+                .map(|(_, n)| n)
+                .collect();
+                out.push(name);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Service environment values whose variables only the project .env sets (compose-go reads
+/// .env for interpolation; `docker stack deploy` does not: moby/moby#29133, measured with
+/// docker CLI 28.2.2, where `FOO: ${FOO}` with FOO only in .env deployed as `FOO=`).
+fn dotenv_only(d: &Deployment, process_env: &BTreeMap<String, String>) -> Vec<DotenvOnlyUse> {
+    let Some(dotenv) = &d.dotenv else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for s in &d.services {
+        for (key, var) in &s.environment {
+            let Some(raw) = var.raw.as_deref() else {
+                continue;
+            };
+            for name in template_variables(raw) {
+                if dotenv.get(&name).is_some() && !process_env.contains_key(&name) {
+                    out.push(DotenvOnlyUse {
+                        variable: name,
+                        service: s.name.clone(),
+                        key: key.clone(),
+                        span: var.span.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1163,6 +1258,14 @@ mod tests {
         assert_eq!(
             absolute(Path::new("/a/b"), Path::new("../c/./d.yml")),
             PathBuf::from("/a/c/d.yml")
+        );
+    }
+
+    #[test]
+    fn template_variables_are_named() {
+        assert_eq!(
+            super::template_variables("redis://:${REDIS_PASSWORD}@$HOST:6379/${DB:-0} $$LIT"),
+            ["REDIS_PASSWORD", "HOST", "DB"]
         );
     }
 }

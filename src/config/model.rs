@@ -224,6 +224,17 @@ pub struct Service {
     /// Where the `healthcheck:` is, when the service has one that is not disabled.
     pub healthcheck: Option<Span>,
     pub labels: BTreeMap<String, Located<String>>,
+    /// `deploy.labels`: labels of the swarm service, not of its containers (compose deploy
+    /// spec, "labels ... only set on the service and not on any containers"). Traefik's
+    /// swarm provider reads these.
+    pub deploy_labels: BTreeMap<String, Located<String>>,
+    /// `deploy.endpoint_mode` (`vip`, the default, or `dnsrr`).
+    pub endpoint_mode: Option<Located<String>>,
+    /// `deploy.mode` (`replicated`, the default, `global`, `replicated-job`, `global-job`).
+    pub deploy_mode: Option<Located<String>>,
+    /// The swarm-only `deploy` keys this service sets (`mode`, `placement`, `endpoint_mode`,
+    /// `update_config`, `rollback_config`, `labels`), with where each is.
+    pub swarm_keys: Vec<(String, Span)>,
     pub profiles: Vec<String>,
 }
 
@@ -262,7 +273,35 @@ pub struct Network {
     pub external: bool,
     /// `name:` when set (the engine-level name).
     pub name: Option<String>,
+    /// `driver:` when set (`overlay` for a swarm stack's networks).
+    pub driver: Option<String>,
     pub span: Option<Span>,
+}
+
+/// Why the files are read as a Docker Swarm stack (`docker stack deploy -c FILE NAME`): the
+/// first swarm-only key found. `docker compose up` ignores these keys, `docker stack deploy`
+/// acts on them, so a file that sets one is written for a swarm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackMarker {
+    /// As the user wrote it: `deploy.placement`, `networks.backend.driver: overlay`.
+    pub key: String,
+    /// The service it is in, if any.
+    pub service: Option<String>,
+    pub span: Option<Span>,
+}
+
+impl StackMarker {
+    /// `deploy.placement of service app at stack.yml:14`.
+    pub fn describe(&self) -> String {
+        let mut text = self.key.clone();
+        if let Some(s) = &self.service {
+            text.push_str(&format!(" of service {s}"));
+        }
+        if let Some(span) = &self.span {
+            text.push_str(&format!(" at {}:{}", span.file, span.line));
+        }
+        text
+    }
 }
 
 /// A `${VAR}` that compose would complain about.
@@ -335,6 +374,24 @@ pub struct Deployment {
     /// Set when the deployment was read from Azure Container Apps YAML (the platform marker):
     /// ingress, scale and revisions, which compose has no words for.
     pub aca: Option<crate::config::aca::ContainerApps>,
+    /// Set when the files are a Docker Swarm stack: checks then judge with swarm semantics
+    /// (no `depends_on`, `container_name`, `links`, `build`; service labels under
+    /// `deploy.labels`; the routing mesh in front of replicas).
+    pub stack: Option<StackMarker>,
+    /// Variables of service `environment:` values that take their value from the project
+    /// .env only (not set in the process environment): what `docker stack deploy`, which
+    /// does not read .env, leaves empty.
+    pub dotenv_only: Vec<DotenvOnlyUse>,
+}
+
+/// A `${VAR}` in a service's environment value whose only value is in the project .env.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DotenvOnlyUse {
+    pub variable: String,
+    pub service: String,
+    /// The environment key whose value uses it.
+    pub key: String,
+    pub span: Option<Span>,
 }
 
 /// A requirements*.txt or pyproject.toml with the packages it names.

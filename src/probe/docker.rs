@@ -11,6 +11,8 @@ use bollard::models::{ContainerInspectResponse, ContainerSummary};
 use bollard::query_parameters::{ListContainersOptionsBuilder, LogsOptionsBuilder};
 use futures_util::StreamExt;
 
+use super::swarm::SwarmFacts;
+
 /// The socket docker uses when DOCKER_HOST is unset.
 pub const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 
@@ -304,6 +306,9 @@ pub struct DockerObservations {
     pub errors: Vec<String>,
     /// When the facts were gathered (seconds since the epoch), to age `StartedAt`.
     pub observed_at: i64,
+    /// The swarm stack of the same name (`--project` is the stack namespace too); None when
+    /// containers were chosen by name or the engine could not say.
+    pub swarm: Option<SwarmFacts>,
 }
 
 impl DockerObservations {
@@ -318,6 +323,7 @@ impl DockerObservations {
             missing: Vec::new(),
             errors: Vec::new(),
             observed_at: now_secs(),
+            swarm: None,
         }
     }
 }
@@ -346,7 +352,7 @@ pub fn classify_io(err: &std::io::Error, endpoint: &str) -> EngineProblem {
 }
 
 /// Runs `fut` under `deadline`, mapping an expiry to `EngineProblem::Timeout`.
-async fn within<T, E: std::fmt::Display>(
+pub(crate) async fn within<T, E: std::fmt::Display>(
     deadline: Duration,
     fut: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, EngineProblem> {
@@ -503,7 +509,16 @@ pub async fn observe(
         missing: Vec::new(),
         errors: Vec::new(),
         observed_at: now_secs(),
+        swarm: None,
     };
+    if let Selection::Project(namespace) = &selection {
+        match super::swarm::observe(&docker, namespace, deadline).await {
+            Ok(facts) => obs.swarm = Some(facts),
+            Err(p) => obs
+                .errors
+                .push(format!("reading the swarm state: {}", problem_text(&p))),
+        }
+    }
     let list_opts = ListContainersOptionsBuilder::default().all(true).build();
     match within(deadline, docker.list_containers(Some(list_opts))).await {
         Ok(list) => obs.all_containers = list,

@@ -4,3 +4,4 @@
 pub mod docker;
 pub mod engineio;
 pub mod redis;
+pub mod swarm;

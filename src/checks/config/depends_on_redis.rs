@@ -48,6 +48,20 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
     if facts.urls.is_empty() {
         return no_urls(&RULE);
     }
+    // A swarm starts every service at once: `docker stack deploy` ignores depends_on (compose
+    // file v3 reference, depends_on: "The depends_on option is ignored when deploying a stack
+    // in swarm mode with a version 3 Compose file"), so the check has nothing to judge; the
+    // app must retry its Redis connection, and a swarm restarts a task that exits.
+    if let Some(marker) = &facts.deployment.stack {
+        return vec![
+            RULE.skip(format!(
+                "swarm ignores depends_on: the files are a Docker Swarm stack ({}), and docker \
+                 stack deploy starts every service at once",
+                marker.describe()
+            ))
+            .evidence("swarm_stack", marker.key.clone()),
+        ];
+    }
     let mut seen = Vec::new();
     let mut out = Vec::new();
     for u in &facts.urls {

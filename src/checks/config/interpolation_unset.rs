@@ -95,6 +95,31 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
         }
         out.push(r);
     }
+    // A stack: `docker stack deploy` does not read the project .env, so a variable only .env
+    // sets reaches the service empty (moby/moby#29133; measured with docker CLI 28.2.2).
+    if let Some(marker) = &d.stack {
+        let mut seen: Vec<&str> = Vec::new();
+        for u in &d.dotenv_only {
+            if seen.contains(&u.variable.as_str()) {
+                continue;
+            }
+            seen.push(&u.variable);
+            out.push(
+                RULE.warn(format!(
+                    "${{{}}} ({} {}) is set only in the project .env, which docker stack deploy does not read: this swarm stack ({}) gets an empty value",
+                    u.variable,
+                    u.service,
+                    u.key,
+                    marker.describe()
+                ))
+                .hint("export the .env before deploying: `set -a; . ./.env; set +a; docker stack deploy -c FILE STACK`")
+                .at(u.span.as_ref().map(|s| s.location()))
+                .subject(u.service.clone())
+                .evidence("variable", u.variable.clone())
+                .evidence("swarm_stack", true),
+            );
+        }
+    }
     if out.is_empty() {
         out.push(RULE.pass(if passthrough == 0 {
             "every ${VAR} has a value or a default".to_string()

@@ -27,11 +27,68 @@ pub static RULE: Rule = Rule {
           or websocket-only clients and server.",
 };
 
-fn has_sticky_label(service: &crate::config::Service) -> bool {
-    service
-        .labels
+/// Where a proxy in front of the replicas is told to pin clients.
+struct Affinity {
+    /// The label key, e.g. `traefik.http.services.app.loadbalancer.sticky.cookie`.
+    key: String,
+    /// `labels` (container labels) or `deploy.labels` (swarm service labels).
+    place: &'static str,
+    location: Option<crate::report::Location>,
+}
+
+fn sticky_in(
+    labels: &std::collections::BTreeMap<String, crate::config::Located<String>>,
+    place: &'static str,
+) -> Option<Affinity> {
+    labels
         .iter()
-        .any(|(k, v)| k.contains("sticky") && !v.value.eq_ignore_ascii_case("false"))
+        .find(|(k, v)| k.contains("sticky") && !v.value.eq_ignore_ascii_case("false"))
+        .map(|(k, v)| Affinity {
+            key: k.clone(),
+            place,
+            location: v.location(),
+        })
+}
+
+/// The sticky-session label of the app's service. In a swarm stack Traefik's swarm provider
+/// reads the *service's* labels, `deploy.labels` (Traefik docs, Docker provider, "Routing
+/// Configuration with Labels": "In Swarm Mode, Traefik uses labels found on services, not on
+/// individual containers"); container `labels` count only for Traefik's docker provider
+/// without swarm mode, which sees each task container. `traefik.docker.lbswarm=true` hands
+/// balancing to the swarm VIP, which has no affinity, so stickiness is lost then.
+fn affinity(service: &crate::config::Service, stack: bool) -> Option<Affinity> {
+    let lbswarm = service
+        .deploy_labels
+        .iter()
+        .chain(service.labels.iter())
+        .any(|(k, v)| k == "traefik.docker.lbswarm" && v.value.eq_ignore_ascii_case("true"));
+    if stack && lbswarm {
+        return None;
+    }
+    let deploy = if stack {
+        sticky_in(&service.deploy_labels, "deploy.labels")
+    } else {
+        None
+    };
+    deploy.or_else(|| sticky_in(&service.labels, "labels"))
+}
+
+/// Why nothing pins a client in a swarm stack: the routing mesh balances connections over
+/// the tasks with no session affinity (moby/swarmkit#1077, open since 2016), and so does the
+/// VIP (endpoint_mode vip, IPVS round robin); dnsrr leaves it to the client's resolver.
+fn stack_balancer(service: &crate::config::Service) -> String {
+    let lbswarm = service
+        .deploy_labels
+        .iter()
+        .chain(service.labels.iter())
+        .any(|(k, v)| k == "traefik.docker.lbswarm" && v.value.eq_ignore_ascii_case("true"));
+    if lbswarm {
+        return "traefik.docker.lbswarm=true hands balancing to the service VIP, which has no session affinity (a sticky label is then void)".to_string();
+    }
+    match service.endpoint_mode.as_ref().map(|m| m.value.as_str()) {
+        Some("dnsrr") => "endpoint_mode dnsrr: each lookup of the service name returns the tasks in turn, with no session affinity".to_string(),
+        _ => "the swarm routing mesh and the service VIP balance connections over the tasks with no session affinity".to_string(),
+    }
 }
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
@@ -47,6 +104,8 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
             let at = app.transports.span.as_ref();
             let workers = app.workers.value;
             let replicas = app.replicas.value;
+            let stack = facts.deployment.stack.is_some();
+            let sticky = affinity(app.service, stack);
             let r = match app.transports.value {
                 Transports::WebsocketOnly => RULE.pass(format!(
                     "{name}: websocket transport only ({} {}): no polling sessions to pin",
@@ -81,9 +140,32 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                         "{name}: {replicas} Container Apps replicas: judged by aca.sticky-sessions"
                     ))
                 }
-                _ if replicas > 1 && has_sticky_label(app.service) => RULE.pass(format!(
-                    "{name}: polling with {replicas} replicas behind a sticky-session label"
-                )),
+                _ if replicas > 1 && sticky.is_some() => {
+                    let a = sticky.as_ref().expect("matched is_some");
+                    let note = if stack && a.place == "labels" {
+                        " (container labels: Traefik's docker provider without swarm mode reads them; in swarm mode Traefik reads deploy.labels)"
+                    } else {
+                        ""
+                    };
+                    RULE.pass(format!(
+                        "{name}: polling with {replicas} replicas behind a sticky-session label ({} {}){note}",
+                        a.place, a.key
+                    ))
+                    .evidence("sticky_label", a.key.clone())
+                    .at(a.location.clone())
+                }
+                Transports::PollingOnly if replicas > 1 && stack => RULE
+                    .fire(format!(
+                        "{name}: polling only with {replicas} replicas in a swarm stack and no sticky proxy: {}, so requests of one session land on other replicas (400 \"Invalid session\")",
+                        stack_balancer(app.service)
+                    ))
+                    .hint("put a sticky proxy in front, e.g. Traefik with deploy.labels traefik.http.services.NAME.loadbalancer.sticky.cookie=true, or set ENABLE_WEBSOCKET_SUPPORT=true / websocket-only clients"),
+                Transports::Both if replicas > 1 && stack => RULE
+                    .warn(format!(
+                        "{name}: {label} with {replicas} replicas in a swarm stack and no sticky proxy: {}; polling sessions break unless clients are websocket-only",
+                        stack_balancer(app.service)
+                    ))
+                    .hint("put a sticky proxy in front, e.g. Traefik with deploy.labels traefik.http.services.NAME.loadbalancer.sticky.cookie=true"),
                 Transports::PollingOnly if replicas > 1 => RULE
                     .fire(format!(
                         "{name}: polling only with {replicas} replicas and no sticky sessions in sight: 400 \"Invalid session\" loops unless the load balancer pins each client"
@@ -99,9 +181,14 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                     .hint("enable sticky sessions at the load balancer (cookie or ip_hash)"),
                 _ => RULE.pass(format!("{name}: polling with a single process")),
             };
+            let r = if r.location.is_some() {
+                r
+            } else {
+                r.at(at.map(|s| s.location()).or_else(|| app.service.location()))
+            };
+            let r = if stack { r.evidence("swarm_stack", true) } else { r };
             let r = r
                 .subject(name.clone())
-                .at(at.map(|s| s.location()).or_else(|| app.service.location()))
                 .evidence(
                     "websocket_support",
                     app.transports.value != Transports::PollingOnly,

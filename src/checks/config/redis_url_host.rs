@@ -200,6 +200,24 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                 Target::External => RULE
                     .pass(format!("{}: host '{host}' is outside the project", u.label()))
                     .evidence("host", host.clone()),
+                // `docker stack deploy` ignores container_name (docker/cli prints "Ignoring
+                // unsupported options: container_name"): in a stack the only names are the
+                // service's and its network aliases (compose file v3 reference,
+                // container_name: "This option is ignored when deploying a stack in swarm
+                // mode").
+                Target::Service { service, via: "container_name" }
+                    if facts.deployment.stack.is_some() =>
+                {
+                    let marker = facts.deployment.stack.as_ref().map(|m| m.describe()).unwrap_or_default();
+                    RULE.fire(format!(
+                        "{}: host '{host}' is the container_name of service {}, but this is a swarm stack ({marker}): docker stack deploy ignores container_name, so no task answers to '{host}'",
+                        u.label(),
+                        service.name
+                    ))
+                    .hint(format!("use the service name: host '{}'", service.name))
+                    .evidence("service", service.name.clone())
+                    .evidence("swarm_stack", true)
+                }
                 Target::Service { service, via } => RULE
                     .pass(format!(
                         "{}: host '{host}' is the {via} of service {}",

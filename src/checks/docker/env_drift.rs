@@ -28,7 +28,7 @@ pub static ENV_DRIFT: Rule = Rule {
 
 /// Keys whose drift changes how the websocket layer behaves: drift there fails, elsewhere it
 /// warns.
-fn matters(key: &str) -> bool {
+pub(super) fn matters(key: &str) -> bool {
     let k = key.to_ascii_uppercase();
     k.contains("REDIS")
         || k.starts_with("WEBSOCKET_")
@@ -42,7 +42,7 @@ fn matters(key: &str) -> bool {
 }
 
 /// A value that must not be printed: a secret-named key, or one that carries a URL password.
-fn is_secret(key: &str, value: &str) -> bool {
+pub(super) fn is_secret(key: &str, value: &str) -> bool {
     is_secret_key(key) || mask_url_passwords(value) != value
 }
 

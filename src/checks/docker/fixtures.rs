@@ -70,6 +70,7 @@ pub fn observations(names: &[&str]) -> DockerObservations {
         missing: Vec::new(),
         errors: Vec::new(),
         observed_at: started_at_secs("loop") + 5,
+        swarm: None,
     }
 }
 
@@ -82,4 +83,41 @@ fn started_at_secs(name: &str) -> i64 {
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Observations of the recorded stack `beaglestack` (record-swarm.sh): `app` (2 replicas) and
+/// `redis` on the overlay `backend`, and three services whose tasks cannot run (`bad`: command
+/// not in the image, `ghost`: no such image, `crash`: exits 3). No compose container.
+pub fn swarm_observations() -> DockerObservations {
+    use crate::probe::swarm::{SwarmFacts, state_of};
+    let info: bollard::models::SystemInfo =
+        serde_json::from_str(recorded!("swarm-info.json")).expect("recorded info deserializes");
+    let mut swarm = SwarmFacts::new(state_of(&info), "beaglestack");
+    swarm.services =
+        serde_json::from_str(recorded!("swarm-services.json")).expect("services deserialize");
+    swarm.services.sort_by(|a, b| {
+        crate::probe::swarm::service_name(a).cmp(crate::probe::swarm::service_name(b))
+    });
+    swarm.tasks = serde_json::from_str(recorded!("swarm-tasks.json")).expect("tasks deserialize");
+    swarm.networks =
+        serde_json::from_str(recorded!("swarm-networks.json")).expect("networks deserialize");
+    swarm.stacks_seen = vec!["beaglestack".to_string()];
+    DockerObservations {
+        selection: Selection::Project("beaglestack".to_string()),
+        containers: Vec::new(),
+        swarm: Some(swarm),
+        ..observations(&[])
+    }
+}
+
+/// The same engine before `docker swarm init`.
+pub fn swarm_observations_inactive() -> DockerObservations {
+    use crate::probe::swarm::{SwarmFacts, state_of};
+    let info: bollard::models::SystemInfo =
+        serde_json::from_str(recorded!("swarm-info-inactive.json"))
+            .expect("recorded info deserializes");
+    DockerObservations {
+        swarm: Some(SwarmFacts::new(state_of(&info), "beaglestack")),
+        ..observations(&[])
+    }
 }

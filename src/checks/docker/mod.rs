@@ -9,6 +9,10 @@ mod env_drift;
 mod network_shared;
 mod ports;
 mod redis_command;
+mod swarm;
+mod swarm_env_drift;
+mod swarm_network_shared;
+mod swarm_replicas;
 
 use std::collections::BTreeMap;
 
@@ -24,6 +28,10 @@ pub use env_drift::ENV_DRIFT;
 pub use network_shared::NETWORK_SHARED;
 pub use ports::PORTS;
 pub use redis_command::REDIS_COMMAND;
+pub use swarm::container_spec as swarm_container_spec;
+pub use swarm_env_drift::SWARM_ENV_DRIFT;
+pub use swarm_network_shared::SWARM_NETWORK_SHARED;
+pub use swarm_replicas::SWARM_REPLICAS;
 
 /// Every `docker.*` rule, in catalogue order.
 pub static RULES: &[&Rule] = &[
@@ -34,7 +42,13 @@ pub static RULES: &[&Rule] = &[
     &ENV_DRIFT,
     &REDIS_COMMAND,
     &PORTS,
+    &SWARM_REPLICAS,
+    &SWARM_NETWORK_SHARED,
+    &SWARM_ENV_DRIFT,
 ];
+
+/// The checks of a compose project's containers (the rest are the swarm stack's).
+const CONTAINER_RULES: std::ops::Range<usize> = 1..7;
 
 /// The deployment files as read for env-drift: the model, or why there is none.
 pub type DeploymentFacts<'a> = Result<&'a Deployment, String>;
@@ -62,14 +76,37 @@ pub fn run(
         }
         return results;
     }
-    let roles = Roles::of(obs, scope);
-    results.extend(containers::judge(obs, &roles));
-    results.extend(network_shared::judge(obs, &roles));
-    results.extend(dns_alias::judge(&roles));
-    results.extend(env_drift::judge(&roles, files, scope));
-    results.extend(redis_command::judge(&roles));
-    results.extend(ports::judge(obs, &roles));
+    if let Some(stack) = stack_without_containers(obs) {
+        // `--project NAME` is a swarm stack here: its containers are tasks, judged through
+        // their services below, not as a compose project that is not there.
+        for rule in &RULES[CONTAINER_RULES] {
+            results.push(rule.skip(format!(
+                "'{}' is a swarm stack on this engine ({stack} services), not a compose \
+                 project: see the docker.swarm-* checks",
+                obs.swarm.as_ref().map_or("", |s| s.namespace.as_str())
+            )));
+        }
+    } else {
+        let roles = Roles::of(obs, scope);
+        results.extend(containers::judge(obs, &roles));
+        results.extend(network_shared::judge(obs, &roles));
+        results.extend(dns_alias::judge(&roles));
+        results.extend(env_drift::judge(&roles, files.clone(), scope));
+        results.extend(redis_command::judge(&roles));
+        results.extend(ports::judge(obs, &roles));
+    }
+    results.extend(swarm_replicas::judge(obs, files.clone(), scope));
+    results.extend(swarm_network_shared::judge(obs, scope));
+    results.extend(swarm_env_drift::judge(obs, files, scope));
     results
+}
+
+/// How many services the selected stack has, when the selection found stack services and no
+/// compose container.
+pub fn stack_without_containers(obs: &DockerObservations) -> Option<usize> {
+    let swarm = obs.swarm.as_ref()?;
+    (obs.containers.is_empty() && obs.missing.is_empty() && !swarm.services.is_empty())
+        .then_some(swarm.services.len())
 }
 
 /// Which container plays which part.

@@ -60,6 +60,9 @@ pub(super) fn build(
         s.ports = self::ports(l, ports);
     }
     s.replicas = replicas(l, svc);
+    if let Some(deploy) = svc.get("deploy").filter(|d| d.as_map().is_some()) {
+        swarm_deploy(l, &mut s, deploy);
+    }
     if let Some(deps) = svc.get("depends_on") {
         s.depends_on = depends_on(l, deps);
     }
@@ -583,6 +586,32 @@ fn replicas(l: &mut Loader<'_>, svc: &Node) -> Option<Located<u32>> {
             None
         }
     }
+}
+
+/// The swarm-only keys of `deploy:`, in the order written, and the ones checks read
+/// (`labels`, `endpoint_mode`, `mode`). Compose deploy specification:
+/// https://docs.docker.com/reference/compose-file/deploy/
+fn swarm_deploy(l: &mut Loader<'_>, s: &mut Service, deploy: &Node) {
+    const SWARM_ONLY: [&str; 6] = [
+        "mode",
+        "placement",
+        "endpoint_mode",
+        "update_config",
+        "rollback_config",
+        "labels",
+    ];
+    for (k, v) in deploy.as_map().into_iter().flatten() {
+        if let Some(key) = k.as_str().filter(|k| SWARM_ONLY.contains(k))
+            && !v.is_null()
+        {
+            s.swarm_keys.push((key.to_string(), l.node_span(k)));
+        }
+    }
+    if let Some(labels) = deploy.get("labels") {
+        s.deploy_labels = self::labels(l, labels);
+    }
+    s.endpoint_mode = string_field(l, deploy, "endpoint_mode");
+    s.deploy_mode = string_field(l, deploy, "mode");
 }
 
 fn depends_on(l: &mut Loader<'_>, deps: &Node) -> Vec<DependsOn> {
