@@ -89,6 +89,7 @@ fn healthy_open_webui_with_redis_passes_everything_that_applies() {
             ("config.polling-multi-worker", &["pass"]),
             ("config.redis-timeout", &["pass"]),
             ("config.redis-maxclients", &["pass"]),
+            ("config.redis-exposed-without-password", &["pass"]),
         ],
     );
     // The URL comes from Secret owui-secrets: its place is the Secret's key.
@@ -120,7 +121,6 @@ fn compose_only_checks_say_skip_with_the_reason() {
         "config.env-file-missing",
         "config.network-shared",
         "config.depends-on-redis",
-        "config.redis-exposed-without-password",
     ] {
         let s = find(&r, id, "skip");
         assert!(
@@ -429,4 +429,18 @@ fn a_directory_of_manifests_as_project_dir() {
     assert_eq!(out.status.code(), Some(1));
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     expect(&r, &[("config.redis-url-port", &["fail"])]);
+}
+
+#[test]
+fn a_node_port_service_exposes_a_redis_without_password() {
+    let (code, r) = lint("k8s-nodeport");
+    // A warning: exit 0 unless --strict.
+    assert_eq!(code, 0);
+    expect(&r, &[("config.redis-exposed-without-password", &["warn"])]);
+    let w = find(&r, "config.redis-exposed-without-password", "warn");
+    at(w, "fixtures/k8s-nodeport/manifests.yaml", 70);
+    assert_eq!(
+        w["hint"],
+        "make Service redis type ClusterIP (pods reach it by name), or add --requirepass"
+    );
 }

@@ -210,6 +210,33 @@ spec:
     }
 
     #[test]
+    fn a_node_port_redis_without_password_is_exposed() {
+        let r = run(&polling(""));
+        assert_eq!(
+            statuses(&r, "config.redis-exposed-without-password"),
+            ["pass"]
+        );
+        let text = polling("").replace(
+            "  selector: {app: redis}\n",
+            "  type: NodePort\n  selector: {app: redis}\n",
+        );
+        let r = run(&text);
+        assert_eq!(
+            statuses(&r, "config.redis-exposed-without-password"),
+            ["warn"]
+        );
+        let text = text.replace(
+            "args: [--timeout, \"1800\"]",
+            "args: [--requirepass, pw-123456]",
+        );
+        let r = run(&text);
+        assert_eq!(
+            statuses(&r, "config.redis-exposed-without-password"),
+            ["pass"]
+        );
+    }
+
+    #[test]
     fn external_name_and_missing_named_port() {
         let text = polling("").replace(
             "  selector: {app: redis}\n  ports: [{port: 6379, targetPort: resp}]",
