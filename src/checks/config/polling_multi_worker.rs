@@ -140,6 +140,11 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                         "{name}: {replicas} Container Apps replicas: judged by aca.sticky-sessions"
                     ))
                 }
+                // Kubernetes: pods behind a Service or an Ingress; whether they keep a client
+                // on one pod is kube.session-affinity's question.
+                _ if replicas > 1 && app.service.kube.is_some() => RULE.pass(format!(
+                    "{name}: one Socket.IO process per pod; spreading sessions over {replicas} pods is judged by kube.session-affinity"
+                )),
                 _ if replicas > 1 && sticky.is_some() => {
                     let a = sticky.as_ref().expect("matched is_some");
                     let note = if stack && a.place == "labels" {

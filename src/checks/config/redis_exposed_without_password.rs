@@ -16,12 +16,65 @@ pub static RULE: Rule = Rule {
           within hours and used to write files or run code on the host, and anyone can read \
           and inject Socket.IO messages.",
     fix: "Publish on loopback only (`\"127.0.0.1:6379:6379\"`), or not at all (containers \
-          reach Redis over the compose network), or set `--requirepass`.",
+          reach Redis over the compose network), or set `--requirepass`. Kubernetes: a Service \
+          of type LoadBalancer or NodePort selecting the Redis pods exposes it the same way; \
+          keep it ClusterIP.",
 };
+
+/// Kubernetes: a Service of type LoadBalancer or NodePort selecting the Redis pods opens it
+/// outside the cluster (<https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types>);
+/// ClusterIP (the default) and headless Services are reachable from pods only.
+fn kube(
+    facts: &Facts,
+    cluster: &crate::config::kube::Cluster,
+    server: &crate::config::redis_server::RedisServer,
+) -> CheckResult {
+    let name = &server.service.name;
+    let exposing: Vec<&crate::config::kube::KubeService> = cluster
+        .services
+        .iter()
+        .filter(|s| matches!(s.kind.as_str(), "LoadBalancer" | "NodePort"))
+        .filter(|s| {
+            crate::config::kube::resolve::selected(facts.deployment, s)
+                .iter()
+                .any(|b| b.name == server.service.name)
+        })
+        .collect();
+    let r = match exposing.first() {
+        None => RULE
+            .pass(format!("{name}: no LoadBalancer or NodePort Service selects it"))
+            .at(server.service.location()),
+        Some(_) if server.password.origin == Origin::Unknown => RULE.skip(format!(
+            "{name}: exposed outside the cluster, but its password cannot be read from the files"
+        )),
+        Some(svc) if server.password.value.is_some() => RULE.pass(format!(
+            "{name}: exposed by Service {} ({}), with a password",
+            svc.name, svc.kind
+        )),
+        Some(svc) => RULE
+            .fire(format!(
+                "{name}: Service {} of type {} opens Redis outside the cluster and Redis has no password",
+                svc.name, svc.kind
+            ))
+            .hint(format!(
+                "make Service {} type ClusterIP (pods reach it by name), or add --requirepass",
+                svc.name
+            ))
+            .at(svc.span.as_ref().map(|s| s.location())),
+    };
+    r.subject(name.clone())
+}
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
     if facts.redis.is_empty() {
         return no_redis(&RULE);
+    }
+    if let Some(cluster) = &facts.deployment.kube {
+        return facts
+            .redis
+            .iter()
+            .map(|s| kube(facts, cluster, s))
+            .collect();
     }
     facts
         .redis
