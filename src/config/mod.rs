@@ -3,6 +3,7 @@
 
 pub mod compose;
 pub mod dotenv;
+pub mod helm;
 pub mod interpolate;
 pub mod kube;
 pub mod load;
