@@ -714,6 +714,26 @@ fn is_infrastructure(service: &Service) -> bool {
 }
 
 fn replicas(service: &Service) -> AppSetting<u32> {
+    if let Some(w) = &service.kube {
+        // Kubernetes: an HPA may scale the workload up to maxReplicas, each pod one more
+        // Socket.IO server (the reader put maxReplicas in `replicas` then).
+        let source = match &w.hpa_max {
+            Some(_) => format!(
+                "HorizontalPodAutoscaler maxReplicas of {} {}",
+                w.kind, w.name
+            ),
+            None => format!("{} {} spec.replicas", w.kind, w.name),
+        };
+        return match &service.replicas {
+            Some(r) => AppSetting {
+                value: r.value,
+                source,
+                span: r.span.clone(),
+                defaulted: r.span.is_none(),
+            },
+            None => AppSetting::default_of(1, &source),
+        };
+    }
     match &service.replicas {
         Some(r) => AppSetting {
             value: r.value,

@@ -61,6 +61,17 @@ pub fn load(opts: &LoadOptions) -> Result<Deployment, CliError> {
     Loader::new(opts)?.run()
 }
 
+/// [`load`] with standard input already read (`-f -` read once to tell manifests from
+/// compose).
+pub fn load_with_stdin(
+    opts: &LoadOptions,
+    stdin: Option<Result<String, Refusal>>,
+) -> Result<Deployment, CliError> {
+    let mut loader = Loader::new(opts)?;
+    loader.stdin = stdin;
+    loader.run()
+}
+
 /// A file read by the loader; nodes refer to it by index.
 struct SourceFile {
     display: String,
@@ -120,6 +131,8 @@ pub(crate) struct Loader<'a> {
     extends_cache: BTreeMap<PathBuf, Option<Node>>,
     /// Files (or documents) that did not parse, each already a `config.compose-syntax` finding.
     unparsed: usize,
+    /// Standard input, when `-f -` was read before.
+    stdin: Option<Result<String, Refusal>>,
 }
 
 impl<'a> Loader<'a> {
@@ -151,6 +164,7 @@ impl<'a> Loader<'a> {
             dep: Deployment::default(),
             extends_cache: BTreeMap::new(),
             unparsed: 0,
+            stdin: None,
         })
     }
 
@@ -368,7 +382,11 @@ impl<'a> Loader<'a> {
         } else {
             self.display(path)
         };
-        let (text, refused) = match read_text(path, &display)? {
+        let content = match (&self.stdin, is_stdin(path)) {
+            (Some(read), true) => read.clone(),
+            _ => read_text(path, &display)?,
+        };
+        let (text, refused) = match content {
             Ok(text) => (text, false),
             Err((line, column, message)) => {
                 self.syntax_problem(&display, line, column, message);
@@ -1017,7 +1035,12 @@ fn without_key(mut node: Node, key: &str) -> Node {
 }
 
 /// Why a readable file's content is refused: line, column, message.
-type Refusal = (u32, u32, String);
+pub type Refusal = (u32, u32, String);
+
+/// Reads standard input once, as [`read_text`] reads `-`.
+pub fn read_stdin() -> Result<Result<String, Refusal>, CliError> {
+    read_text(Path::new(STDIN_PATH), STDIN_PATH)
+}
 
 /// Reads a file (or standard input for `-` ) exactly once as UTF-8 text, at most
 /// [`MAX_FILE_BYTES`]. `Err` (exit 2): the file cannot be opened; `Ok(Err)`: its content is

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::config::Deployment;
 use crate::config::compose::{self, LoadOptions};
+use crate::config::kube;
 use crate::error::CliError;
 
 /// Which files make the deployment (the command line's `--project-dir`, `-f`, `--env-file`).
@@ -35,15 +36,119 @@ pub fn load_deployment(source: &DeploymentSource) -> Result<Deployment, CliError
             "not a directory (give --project-dir the folder with your compose file)",
         ));
     }
+    // `-f -` is read once: it may be manifests or a compose file.
+    let stdin = if source
+        .files
+        .iter()
+        .any(|f| f.as_os_str() == compose::STDIN_PATH)
+    {
+        Some(compose::read_stdin()?)
+    } else {
+        None
+    };
+    if is_kubernetes(&source.files, stdin.as_ref())? {
+        return load_manifests(source, &project_dir, stdin.as_ref());
+    }
     let opts = LoadOptions {
         project_dir,
         files: source.files.clone(),
         env_file: source.env_file.clone(),
         process_env: with_flags(std::env::vars().collect(), source),
     };
-    let mut deployment = compose::load(&opts)?;
+    let mut deployment = compose::load_with_stdin(&opts, stdin)?;
     deployment.python_requirements = crate::config::requirements::scan(&deployment.project_dir);
     Ok(deployment)
+}
+
+/// Whether the `-f` files are Kubernetes manifests, by content: a directory, or a file whose
+/// text has `apiVersion:` and `kind:` keys (see [`kube::looks_like_manifests`]). A path that
+/// does not exist is left to the compose loader's error.
+fn is_kubernetes(
+    files: &[PathBuf],
+    stdin: Option<&Result<String, compose::Refusal>>,
+) -> Result<bool, CliError> {
+    for f in files {
+        if f.as_os_str() == compose::STDIN_PATH {
+            if let Some(Ok(text)) = stdin
+                && kube::looks_like_manifests(text)
+            {
+                return Ok(true);
+            }
+            continue;
+        }
+        if f.is_dir() {
+            return Ok(true);
+        }
+        if f.is_file()
+            && let Ok(text) = std::fs::read(f)
+            && kube::looks_like_manifests(&String::from_utf8_lossy(&text))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn load_manifests(
+    source: &DeploymentSource,
+    project_dir: &std::path::Path,
+    stdin: Option<&Result<String, compose::Refusal>>,
+) -> Result<Deployment, CliError> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    for f in &source.files {
+        if f.as_os_str() != compose::STDIN_PATH && !f.exists() {
+            return Err(CliError::input(
+                f.display().to_string(),
+                "no such file or directory",
+            ));
+        }
+    }
+    let absolute = |p: &std::path::Path| {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            cwd.join(p)
+        }
+    };
+    let project_dir = if project_dir.as_os_str().is_empty() {
+        source
+            .files
+            .iter()
+            .find(|f| f.as_os_str() != compose::STDIN_PATH)
+            .map(|f| {
+                let f = absolute(f);
+                if f.is_dir() {
+                    f
+                } else {
+                    f.parent().map(PathBuf::from).unwrap_or_else(|| cwd.clone())
+                }
+            })
+            .unwrap_or_else(|| cwd.clone())
+    } else {
+        absolute(project_dir)
+    };
+    let shown =
+        |p: &std::path::Path| crate::report::paths::shown(&clean(&absolute(p)), &cwd, &project_dir);
+    let stdin_text = match stdin {
+        Some(Ok(t)) => Some(t.as_str()),
+        _ => None,
+    };
+    kube::load(&source.files, stdin_text, &project_dir, &shown)
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system (symlinks stay as given).
+fn clean(path: &std::path::Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The flags compose gives precedence over their variables, set as those variables: the

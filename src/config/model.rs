@@ -136,6 +136,9 @@ pub enum EnvSource {
     Environment,
     /// A file named in the service's `env_file:` (path as shown to the user).
     EnvFile(String),
+    /// Kubernetes: `valueFrom` / `envFrom` of a Secret or ConfigMap among the inputs
+    /// (`Secret redis-auth key password`); the span is where the value is written.
+    KubeRef(String),
 }
 
 /// One variable of a service's effective environment.
@@ -223,6 +226,8 @@ pub struct Service {
     pub healthcheck: Option<Span>,
     pub labels: BTreeMap<String, Located<String>>,
     pub profiles: Vec<String>,
+    /// Kubernetes: the workload and container this service is (None for compose).
+    pub kube: Option<crate::config::kube::Workload>,
 }
 
 impl Service {
@@ -300,9 +305,21 @@ pub struct StructureProblem {
     pub span: Option<Span>,
 }
 
+/// What kind of files the deployment was read from: checks whose meaning belongs to one
+/// platform say `skip` with the reason on the other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Platform {
+    #[default]
+    Compose,
+    Kubernetes,
+}
+
 /// Everything read from the files of one deployment.
 #[derive(Debug, Clone, Default)]
 pub struct Deployment {
+    pub platform: Platform,
+    /// Kubernetes: Services, Ingresses, NetworkPolicies… of the inputs (None for compose).
+    pub kube: Option<crate::config::kube::Cluster>,
     pub project_dir: PathBuf,
     /// The compose project name (`name:`, COMPOSE_PROJECT_NAME, or the directory name).
     pub project_name: String,

@@ -179,6 +179,20 @@ pub fn detect(service: &Service) -> Option<RedisServer<'_>> {
         args = Some(a);
     }
     let by_image = SERVER_NAMES.contains(&name.as_str());
+    // The official images' docker-entrypoint.sh prepends `redis-server` when the first
+    // argument is a flag or a `.conf` file (docker-library/redis docker-entrypoint.sh:
+    // `if [ "${1#-}" != "$1" ] || [ "${1%.conf}" != "$1" ]; then set -- redis-server "$@"`),
+    // so `command: ["--requirepass", "x"]` (Kubernetes `args:`) configures the server.
+    if args.is_none()
+        && by_image
+        && entrypoint.is_none()
+        && let Some(c) = command
+        && c.value
+            .first()
+            .is_some_and(|a| a.starts_with('-') || a.ends_with(".conf"))
+    {
+        args = Some(c.value.clone());
+    }
     if !by_image && args.is_none() {
         return None;
     }
@@ -198,10 +212,10 @@ pub fn detect(service: &Service) -> Option<RedisServer<'_>> {
     if stack && let Some(extra) = service.env("REDIS_ARGS") {
         all_args.extend(shell_words::split(extra).unwrap_or_default());
     }
-    let config_file = all_args
-        .first()
-        .filter(|a| !a.starts_with("--") && a.ends_with(".conf"))
-        .cloned();
+    // redis-server reads its first argument as a config file unless it starts with `-`
+    // (redis src/server.c main(): `if (argv[1][0] != '-')`), whatever its name:
+    // `redis-server /conf` or `/etc/redis/redis.conf` alike.
+    let config_file = all_args.first().filter(|a| !a.starts_with('-')).cloned();
     let command_span = command.and_then(|c| c.span.clone());
     let flag_list = flags(&all_args);
     let flag = |name: &str| -> Option<String> {

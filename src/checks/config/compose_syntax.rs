@@ -19,6 +19,13 @@ pub static RULE: Rule = Rule {
 };
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
+    if let Some(skip) = super::compose_only(
+        &RULE,
+        facts,
+        "no compose file (kube.manifest-syntax judges the manifests)",
+    ) {
+        return skip;
+    }
     let d = facts.deployment;
     let mut out: Vec<CheckResult> = d
         .structure

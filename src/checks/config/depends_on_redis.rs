@@ -45,6 +45,13 @@ fn starts_after(facts: &Facts, service: &str, target: &str) -> bool {
 }
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
+    if let Some(skip) = super::compose_only(
+        &RULE,
+        facts,
+        "Kubernetes has no depends_on: pods start in any order and the app must retry its Redis connection",
+    ) {
+        return skip;
+    }
     if facts.urls.is_empty() {
         return no_urls(&RULE);
     }

@@ -18,6 +18,13 @@ pub static RULE: Rule = Rule {
 };
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
+    if let Some(skip) = super::compose_only(
+        &RULE,
+        facts,
+        "env_file is compose's; Kubernetes takes env from Secrets and ConfigMaps",
+    ) {
+        return skip;
+    }
     let d = facts.deployment;
     let mut out = Vec::new();
     // `required: false` files may be absent by design: compose skips them, and so do we.

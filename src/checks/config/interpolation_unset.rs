@@ -21,6 +21,13 @@ pub static RULE: Rule = Rule {
 };
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
+    if let Some(skip) = super::compose_only(
+        &RULE,
+        facts,
+        "kubectl does not interpolate ${VAR} (only $(VAR) between env entries, which wsdoctor expands)",
+    ) {
+        return skip;
+    }
     let d = facts.deployment;
     let findings: Vec<&crate::config::InterpolationFinding> = d
         .interpolation

@@ -32,9 +32,11 @@ mod websocket_redis_url;
 
 use crate::apps::{self, REDIS_URL_VARIABLES, SocketIoApp};
 use crate::catalogue::Rule;
+use crate::config::kube::resolve::{self, PortRoute, Resolved};
+use crate::config::kube::{Cluster, KubeService};
 use crate::config::redis_server::{self, RedisServer};
 use crate::config::redis_url::{self, RedisUrl, RedisUrlError, UnencodedPassword};
-use crate::config::{Deployment, EnvVar, Service};
+use crate::config::{Deployment, EnvVar, Platform, Service};
 use crate::report::{CheckResult, Location};
 
 /// Every `config.*` rule, in catalogue order.
@@ -134,6 +136,23 @@ pub enum Target<'a> {
     },
     /// The URL does not parse, or its password breaks it.
     Unusable,
+    /// Kubernetes: the host is a Service of the inputs that selects no pod (or no selector):
+    /// the name resolves, but nothing answers (see `kube.service-selector`).
+    EmptyService,
+}
+
+/// Kubernetes: how a URL's host and port reach a pod (cluster DNS, the Service's selector,
+/// its port → targetPort → container port).
+#[derive(Debug, Clone)]
+pub struct KubeUrl<'a> {
+    pub service: &'a KubeService,
+    /// The name as the pod's resolver completes it.
+    pub fqdn: String,
+    /// A pod name of a headless Service (`redis-0.redis`).
+    pub pod: Option<String>,
+    /// The containers of the pods the Service selects.
+    pub backends: Vec<&'a Service>,
+    pub route: PortRoute<'a>,
 }
 
 /// One Redis URL given to one service.
@@ -147,6 +166,8 @@ pub struct UrlUse<'a> {
     pub parsed: Result<RedisUrl, RedisUrlError>,
     pub unencoded: Option<UnencodedPassword>,
     pub target: Target<'a>,
+    /// Kubernetes: the Service the host names, and where its port leads.
+    pub kube: Option<KubeUrl<'a>>,
 }
 
 impl<'a> UrlUse<'a> {
@@ -192,6 +213,7 @@ impl<'a> UrlUse<'a> {
                 self.label()
             )),
             Target::Socket => rule.skip(format!("{} is a unix socket", self.label())),
+            Target::EmptyService => rule.skip_because("kube.service-selector"),
             Target::External => {
                 rule.skip(format!("{}: Redis is outside this project", self.label()))
             }
@@ -269,6 +291,65 @@ fn resolve_target<'a>(
     }
 }
 
+/// Where a URL's host leads from the pods of `client` (Kubernetes DNS and Services).
+fn resolve_kube_target<'a>(
+    deployment: &'a Deployment,
+    cluster: &'a Cluster,
+    client: &Service,
+    parsed: &Result<RedisUrl, RedisUrlError>,
+    unencoded: &Option<UnencodedPassword>,
+) -> (Target<'a>, Option<KubeUrl<'a>>) {
+    let url = match (parsed, unencoded) {
+        (Ok(u), None) => u,
+        (Ok(u), Some(un)) if un.only_at => u,
+        _ => return (Target::Unusable, None),
+    };
+    if url.scheme == redis_url::Scheme::Unix {
+        return (Target::Socket, None);
+    }
+    if redis_url::is_loopback(&url.host) {
+        return (Target::Loopback, None);
+    }
+    let namespace = client
+        .kube
+        .as_ref()
+        .map_or(crate::config::kube::DEFAULT_NAMESPACE, |w| {
+            w.namespace.as_str()
+        });
+    match resolve::resolve_host(cluster, &url.host, namespace) {
+        Resolved::Service { service, pod, fqdn } => {
+            let backends = resolve::selected(deployment, service);
+            let route = resolve::route_port(service, url.port, &backends);
+            let target = if service.external_name.is_some() {
+                Target::External
+            } else {
+                // Among the selected containers, the Redis server (a sidecar may share the pod).
+                let redis = backends
+                    .iter()
+                    .find(|b| redis_server::detect(b).is_some())
+                    .or(backends.first());
+                match redis {
+                    Some(r) => Target::Service {
+                        service: r,
+                        via: "Kubernetes Service",
+                    },
+                    None => Target::EmptyService,
+                }
+            };
+            let kube = KubeUrl {
+                service,
+                fqdn,
+                pod,
+                backends,
+                route,
+            };
+            (target, Some(kube))
+        }
+        Resolved::Missing { .. } => (Target::Unknown, None),
+        Resolved::Outside => (Target::External, None),
+    }
+}
+
 impl<'a> Facts<'a> {
     pub fn new(deployment: &'a Deployment, only: Option<&str>) -> Self {
         Facts::with_app(deployment, only, None)
@@ -307,7 +388,12 @@ impl<'a> Facts<'a> {
                 }
                 let parsed = redis_url::parse(&text);
                 let unencoded = redis_url::find_unencoded_password(&text);
-                let resolved = resolve_target(deployment, &parsed, &unencoded);
+                let (resolved, kube) = match &deployment.kube {
+                    Some(cluster) => {
+                        resolve_kube_target(deployment, cluster, service, &parsed, &unencoded)
+                    }
+                    None => (resolve_target(deployment, &parsed, &unencoded), None),
+                };
                 let target = sentinel_target(service, app, variable, resolved);
                 urls.push(UrlUse {
                     service,
@@ -317,6 +403,7 @@ impl<'a> Facts<'a> {
                     parsed,
                     unencoded,
                     target,
+                    kube,
                 });
             }
         }
@@ -375,7 +462,10 @@ pub fn run_for(
     app: Option<&str>,
 ) -> Vec<CheckResult> {
     let facts = Facts::with_app(deployment, service, app);
-    CHECKS.iter().flat_map(|check| check(&facts)).collect()
+    let mut results: Vec<CheckResult> = CHECKS.iter().flat_map(|check| check(&facts)).collect();
+    // Kubernetes manifests: the kube.* checks judge the same facts.
+    results.extend(crate::checks::kube::run(&facts));
+    results
 }
 
 /// Who reads `variable` of `service` and whether each reader goes through Sentinel: the
@@ -483,7 +573,13 @@ fn app_evidence(r: CheckResult, app: &SocketIoApp) -> CheckResult {
 
 /// For checks that judge each Redis service: one skip when there is none.
 fn no_redis(rule: &'static Rule) -> Vec<CheckResult> {
-    vec![rule.skip("no Redis or Valkey service in the compose files")]
+    vec![rule.skip("no Redis or Valkey service in the deployment files")]
+}
+
+/// For checks whose meaning belongs to compose: one skip with the reason on Kubernetes.
+fn compose_only(rule: &'static Rule, facts: &Facts, why: &str) -> Option<Vec<CheckResult>> {
+    (facts.deployment.platform == Platform::Kubernetes)
+        .then(|| vec![rule.skip(format!("Kubernetes manifests: {why}"))])
 }
 
 #[cfg(test)]

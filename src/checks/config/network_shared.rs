@@ -35,6 +35,13 @@ fn networks_of<'a>(d: &'a Deployment, s: &'a Service, depth: u8) -> Option<BTree
 }
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
+    if let Some(skip) = super::compose_only(
+        &RULE,
+        facts,
+        "pods share one flat network; kube.network-policy judges what may block them",
+    ) {
+        return skip;
+    }
     if facts.urls.is_empty() {
         return no_urls(&RULE);
     }

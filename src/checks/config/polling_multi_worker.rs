@@ -68,6 +68,11 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                         app.workers.source
                     ))
                     .hint("run one worker per container and scale with replicas behind sticky sessions, or make server and clients websocket-only"),
+                // Kubernetes: pods behind a Service or an Ingress; whether they keep a client
+                // on one pod is kube.session-affinity's question.
+                _ if replicas > 1 && app.service.kube.is_some() => RULE.pass(format!(
+                    "{name}: one Socket.IO process per pod; spreading sessions over {replicas} pods is judged by kube.session-affinity"
+                )),
                 _ if replicas > 1 && has_sticky_label(app.service) => RULE.pass(format!(
                     "{name}: polling with {replicas} replicas behind a sticky-session label"
                 )),

@@ -20,6 +20,13 @@ pub static RULE: Rule = Rule {
 };
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
+    if let Some(skip) = super::compose_only(
+        &RULE,
+        facts,
+        "no ports are published on a host; a Service of type LoadBalancer/NodePort is what exposes Redis",
+    ) {
+        return skip;
+    }
     if facts.redis.is_empty() {
         return no_redis(&RULE);
     }

@@ -2,6 +2,7 @@
 
 use super::{Facts, Target, no_urls};
 use crate::catalogue::{Rule, Severity};
+use crate::config::kube::resolve;
 use crate::config::redis_url;
 use crate::report::CheckResult;
 
@@ -18,6 +19,43 @@ pub static RULE: Rule = Rule {
           not known' — invisible in the browser except as a failing websocket.",
     fix: "Use the Redis service's name (or its container_name or a network alias) as the host.",
 };
+
+/// Kubernetes: the Service of the inputs nearest to `host`, as the client would write it
+/// (`redis` in its namespace, `redis.cache` from another). Services that select a Redis
+/// server's pods come first.
+fn suggest_kube(facts: &Facts, host: &str, client: &crate::config::Service) -> Option<String> {
+    let cluster = facts.deployment.kube.as_ref()?;
+    let namespace = client
+        .kube
+        .as_ref()
+        .map_or(crate::config::kube::DEFAULT_NAMESPACE, |w| {
+            w.namespace.as_str()
+        });
+    let reaches_redis = |svc: &crate::config::kube::KubeService| {
+        resolve::selected(facts.deployment, svc)
+            .iter()
+            .any(|b| facts.redis.iter().any(|r| r.service.name == b.name))
+    };
+    let redis: Vec<_> = cluster
+        .services
+        .iter()
+        .filter(|s| reaches_redis(s))
+        .collect();
+    let pool: Vec<_> = if redis.is_empty() {
+        cluster.services.iter().collect()
+    } else {
+        redis
+    };
+    let first = host.split('.').next().unwrap_or(host);
+    pool.iter()
+        .map(|svc| {
+            let name = resolve::short_name(svc, namespace);
+            (strsim::jaro_winkler(first, &svc.name), name)
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .filter(|(score, _)| *score > 0.5 || pool.len() == 1)
+        .map(|(_, n)| n)
+}
 
 fn suggest<'a>(facts: &'a Facts, host: &str) -> Option<&'a str> {
     // Prefer a Redis service; among several, the closest name.
@@ -98,11 +136,24 @@ fn sentinel_hosts(facts: &Facts) -> Vec<CheckResult> {
             .filter(|h| {
                 !redis_url::looks_external(h)
                     && !redis_url::is_loopback(h)
-                    && !facts
-                        .deployment
-                        .services
-                        .iter()
-                        .any(|s| s.dns_names().contains(h))
+                    && !match &facts.deployment.kube {
+                        Some(cluster) => !matches!(
+                            resolve::resolve_host(
+                                cluster,
+                                h,
+                                app.service
+                                    .kube
+                                    .as_ref()
+                                    .map_or("default", |w| w.namespace.as_str())
+                            ),
+                            resolve::Resolved::Missing { .. }
+                        ),
+                        None => facts
+                            .deployment
+                            .services
+                            .iter()
+                            .any(|s| s.dns_names().contains(h)),
+                    }
             })
             .collect();
         let r = if unknown.is_empty() {
@@ -197,9 +248,46 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                     "{}: host '{host}' is a loopback address (see config.redis-url-loopback)",
                     u.label()
                 )),
-                Target::External => RULE
-                    .pass(format!("{}: host '{host}' is outside the project", u.label()))
-                    .evidence("host", host.clone()),
+                Target::External => match u.kube.as_ref().and_then(|k| Some((k, k.service.external_name.as_ref()?))) {
+                    Some((k, external)) => RULE
+                        .pass(format!(
+                            "{}: host '{host}' is Service {}/{}, an ExternalName for '{}'",
+                            u.label(),
+                            k.service.namespace,
+                            k.service.name,
+                            external.value
+                        ))
+                        .evidence("host", host.clone()),
+                    None => RULE
+                        .pass(format!("{}: host '{host}' is outside the project", u.label()))
+                        .evidence("host", host.clone()),
+                },
+                Target::EmptyService => {
+                    let k = u.kube.as_ref().expect("an empty Service comes from Kubernetes");
+                    RULE.pass(format!(
+                        "{}: host '{host}' is Service {}/{} ({}); what it reaches is kube.service-selector's question",
+                        u.label(),
+                        k.service.namespace,
+                        k.service.name,
+                        k.fqdn
+                    ))
+                    .evidence("kube_service", k.service.name.clone())
+                }
+                Target::Service { service, .. } if u.kube.is_some() => {
+                    let k = u.kube.as_ref().expect("checked");
+                    let w = service.kube.as_ref();
+                    RULE.pass(format!(
+                        "{}: host '{host}' is Service {}/{} ({}), selecting {} {}",
+                        u.label(),
+                        k.service.namespace,
+                        k.service.name,
+                        k.fqdn,
+                        w.map_or("", |w| w.kind.as_str()),
+                        w.map_or(service.name.as_str(), |w| w.name.as_str()),
+                    ))
+                    .evidence("service", service.name.clone())
+                    .evidence("kube_service", k.service.name.clone())
+                }
                 Target::Service { service, via } => RULE
                     .pass(format!(
                         "{}: host '{host}' is the {via} of service {}",
@@ -207,6 +295,35 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                         service.name
                     ))
                     .evidence("service", service.name.clone()),
+                Target::Unknown if facts.deployment.kube.is_some() => {
+                    let namespace = u
+                        .service
+                        .kube
+                        .as_ref()
+                        .map_or("default", |w| w.namespace.as_str());
+                    let mut r = RULE
+                        .fire(format!(
+                            "{}: host '{host}' is no Service of the inputs as seen from namespace {namespace} (a bare name only reaches a Service of the pod's own namespace; another namespace's is `name.namespace`)",
+                            u.label()
+                        ))
+                        .evidence("host", host.clone())
+                        .evidence("namespace", namespace.to_string());
+                    if let Some(name) = suggest_kube(facts, &host, u.service) {
+                        let fixed = u
+                            .usable()
+                            .map(|p| {
+                                let mut p = p.clone();
+                                p.host = name.clone();
+                                p.display()
+                            })
+                            .unwrap_or_default();
+                        r.message.push_str(&format!("; did you mean '{name}'?"));
+                        r = r.hint(format!("use {fixed}")).evidence("suggestion", name);
+                    } else {
+                        r = r.hint("use the name of the Redis Service as the host");
+                    }
+                    r
+                }
                 Target::Unknown => {
                     let mut r = RULE
                         .fire(format!(

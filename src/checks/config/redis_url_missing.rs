@@ -20,6 +20,27 @@ pub static RULE: Rule = Rule {
           `REDIS_URL: ${REDIS_URL}` to take it from .env), or `env_file: .env`.",
 };
 
+/// Kubernetes: the Secret or ConfigMap a URL variable (or a whole `envFrom`) comes from,
+/// when it is not among the inputs.
+fn unresolved_url(app: &crate::apps::SocketIoApp) -> Option<String> {
+    let w = app.service.kube.as_ref()?;
+    let wanted: Vec<&str> = app
+        .profile
+        .manager
+        .url_vars
+        .iter()
+        .map(|u| u.name)
+        .collect();
+    w.unresolved_env
+        .iter()
+        .find(|e| {
+            e.variable.as_deref().is_none_or(|v| {
+                wanted.contains(&v) || crate::apps::REDIS_URL_VARIABLES.contains(&v)
+            })
+        })
+        .map(|e| e.from.clone())
+}
+
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
     if facts.apps.is_empty() {
         return no_apps(&RULE);
@@ -65,6 +86,12 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
             match (&app.redis_url, app.uses_redis_manager()) {
                 (Some(url), _) => RULE
                     .pass(format!("{name} gets {}", url.source))
+                    .subject(name.clone()),
+                (None, true) if unresolved_url(app).is_some() => RULE
+                    .skip(format!(
+                        "{name}: its Redis URL may come from {}, which is not among the inputs (add that manifest to -f)",
+                        unresolved_url(app).unwrap_or_default()
+                    ))
                     .subject(name.clone()),
                 (None, true) => {
                     let mut r = RULE

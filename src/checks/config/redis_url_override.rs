@@ -24,10 +24,14 @@ fn place(source: &EnvSource) -> String {
     match source {
         EnvSource::Environment => "environment:".to_string(),
         EnvSource::EnvFile(f) => format!("env_file {f}"),
+        EnvSource::KubeRef(r) => r.clone(),
     }
 }
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
+    if let Some(skip) = super::compose_only(&RULE, facts, "no project .env feeds the containers") {
+        return skip;
+    }
     if facts.urls.is_empty() {
         return no_urls(&RULE);
     }
