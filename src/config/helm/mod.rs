@@ -341,6 +341,19 @@ fn insert(root: &mut Node, path: &str, value: Node, file: u32) {
     }
 }
 
+/// Moves every node of a rendered object by `by` files (its file table appended to another).
+pub fn offset_files(node: &mut Node, by: u32) {
+    node.file = node.file.saturating_add(by);
+    match &mut node.value {
+        Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            offset_files(k, by);
+            offset_files(v, by);
+        }),
+        Value::Seq(items) => items.iter_mut().for_each(|n| offset_files(n, by)),
+        _ => {}
+    }
+}
+
 /// Secret values written in the values (any key named like a secret: `clientSecret`,
 /// `openaiApiKey`, `password`), and every URL password.
 fn register_value_secrets(node: &Node, secrets: &mut Secrets) {

@@ -72,6 +72,20 @@ pub fn layers(
                 other_chart: true,
                 ..Layer::default()
             });
+        } else if let (Some(api), Some(kind)) = (
+            doc.get("apiVersion").and_then(Node::scalar_string),
+            doc.get("kind").and_then(Node::scalar_string),
+        ) {
+            // Another Kubernetes object (a HelmRepository, a Secret): not values.
+            out.push(Layer {
+                read_as: format!("{kind} object"),
+                unread: vec![(
+                    format!("a {kind} ({api}) is a Kubernetes object, not chart values: not read here (give manifests with -f)"),
+                    doc.clone(),
+                )],
+                other_chart: true,
+                ..Layer::default()
+            });
         } else if is_chart_yaml(doc) {
             out.push(wrapper_chart(doc, dir, file, read_sibling));
         } else if doc.as_map().is_some() {
@@ -180,6 +194,23 @@ fn plain_values(doc: &Node, dir: &Path, read_sibling: &mut ReadSibling) -> Layer
         with_version(&mut layer, version);
         return layer;
     }
+    // Without a Chart.yaml beside it: a file whose only chart is under `open-webui:` and that
+    // sets none of the chart's own top-level keys is a wrapper chart's values file.
+    if let Some(sub) = doc.get(CHART_NAME).filter(|s| s.as_map().is_some())
+        && !doc.as_map().unwrap_or_default().iter().any(|(k, _)| {
+            k.as_str().is_some_and(|k| {
+                super::defaults::DEFAULTS
+                    .iter()
+                    .any(|(path, _, _)| path.split('.').next() == Some(k))
+            })
+        })
+    {
+        return Layer {
+            values: Some(sub.clone()),
+            read_as: format!("wrapper chart values under `{CHART_NAME}:`"),
+            ..Layer::default()
+        };
+    }
     Layer {
         values: Some(doc.clone()),
         read_as: "values file".into(),
@@ -264,17 +295,8 @@ fn helm_release(doc: &Node) -> Layer {
                 chart_ref.clone(),
             ));
         } else {
+            // The version is in that object (not among the inputs): left unknown.
             layer.chart = Some((CHART_NAME.to_string(), chart_ref.clone()));
-            layer.unread.push((
-                format!(
-                    "spec.chartRef '{ref_name}': the chart version is in that {} object, not read",
-                    chart_ref
-                        .get("kind")
-                        .and_then(Node::as_str)
-                        .unwrap_or("source")
-                ),
-                chart_ref.clone(),
-            ));
         }
     }
     if layer.other_chart {
