@@ -52,6 +52,24 @@ pub fn load_deployment(source: &DeploymentSource) -> Result<Deployment, CliError
     if is_kubernetes(&source.files, stdin.as_ref())? {
         return load_manifests(source, &project_dir, stdin.as_ref());
     }
+    // `--project-dir DIR` alone, on a directory of manifests without a compose file.
+    if source.files.is_empty()
+        && source.env_file.is_none()
+        && !project_dir.as_os_str().is_empty()
+        && std::env::var_os("COMPOSE_FILE").is_none()
+        && !compose::DEFAULT_FILE_NAMES
+            .iter()
+            .any(|n| project_dir.join(n).is_file())
+        && kube::files_under(&project_dir).iter().any(|f| {
+            std::fs::read(f).is_ok_and(|t| kube::looks_like_manifests(&String::from_utf8_lossy(&t)))
+        })
+    {
+        let source = DeploymentSource {
+            files: vec![project_dir.clone()],
+            ..source.clone()
+        };
+        return load_manifests(&source, &project_dir, None);
+    }
     let opts = LoadOptions {
         project_dir,
         files: source.files.clone(),

@@ -45,8 +45,7 @@ pub fn check(facts: &Facts, cluster: &Cluster) -> Vec<CheckResult> {
                 u.label()
             ))
             .hint("give the Service a selector matching the Redis pods' labels")
-        } else if k.backends.is_empty() {
-            let selector = svc.selector.as_ref().expect("checked");
+        } else if let Some(selector) = svc.selector.as_ref().filter(|_| k.backends.is_empty()) {
             let shown: Vec<String> = selector
                 .value
                 .iter()

@@ -36,7 +36,26 @@ pub fn looks_like_manifests(text: &str) -> bool {
             t.starts_with(key)
         })
     };
-    keyed("apiVersion:") && keyed("kind:")
+    (keyed("apiVersion:") && keyed("kind:")) || is_json_patch_text(text)
+}
+
+/// A kustomize JSON 6902 patch file (`- op: replace` / `path:` items): kustomize input that
+/// lives beside manifests.
+fn is_json_patch_text(text: &str) -> bool {
+    text.lines()
+        .map(str::trim_end)
+        .find(|l| !l.is_empty() && !l.starts_with('#') && l != &"---")
+        .is_some_and(|l| l.starts_with("- op:"))
+}
+
+/// A document that is a JSON 6902 patch: a list of `{op, path}` mappings.
+fn is_json_patch(doc: &Node) -> bool {
+    doc.as_seq().is_some_and(|items| {
+        !items.is_empty()
+            && items
+                .iter()
+                .all(|i| i.get("op").is_some() && i.get("path").is_some())
+    })
 }
 
 /// A mapping that is a kustomize input (`kustomization.yaml`), with or without its
@@ -148,6 +167,9 @@ impl ReadManifests {
                     }),
                 }
             }
+            Value::Seq(_) if is_json_patch(&doc) => self
+                .kustomizations
+                .push(Span::new(display, doc.line, doc.column)),
             _ => self.syntax.push(StructureProblem {
                 message: format!(
                     "a document that is {}, not a Kubernetes object (a mapping with apiVersion and kind)",

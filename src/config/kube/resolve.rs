@@ -50,7 +50,7 @@ fn candidates(host: &str, client_namespace: &str) -> Vec<String> {
 pub fn resolve_host<'a>(cluster: &'a Cluster, host: &str, client_namespace: &str) -> Resolved<'a> {
     let suffix = format!(".svc.{CLUSTER_DOMAIN}");
     let mut namespace_seen = None;
-    for fqdn in candidates(host, client_namespace) {
+    for (index, fqdn) in candidates(host, client_namespace).into_iter().enumerate() {
         let Some(rest) = fqdn.strip_suffix(&suffix) else {
             continue;
         };
@@ -67,7 +67,13 @@ pub fn resolve_host<'a>(cluster: &'a Cluster, host: &str, client_namespace: &str
         if let Some(service) = found {
             return Resolved::Service { service, pod, fqdn };
         }
-        if namespace_seen.is_none() && cluster.namespaces.iter().any(|n| n == namespace) {
+        // `a.b` completed with the pod's own namespace reads as pod `a` of Service `b`:
+        // that says nothing about which namespace the user meant (`b` may be one).
+        let completed = index == 0 && host.matches('.').count() < 5;
+        if !(completed && pod.is_some())
+            && namespace_seen.is_none()
+            && cluster.namespaces.iter().any(|n| n == namespace)
+        {
             namespace_seen = Some(namespace.to_string());
         }
     }
