@@ -108,7 +108,7 @@ pub fn read(paths: &[PathBuf], cwd: &Path, project_dir: &Path) -> Result<HelmDep
     for name in &shown {
         table.index(name);
     }
-    for (path, display) in paths.iter().zip(&shown) {
+    for (position, (path, display)) in paths.iter().zip(&shown).enumerate() {
         let file = table.index(display);
         let mut input = HelmInput {
             file: display.clone(),
@@ -170,6 +170,27 @@ pub fn read(paths: &[PathBuf], cwd: &Path, project_dir: &Path) -> Result<HelmDep
                     message: message.clone(),
                     span: Some(span_of(&table.files, node)),
                 });
+            }
+            // A valueFiles entry is resolved when a file of that name was given before this
+            // one (`$values/k8s/open-webui/values.yaml` and `--helm-values
+            // k8s/open-webui/values.yaml … application.yaml`): Argo CD merges it first too.
+            for (reference, node) in &layer.value_files {
+                let name = reference.rsplit('/').next().unwrap_or_default();
+                let given = paths[..position]
+                    .iter()
+                    .find(|p| p.file_name().is_some_and(|f| f == name));
+                match given {
+                    Some(p) => input.read_as.push(format!(
+                        "helm.valueFiles '{reference}' taken as {}",
+                        crate::report::paths::shown(p, cwd, project_dir)
+                    )),
+                    None => input.unread.push(Noted {
+                        message: format!(
+                            "helm.valueFiles '{reference}' is another file: not read (give it with --helm-values before this file)"
+                        ),
+                        span: Some(span_of(&table.files, node)),
+                    }),
+                }
             }
             if let Some((version, node)) = &layer.version {
                 input.chart_version = Some((version.clone(), span_of(&table.files, node)));

@@ -939,7 +939,9 @@ fn redis(v: &Values, values: &Node, release: &Release, files: &mut FileTable) ->
         top,
     );
     let mut c = vec![
-        ("name", s(name.clone(), t(files, 37))),
+        // The Redis is there because of `websocket.redis.enabled`: findings about the
+        // server (its flags, its name) point at that value.
+        ("name", s(name.clone(), top)),
         ("image", redis_image(v, t(files, 38))),
     ];
     if let Some(p) = v.get("websocket.redis.image.pullPolicy") {

@@ -40,6 +40,9 @@ pub struct Layer {
     pub unread: Vec<(String, Node)>,
     /// The input is for another chart: its values are not read.
     pub other_chart: bool,
+    /// Argo CD `helm.valueFiles`: other files merged before this input's values, as written
+    /// (`$values/k8s/values.yaml`, a URL, a path in the chart's repository).
+    pub value_files: Vec<(String, Node)>,
 }
 
 /// Reads the documents of one input file. `sibling` reads a file beside it (Chart.yaml,
@@ -362,13 +365,9 @@ fn argo_application(doc: &Node, text: &str, file: u32) -> Vec<Layer> {
         // Argo CD: valueFiles < values < valuesObject < parameters.
         if let Some(files) = get(helm, "valueFiles").and_then(Node::as_seq) {
             for f in files {
-                layer.unread.push((
-                    format!(
-                        "helm.valueFiles '{}' is another file: not read (give it with --helm-values before this file)",
-                        f.scalar_string().unwrap_or_default()
-                    ),
-                    f.clone(),
-                ));
+                layer
+                    .value_files
+                    .push((f.scalar_string().unwrap_or_default(), f.clone()));
             }
         }
         if let Some(v) = get(helm, "values") {
