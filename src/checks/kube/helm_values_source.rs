@@ -31,6 +31,12 @@ pub fn check(facts: &Facts, cluster: &Cluster) -> Vec<CheckResult> {
         return vec![RULE.skip("no --helm-values: no chart values read")];
     };
     let mut out = Vec::new();
+    if !helm.unparsed.is_empty() {
+        out.push(RULE.skip(format!(
+            "not rendered: {} does not parse (see kube.manifest-syntax), so the values the chart gets are unknown",
+            helm.unparsed.join(", ")
+        )));
+    }
     if let Some(f) = &helm.render_failure {
         out.push(
             RULE.fail(f.message.clone())

@@ -75,6 +75,9 @@ pub struct HelmFacts {
     pub rendered: Vec<String>,
     /// The chart would refuse to render (a `fail` in a template), at the value that makes it.
     pub render_failure: Option<Noted>,
+    /// Inputs that do not parse (each a `kube.manifest-syntax` finding): the chart is then not
+    /// rendered, since the values it would get are unknown.
+    pub unparsed: Vec<String>,
 }
 
 /// Everything read from the `--helm-values` files.
@@ -238,10 +241,15 @@ pub fn read(paths: &[PathBuf], cwd: &Path, project_dir: &Path) -> Result<HelmDep
         release_from,
         rendered: Vec::new(),
         render_failure: None,
+        unparsed: out
+            .problems
+            .iter()
+            .filter_map(|p| p.span.as_ref().map(|s| s.file.clone()))
+            .collect(),
     };
     // Inputs that all belong to another chart render nothing; otherwise the chart renders
     // (over its defaults alone when no input had values).
-    if !all_other || any_values {
+    if facts.unparsed.is_empty() && (!all_other || any_values) {
         let defaults = chart_defaults(&mut table);
         let user = user.unwrap_or_else(|| Node::new(Value::Map(Vec::new()), 1, 1, 0));
         register_value_secrets(&user, &mut out.secrets);

@@ -512,3 +512,65 @@ pub const REMOVED_KEYS: &[(&str, &str)] = &[
         "the Bitnami postgresql dependency was removed in chart 7.0.0: chart 16 ignores these values",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Vec<Layer> {
+        let docs = yaml::parse_documents(text).unwrap();
+        layers(&docs, text, 0, Path::new("/nonexistent"), &mut |_| None)
+    }
+
+    #[test]
+    fn an_app_template_helmrelease_is_another_chart() {
+        // bjw-s app-template via an OCIRepository named open-webui (corpus: 1activegeek).
+        let l = read(
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: open-webui\nspec:\n  chartRef:\n    kind: OCIRepository\n    name: open-webui\n  values:\n    controllers:\n      main: {}\n",
+        );
+        assert!(l[0].other_chart && l[0].values.is_none());
+        let l = read(
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: owui\nspec:\n  targetNamespace: ai\n  chart:\n    spec:\n      chart: open-webui\n      version: 16.0.0\n  values:\n    replicaCount: 2\n",
+        );
+        assert!(!l[0].other_chart);
+        assert_eq!(l[0].version.as_ref().unwrap().0, "16.0.0");
+        // Flux: release name `[targetNamespace-]name`, in the target namespace.
+        assert_eq!(l[0].release_name.as_deref(), Some("ai-owui"));
+        assert_eq!(l[0].namespace.as_deref(), Some("ai"));
+        let replicas = l[0].values.as_ref().unwrap().get("replicaCount").unwrap();
+        assert_eq!(replicas.line, 12);
+    }
+
+    #[test]
+    fn argo_values_string_keeps_file_lines_and_value_object_wins() {
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: chat\nspec:\n  source:\n    chart: open-webui\n    targetRevision: 16.0.0\n    helm:\n      values: |\n        replicaCount: 2\n        websocket:\n          url: redis://a:6379/0\n      valuesObject:\n        replicaCount: 4\n      parameters:\n        - name: websocket.manager\n          value: redis\n";
+        let l = read(text);
+        let v = l[0].values.as_ref().unwrap();
+        let url = v.get("websocket").unwrap().get("url").unwrap();
+        assert_eq!((url.line, url.column), (13, 16));
+        let replicas = v.get("replicaCount").unwrap();
+        assert_eq!((replicas.as_str(), replicas.line), (None, 15));
+        assert_eq!(
+            v.get("websocket").unwrap().get("manager").unwrap().as_str(),
+            Some("redis")
+        );
+        assert_eq!(l[0].release_name.as_deref(), Some("chat"));
+    }
+
+    #[test]
+    fn a_values_file_with_only_an_open_webui_key_is_a_wrapper_values_file() {
+        let l = read("open-webui:\n  replicaCount: 2\n");
+        assert_eq!(
+            l[0].values
+                .as_ref()
+                .unwrap()
+                .get("replicaCount")
+                .unwrap()
+                .line,
+            2
+        );
+        // With the chart's own keys beside it, it is a plain values file.
+        let l = read("replicaCount: 1\nopen-webui:\n  x: 1\n");
+        assert!(l[0].values.as_ref().unwrap().get("open-webui").is_some());
+    }
+}
