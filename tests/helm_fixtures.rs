@@ -361,3 +361,45 @@ fn every_format_on_a_helm_fixture_and_no_secret_in_any() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("p4ss-w0rd-redis"));
 }
+
+/// `-f` manifests beside `--helm-values` join the same cluster: the chart's Open WebUI (release
+/// namespace `default`) reaches a Redis deployed apart (kubectl-made `k8s-good/redis.yaml`,
+/// namespace `chat`) by `redis.chat`, and that Redis' NetworkPolicy, which admits only the
+/// `chat` namespace's app, keeps it out.
+#[test]
+fn manifests_given_with_f_join_the_rendered_objects() {
+    let out = wsdoctor()
+        .args(["lint", "--format", "json", "--helm-values"])
+        .arg("fixtures/helm-external-redis/values.yaml")
+        .args(["-f", "fixtures/k8s-good/redis.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    expect(
+        &r,
+        &[
+            ("config.redis-url-host", &["pass", "pass"]),
+            ("kube.network-policy", &["fail", "fail"]),
+        ],
+    );
+    assert!(
+        find(&r, "config.redis-url-host", "pass")["message"]
+            .as_str()
+            .unwrap()
+            .contains("Service chat/redis")
+    );
+    at(
+        find(&r, "kube.network-policy", "fail"),
+        "fixtures/k8s-good/redis.yaml",
+        64,
+    );
+    // Compose files do not mix with Helm values: a usage error.
+    let out = wsdoctor()
+        .args(["lint", "--helm-values"])
+        .arg("fixtures/helm-external-redis/values.yaml")
+        .args(["-f", "fixtures/healthy/docker-compose.yml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
