@@ -15,6 +15,7 @@ command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 [ -x /bin/busybox ] || missing+=(busybox-static)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the CLI: a private CA for the TLS tests
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)   # kube corpus: `kubectl kustomize` (offline); fixtures/k8s-*/make.sh
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]} (apt)"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

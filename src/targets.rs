@@ -179,6 +179,14 @@ pub async fn plan_redis(
             target.addr = addr;
             Ok(plan(target, Some(note)))
         }
+        // Kubernetes: a cluster DNS name; kubectl port-forward brings the Service here.
+        None if d.kube.is_some() => Err(NotRun::Reason(format!(
+            "'{}' resolves only inside the cluster: run `kubectl port-forward svc/{} {}` \
+             (with -n NAMESPACE) and give --redis-host 127.0.0.1",
+            target.addr.host,
+            target.addr.host.split('.').next().unwrap_or_default(),
+            target.addr.port
+        ))),
         None => Err(NotRun::Reason(
             match d
                 .services

@@ -449,6 +449,7 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
     if let Some(name) = &args.project.service
         && deployment.service(name).is_none()
         && crate::config::compose::unparsed_files(&deployment).is_empty()
+        && deployment.kube.as_ref().is_none_or(|k| k.syntax.is_empty())
     {
         return Err(CliError::Usage(format!(
             "--service {name}: no such service"

@@ -57,6 +57,7 @@ fn run_on(args: &LintArgs, ctx: &RunContext, deployment: &Deployment) -> Result<
     if let Some(name) = &args.project.service
         && deployment.service(name).is_none()
         && crate::config::compose::unparsed_files(deployment).is_empty()
+        && deployment.kube.as_ref().is_none_or(|k| k.syntax.is_empty())
     {
         let names: Vec<&str> = deployment
             .services

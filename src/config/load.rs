@@ -60,9 +60,7 @@ pub fn load_deployment(source: &DeploymentSource) -> Result<Deployment, CliError
         && !compose::DEFAULT_FILE_NAMES
             .iter()
             .any(|n| project_dir.join(n).is_file())
-        && kube::files_under(&project_dir).iter().any(|f| {
-            std::fs::read(f).is_ok_and(|t| kube::looks_like_manifests(&String::from_utf8_lossy(&t)))
-        })
+        && dir_has_manifests(&project_dir)
     {
         let source = DeploymentSource {
             files: vec![project_dir.clone()],
@@ -97,7 +95,9 @@ fn is_kubernetes(
             }
             continue;
         }
-        if f.is_dir() {
+        // A directory of manifests (an empty one, or one without manifests, is left to the
+        // compose loader, which refuses a directory).
+        if f.is_dir() && dir_has_manifests(f) {
             return Ok(true);
         }
         if f.is_file()
@@ -108,6 +108,12 @@ fn is_kubernetes(
         }
     }
     Ok(false)
+}
+
+fn dir_has_manifests(dir: &std::path::Path) -> bool {
+    kube::files_under(dir).iter().any(|f| {
+        std::fs::read(f).is_ok_and(|t| kube::looks_like_manifests(&String::from_utf8_lossy(&t)))
+    })
 }
 
 fn load_manifests(

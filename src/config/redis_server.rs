@@ -472,4 +472,22 @@ mod tests {
             .is_some()
         );
     }
+
+    #[test]
+    fn a_config_file_argument_makes_the_settings_unknown_and_image_args_count() {
+        use crate::config::test_support::*;
+        // `redis-server /conf` (a ConfigMap mounted as a file): whatever its name.
+        let s = with_command(service("redis", "redis:7", 1), &["redis-server", "/conf"]);
+        let r = detect(&s).unwrap();
+        assert_eq!(r.config_file.as_deref(), Some("/conf"));
+        assert_eq!(r.timeout.value, None);
+        // The official image's entrypoint runs `redis-server "$@"` for flag arguments.
+        let s = with_command(
+            service("redis", "redis:7", 1),
+            &["--requirepass", "pw-789", "--timeout", "30"],
+        );
+        let r = detect(&s).unwrap();
+        assert_eq!(r.password.value.as_deref(), Some("pw-789"));
+        assert_eq!(r.timeout.value, Some(30));
+    }
 }

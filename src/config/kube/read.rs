@@ -831,6 +831,169 @@ mod tests {
         assert_eq!(expand("é$(HOST)é", &look), "éredisé");
     }
 
+    fn manifests(text: &str) -> Manifests {
+        let mut read = crate::config::kube::ReadManifests::default();
+        read.add_text("m.yaml", text);
+        assert!(read.syntax.is_empty(), "{:?}", read.syntax);
+        read.manifests
+    }
+
+    const SECRET_AND_APP: &str = "\
+apiVersion: v1
+kind: Secret
+metadata: {name: s, namespace: chat}
+data:
+  url: cmVkaXM6Ly86cHc0NTY3QHJlZGlzOjYzNzkvMA==
+stringData:
+  host: valkey
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c, namespace: chat}
+data: {MANAGER: redis, PORT: \"6380\"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app, namespace: chat}
+spec:
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      containers:
+      - name: app
+        image: python:3.12
+        envFrom:
+        - configMapRef: {name: c}
+          prefix: WS_
+        - secretRef: {name: missing}
+        env:
+        - name: REDIS_URL
+          valueFrom: {secretKeyRef: {name: s, key: url}}
+        - name: HOST
+          valueFrom: {secretKeyRef: {name: s, key: host}}
+        - name: OTHER_URL
+          value: redis://$(HOST):$(WS_PORT)/1
+        - name: POD_IP
+          valueFrom: {fieldRef: {fieldPath: status.podIP}}
+        - name: ELSEWHERE
+          valueFrom: {configMapKeyRef: {name: c, key: MANAGER}}
+        args: [\"--redis\", \"$(REDIS_URL)\"]
+";
+
+    #[test]
+    fn env_from_secrets_and_config_maps_resolved_and_registered() {
+        let d = deployment_from_manifests(&manifests(SECRET_AND_APP), std::path::Path::new("."));
+        let app = d
+            .service("app")
+            .expect("one container: the workload's name");
+        // data: base64, located at the Secret's key.
+        let url = &app.environment["REDIS_URL"];
+        assert_eq!(url.value.as_deref(), Some("redis://:pw4567@redis:6379/0"));
+        assert_eq!(url.span.as_ref().map(|s| s.line), Some(5));
+        assert_eq!(url.source, EnvSource::KubeRef("Secret s key url".into()));
+        // stringData, and $(VAR) over earlier entries and envFrom (with its prefix).
+        assert_eq!(app.env("HOST"), Some("valkey"));
+        assert_eq!(app.env("WS_MANAGER"), Some("redis"));
+        assert_eq!(app.env("OTHER_URL"), Some("redis://valkey:6380/1"));
+        assert_eq!(app.env("ELSEWHERE"), Some("redis"));
+        // args expand against the container's env.
+        assert_eq!(
+            app.command.as_ref().map(|c| c.value.clone()),
+            Some(vec![
+                "--redis".to_string(),
+                "redis://:pw4567@redis:6379/0".to_string()
+            ])
+        );
+        // What cannot be known from files is listed, not guessed.
+        let w = app.kube.as_ref().unwrap();
+        let unresolved: Vec<(Option<&str>, &str)> = w
+            .unresolved_env
+            .iter()
+            .map(|u| (u.variable.as_deref(), u.from.as_str()))
+            .collect();
+        assert_eq!(
+            unresolved,
+            [
+                (None, "Secret missing (envFrom)"),
+                (Some("POD_IP"), "the pod's fields (fieldRef)")
+            ]
+        );
+        // Secret values never reach a report.
+        let shown = d
+            .secrets
+            .redact("url redis://:pw4567@redis:6379/0 and pw4567");
+        assert!(!shown.contains("pw4567"), "{shown}");
+        assert_eq!(w.namespace, "chat");
+        assert_eq!(app.replicas.as_ref().map(|r| r.value), Some(1));
+    }
+
+    #[test]
+    fn secrets_are_per_namespace() {
+        let text = SECRET_AND_APP.replace(
+            "metadata: {name: app, namespace: chat}",
+            "metadata: {name: app, namespace: other}",
+        );
+        let d = deployment_from_manifests(&manifests(&text), std::path::Path::new("."));
+        let app = d.service("app").unwrap();
+        assert_eq!(app.env("REDIS_URL"), None);
+        assert!(
+            app.kube
+                .as_ref()
+                .unwrap()
+                .unresolved_env
+                .iter()
+                .any(|u| u.from == "Secret s key url")
+        );
+    }
+
+    #[test]
+    fn a_list_unfolds_and_an_hpa_sets_the_pod_count() {
+        let text = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: StatefulSet
+  metadata: {name: web}
+  spec:
+    replicas: 2
+    serviceName: web
+    template:
+      metadata: {labels: {app: web}}
+      spec:
+        containers:
+        - {name: web, image: node:22, ports: [{name: http, containerPort: 3000}]}
+        - {name: sidecar, image: busybox}
+- apiVersion: autoscaling/v2
+  kind: HorizontalPodAutoscaler
+  metadata: {name: web}
+  spec:
+    scaleTargetRef: {kind: StatefulSet, name: web}
+    maxReplicas: 6
+- apiVersion: helm.toolkit.fluxcd.io/v2
+  kind: HelmRelease
+  metadata: {name: open-webui}
+";
+        let d = deployment_from_manifests(&manifests(text), std::path::Path::new("."));
+        let names: Vec<&str> = d.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["web/web", "web/sidecar"]);
+        let web = &d.services[0];
+        assert_eq!(web.replicas.as_ref().map(|r| r.value), Some(6));
+        assert_eq!(
+            web.replicas
+                .as_ref()
+                .and_then(|r| r.span.as_ref())
+                .map(|s| s.line),
+            Some(21)
+        );
+        let w = web.kube.as_ref().unwrap();
+        assert_eq!(w.spec_replicas.as_ref().map(|r| r.value), Some(2));
+        assert_eq!(w.container_ports[0].name.as_deref(), Some("http"));
+        let cluster = d.kube.as_ref().unwrap();
+        assert_eq!(cluster.ignored.len(), 1);
+        assert_eq!(cluster.ignored[0].kind, "HelmRelease");
+    }
+
     #[test]
     fn base64_as_the_api_server_writes_it() {
         assert_eq!(base64_decode("cGFzcw==").unwrap(), b"pass");
