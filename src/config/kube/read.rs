@@ -36,6 +36,7 @@ pub fn deployment_from_manifests(m: &Manifests, project_dir: &std::path::Path) -
         cluster: Cluster::default(),
         secrets: BTreeMap::new(),
         config_maps: BTreeMap::new(),
+        public_names: std::collections::BTreeSet::new(),
     };
     reader.run();
     reader.finish()
@@ -57,6 +58,10 @@ struct Reader<'m> {
     cluster: Cluster,
     secrets: DataObjects,
     config_maps: DataObjects,
+    /// Names of the objects and namespaces of the inputs: written in plain text there, and
+    /// what a report must show (a Secret holding `REDIS_HOST=redis` must not mask every
+    /// `redis` of the report).
+    public_names: std::collections::BTreeSet<String>,
 }
 
 pub(crate) fn span_of(m: &Manifests, node: &Node) -> Option<Span> {
@@ -198,8 +203,29 @@ impl<'m> Reader<'m> {
         span_of(self.m, node)
     }
 
+    /// Registers a Secret's value for redaction, unless it is a name the manifests show in
+    /// plain text anyway (an object or namespace name) or a bare number or boolean.
+    /// `keys`: the Secret's key and the variable it feeds; a secret-looking one
+    /// (`*PASSWORD*`, `*TOKEN*`…) masks the value whatever it is.
+    fn register_secret(&mut self, keys: &[&str], value: &str) {
+        self.dep.secrets.add_url_passwords(value);
+        let v = value.trim();
+        let secret_named = keys.iter().any(|k| crate::redact::is_secret_key(k));
+        let public = self.public_names.contains(v)
+            || v.parse::<f64>().is_ok()
+            || matches!(v, "true" | "false");
+        if public && !secret_named {
+            return;
+        }
+        self.dep.secrets.add(v);
+    }
+
     fn run(&mut self) {
         let objects = &self.m.objects;
+        for o in objects {
+            self.public_names.insert(name_of(o));
+            self.public_names.insert(namespace_of(o));
+        }
         // Data objects first: env refers to them whatever the order of the files.
         for o in objects {
             let kind = string_at(o, &["kind"]).unwrap_or_default();
@@ -475,7 +501,7 @@ impl<'m> Reader<'m> {
                     for (k, v) in data.clone() {
                         let key = format!("{prefix}{k}");
                         if kind == "Secret" {
-                            self.dep.secrets.add(&v.value);
+                            self.register_secret(&[&k, &key], &v.value);
                             self.dep.secrets.add_url_passwords(&v.value);
                         }
                         set(
@@ -530,7 +556,7 @@ impl<'m> Reader<'m> {
                 match found {
                     Some(v) => {
                         if kind == "Secret" {
-                            self.dep.secrets.add(&v.value);
+                            self.register_secret(&[&key, &item], &v.value);
                             self.dep.secrets.add_url_passwords(&v.value);
                         }
                         set(
@@ -925,6 +951,24 @@ spec:
         assert!(!shown.contains("pw4567"), "{shown}");
         assert_eq!(w.namespace, "chat");
         assert_eq!(app.replicas.as_ref().map(|r| r.value), Some(1));
+    }
+
+    #[test]
+    fn a_secret_value_that_names_an_object_stays_readable() {
+        // `host: valkey` names nothing of the inputs: masked. With a Service `valkey` among
+        // them, the name is public (the report must say which Service); a password-named key
+        // is masked whatever its value.
+        let d = deployment_from_manifests(&manifests(SECRET_AND_APP), std::path::Path::new("."));
+        assert_eq!(d.secrets.redact("host valkey"), "host ****");
+        let text = format!(
+            "{SECRET_AND_APP}---\napiVersion: v1\nkind: Service\nmetadata: {{name: valkey, namespace: chat}}\n"
+        );
+        let d = deployment_from_manifests(&manifests(&text), std::path::Path::new("."));
+        assert_eq!(d.secrets.redact("host valkey"), "host valkey");
+        let text = text.replace("  host: valkey", "  password: valkey\n  host: valkey");
+        let text = text.replace("key: host}", "key: password}");
+        let d = deployment_from_manifests(&manifests(&text), std::path::Path::new("."));
+        assert_eq!(d.secrets.redact("host valkey"), "host ****");
     }
 
     #[test]
