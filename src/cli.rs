@@ -175,8 +175,10 @@ pub struct ProjectArgs {
         value_name = "NAME"
     )]
     pub project_name: Option<String>,
-    /// A values file of the official Open WebUI Helm chart (repeatable; merged in order, as
-    /// `helm -f a -f b`): read as the Deployment, Service and Ingress the chart renders.
+    /// A values file of the official Open WebUI Helm chart 16.x (repeatable; merged in order,
+    /// as `helm -f a -f b`): read as the workload, Service, Ingress and Redis the chart renders.
+    /// Also a Flux HelmRelease (spec.values), an Argo CD Application (helm.values,
+    /// valuesObject) or a wrapper chart's Chart.yaml / values.yaml (values under `open-webui:`).
     #[arg(long = "helm-values", value_name = "FILE")]
     pub helm_values: Vec<PathBuf>,
     /// A reverse-proxy configuration file (nginx, Caddyfile, HAProxy, Traefik; repeatable),

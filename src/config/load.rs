@@ -53,6 +53,9 @@ pub fn load_deployment(source: &DeploymentSource) -> Result<Deployment, CliError
     } else {
         None
     };
+    if !source.helm_values.is_empty() {
+        return load_helm(source, &project_dir, stdin.as_ref());
+    }
     if is_kubernetes(&source.files, stdin.as_ref())? {
         return load_manifests(source, &project_dir, stdin.as_ref());
     }
@@ -199,6 +202,96 @@ fn load_manifests(
         _ => None,
     };
     kube::load(&source.files, stdin_text, &project_dir, &shown)
+}
+
+/// `--helm-values`: the objects the Open WebUI chart renders from the values files (see
+/// [`crate::config::helm`]), read like manifests, so every `config.*` and `kube.*` check runs
+/// on them. `-f` manifests given beside them join the same cluster (a Redis or an Ingress
+/// deployed outside the chart); `-f` compose files cannot be combined with Helm values.
+/// Without --project-dir, the project directory is the first values file's directory.
+fn load_helm(
+    source: &DeploymentSource,
+    project_dir: &std::path::Path,
+    stdin: Option<&Result<String, compose::Refusal>>,
+) -> Result<Deployment, CliError> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let absolute = |p: &std::path::Path| {
+        clean(&if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            cwd.join(p)
+        })
+    };
+    let project_dir = if project_dir.as_os_str().is_empty() {
+        source
+            .helm_values
+            .first()
+            .and_then(|f| absolute(f).parent().map(PathBuf::from))
+            .unwrap_or_else(|| cwd.clone())
+    } else {
+        absolute(project_dir)
+    };
+    for f in source.helm_values.iter().chain(&source.files) {
+        if f.as_os_str() != compose::STDIN_PATH && !f.exists() {
+            return Err(CliError::input(
+                f.display().to_string(),
+                "no such file or directory",
+            ));
+        }
+    }
+    let shown = |p: &std::path::Path| crate::report::paths::shown(&absolute(p), &cwd, &project_dir);
+    let mut read = kube::ReadManifests::default();
+    if !source.files.is_empty() {
+        if !is_kubernetes(&source.files, stdin)? {
+            return Err(CliError::Usage(
+                "--helm-values renders Kubernetes objects: -f may add Kubernetes manifests beside them, not compose files".to_string(),
+            ));
+        }
+        for path in &source.files {
+            if path.as_os_str() == compose::STDIN_PATH {
+                if let Some(Ok(text)) = stdin {
+                    read.add_text("-", text);
+                }
+            } else if path.is_dir() {
+                for f in kube::files_under(path) {
+                    let text =
+                        String::from_utf8_lossy(&std::fs::read(&f).map_err(|e| {
+                            CliError::input(shown(&f), format!("cannot read: {e}"))
+                        })?)
+                        .into_owned();
+                    read.add_text(&shown(&f), &text);
+                }
+            } else {
+                let text = String::from_utf8_lossy(
+                    &std::fs::read(path)
+                        .map_err(|e| CliError::input(shown(path), format!("cannot read: {e}")))?,
+                )
+                .into_owned();
+                read.add_text(&shown(path), &text);
+            }
+        }
+    }
+    let values: Vec<PathBuf> = source.helm_values.iter().map(|p| absolute(p)).collect();
+    let helm = crate::config::helm::read(&values, &cwd, &project_dir)?;
+    let mut manifests = read.manifests;
+    let offset = u32::try_from(manifests.files.len()).unwrap_or(u32::MAX);
+    manifests.files.extend(helm.manifests.files);
+    manifests
+        .objects
+        .extend(helm.manifests.objects.into_iter().map(|mut o| {
+            crate::config::helm::offset_files(&mut o, offset);
+            o
+        }));
+    let mut dep = kube::deployment_from_manifests(&manifests, &project_dir);
+    dep.ignores = read.ignores;
+    dep.ignores.extend(helm.ignores);
+    dep.secrets.merge(&helm.secrets);
+    let cluster = dep.kube.get_or_insert_with(Default::default);
+    cluster.syntax.extend(read.syntax);
+    cluster.syntax.extend(helm.problems);
+    cluster.kustomizations.extend(read.kustomizations);
+    dep.helm = helm.facts;
+    Ok(dep)
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system (symlinks stay as given).

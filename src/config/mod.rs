@@ -4,6 +4,7 @@
 pub mod aca;
 pub mod compose;
 pub mod dotenv;
+pub mod helm;
 pub mod interpolate;
 pub mod kube;
 pub mod load;

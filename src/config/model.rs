@@ -361,6 +361,9 @@ pub struct Deployment {
     pub platform: Platform,
     /// Kubernetes: Services, Ingresses, NetworkPolicies… of the inputs (None for compose).
     pub kube: Option<crate::config::kube::Cluster>,
+    /// `--helm-values`: what the Open WebUI chart's values said (chart version, values not
+    /// read, the release); None otherwise.
+    pub helm: Option<crate::config::helm::HelmFacts>,
     pub project_dir: PathBuf,
     /// The compose project name (`name:`, COMPOSE_PROJECT_NAME, or the directory name).
     pub project_name: String,

@@ -3,6 +3,8 @@
 //! They judge the same [`Facts`] as the `config.*` checks (which container is an app, where
 //! each Redis URL leads) and run only on a Kubernetes deployment.
 
+mod helm_chart_version;
+mod helm_values_source;
 mod ingress_timeout;
 mod manifest_syntax;
 mod network_policy;
@@ -23,6 +25,8 @@ pub static RULES: &[&Rule] = &[
     &session_affinity::RULE,
     &ingress_timeout::RULE,
     &network_policy::RULE,
+    &helm_values_source::RULE,
+    &helm_chart_version::RULE,
 ];
 
 type Check = fn(&Facts, &Cluster) -> Vec<CheckResult>;
@@ -33,6 +37,8 @@ const CHECKS: &[Check] = &[
     session_affinity::check,
     ingress_timeout::check,
     network_policy::check,
+    helm_values_source::check,
+    helm_chart_version::check,
 ];
 
 /// Runs every kube check; nothing for a deployment that is not Kubernetes.

@@ -1,0 +1,195 @@
+//! The defaults of the official Open WebUI chart that the rendered objects read, as data.
+//!
+//! Source: open-webui/helm-charts at a6305e705ee1 (2026-07-30), `charts/open-webui/values.yaml`,
+//! chart 16.0.0 (appVersion 0.11.0). Each entry is (dotted key, the default as YAML flow text,
+//! the line of `values.yaml` that sets it). Every node built from an entry carries that line in
+//! the chart's values file ([`CHART_VALUES_FILE`]), so a finding on a value nobody wrote points
+//! at the default that produced it.
+
+/// The chart version whose templates the renderer follows (Chart.yaml:3).
+pub const CHART_VERSION: &str = "16.0.0";
+/// The major version: values written for another major may use keys this one ignores.
+pub const CHART_MAJOR: u64 = 16;
+/// `.Chart.AppVersion` (Chart.yaml:4): the image tag when `image.tag` is empty (H:384-395).
+pub const APP_VERSION: &str = "0.11.0";
+/// `.Chart.Name` (Chart.yaml:2): the container name, the `open-webui.name` default, the
+/// component label.
+pub const CHART_NAME: &str = "open-webui";
+
+/// How chart-owned places are shown in reports: a path inside the chart package Helm
+/// downloads (`helm pull open-webui/open-webui --version 16.0.0` gives
+/// `open-webui-16.0.0.tgz`), so a reader knows it is the chart's file, not theirs.
+pub const CHART_PACKAGE: &str = "open-webui-16.0.0.tgz";
+/// The chart's values.yaml as shown in reports (the spans of chart defaults).
+pub const CHART_VALUES_FILE: &str = "open-webui-16.0.0.tgz/values.yaml";
+
+/// (key, default as YAML flow text, values.yaml line).
+pub const DEFAULTS: &[(&str, &str, u32)] = &[
+    ("nameOverride", "''", 4),
+    ("fullnameOverride", "''", 9),
+    ("namespaceOverride", "''", 12),
+    ("ollama.enabled", "true", 17),
+    ("ollama.fullnameOverride", "''", 20),
+    // Imported from the ollama subchart (Chart.yaml:24-26 `import-values: child: service`):
+    // otwld/ollama-helm values.yaml `service.port: 11434`. Shown at the `ollama:` key.
+    ("ollama.service.port", "11434", 14),
+    ("ollamaUrls", "[]", 39),
+    ("ollamaUrlsFromExtraEnv", "false", 43),
+    ("pipelines.enabled", "true", 48),
+    ("pipelines.fullnameOverride", "''", 51),
+    ("pipelines.extraEnvVars", "[]", 54),
+    // Imported from the pipelines subchart (Chart.yaml:31-33): open-webui/helm-charts
+    // charts/pipelines/values.yaml `service.port: 9099`. Shown at the `pipelines:` key.
+    ("pipelines.service.port", "9099", 45),
+    ("tika.enabled", "false", 59),
+    ("terminals.enabled", "false", 64),
+    ("websocket.enabled", "true", 69),
+    ("websocket.manager", "redis", 72),
+    ("websocket.url", "''", 75),
+    ("websocket.existingSecret", "''", 78),
+    ("websocket.existingSecretKey", "redis-url", 81),
+    ("websocket.nodeSelector", "{}", 84),
+    ("websocket.redis.enabled", "true", 88),
+    ("websocket.redis.labels", "{}", 91),
+    ("websocket.redis.annotations", "{}", 94),
+    ("websocket.redis.pods.labels", "{}", 98),
+    ("websocket.redis.pods.annotations", "{}", 101),
+    ("websocket.redis.image.repository", "redis", 105),
+    ("websocket.redis.image.tag", "7.4.2-alpine3.21", 108),
+    ("websocket.redis.image.pullPolicy", "IfNotPresent", 111),
+    ("websocket.redis.command", "[]", 114),
+    ("websocket.redis.args", "[]", 117),
+    ("websocket.redis.resources", "{}", 120),
+    ("websocket.redis.service.containerPort", "6379", 124),
+    ("websocket.redis.service.type", "ClusterIP", 127),
+    ("websocket.redis.service.labels", "{}", 130),
+    ("websocket.redis.service.annotations", "{}", 133),
+    ("websocket.redis.service.portName", "http", 136),
+    ("websocket.redis.service.port", "6379", 139),
+    ("websocket.redis.service.nodePort", "''", 142),
+    ("websocket.redis.tolerations", "[]", 145),
+    ("websocket.redis.affinity", "{}", 148),
+    ("websocket.redis.containerSecurityContext", "{}", 151),
+    ("websocket.redis.podSecurityContext", "{}", 156),
+    ("workload.kind", "''", 165),
+    ("clusterDomain", "cluster.local", 168),
+    ("extraLabels", "{}", 171),
+    ("annotations", "{}", 174),
+    ("podAnnotations", "{}", 177),
+    ("podLabels", "{}", 180),
+    ("replicaCount", "1", 183),
+    ("revisionHistoryLimit", "10", 186),
+    ("strategy", "{}", 192),
+    ("image.repository", "ghcr.io/open-webui/open-webui", 197),
+    ("image.tag", "''", 200),
+    ("image.pullPolicy", "IfNotPresent", 203),
+    ("image.useSlim", "false", 206),
+    ("command", "[]", 216),
+    ("args", "[]", 219),
+    ("ingress.enabled", "false", 298),
+    ("ingress.class", "''", 301),
+    ("ingress.annotations", "{}", 304),
+    ("ingress.host", "chat.example.com", 316),
+    ("ingress.additionalHosts", "[]", 319),
+    ("ingress.tls", "false", 322),
+    ("ingress.existingSecret", "''", 325),
+    ("ingress.extraLabels", "{}", 328),
+    ("route.enabled", "false", 334),
+    ("route.apiVersion", "gateway.networking.k8s.io/v1", 337),
+    ("route.kind", "HTTPRoute", 341),
+    ("route.annotations", "{}", 344),
+    ("route.labels", "{}", 346),
+    ("route.hostnames", "[]", 349),
+    ("route.parentRefs", "[]", 353),
+    ("route.httpsRedirect", "false", 357),
+    ("route.redirect", "{}", 362),
+    (
+        "route.matches",
+        "[{path: {type: PathPrefix, value: /}}]",
+        367,
+    ),
+    ("route.filters", "[]", 375),
+    ("route.additionalRules", "[]", 378),
+    ("route.backendRef.group", "''", 384),
+    ("route.backendRef.kind", "Service", 386),
+    ("route.backendRef.weight", "1", 389),
+    ("persistence.enabled", "true", 394),
+    ("persistence.existingClaim", "''", 400),
+    ("persistence.provider", "local", 422),
+    ("persistence.s3.accessKey", "''", 426),
+    ("persistence.s3.secretKey", "''", 429),
+    ("persistence.s3.accessKeyExistingSecret", "''", 432),
+    ("persistence.s3.accessKeyExistingAccessKey", "''", 435),
+    ("persistence.s3.secretKeyExistingSecret", "''", 438),
+    ("persistence.s3.secretKeyExistingSecretKey", "''", 441),
+    ("persistence.s3.endpointUrl", "''", 444),
+    ("persistence.s3.region", "''", 447),
+    ("persistence.s3.bucket", "''", 450),
+    ("persistence.s3.keyPrefix", "''", 453),
+    ("persistence.gcs.appCredentialsJson", "''", 457),
+    (
+        "persistence.gcs.appCredentialsJsonExistingSecret",
+        "''",
+        460,
+    ),
+    (
+        "persistence.gcs.appCredentialsJsonExistingSecretKey",
+        "''",
+        463,
+    ),
+    ("persistence.gcs.bucket", "''", 466),
+    ("persistence.azure.endpointUrl", "''", 470),
+    ("persistence.azure.container", "''", 473),
+    ("persistence.azure.key", "''", 476),
+    ("persistence.azure.keyExistingSecret", "''", 479),
+    ("persistence.azure.keyExistingSecretKey", "''", 482),
+    ("service.type", "ClusterIP", 502),
+    ("service.annotations", "{}", 505),
+    ("service.port", "80", 508),
+    ("service.containerPort", "8080", 511),
+    ("service.nodePort", "''", 514),
+    ("service.labels", "{}", 517),
+    ("service.loadBalancerClass", "''", 520),
+    ("service.appProtocol", "''", 523),
+    ("enableOpenaiApi", "true", 527),
+    ("openaiBaseApiUrl", "'https://api.openai.com/v1'", 531),
+    ("openaiBaseApiUrls", "[]", 535),
+    ("openaiApiKey", "'0p3n-w3bu!'", 541),
+    ("openaiApiKeyExistingSecret", "''", 544),
+    ("openaiApiKeyExistingSecretKey", "''", 547),
+    ("openaiApiKeys", "[]", 551),
+    ("openaiApiKeysExistingSecret", "''", 556),
+    ("openaiApiKeysExistingSecretKey", "''", 559),
+    ("databaseUrl", "''", 564),
+    ("extraEnvVars", "[]", 567),
+    ("commonEnvVars", "[]", 594),
+    ("extraEnvFrom", "[]", 599),
+    ("sso.enabled", "false", 664),
+    ("logging.level", "''", 801),
+];
+
+/// The lines of the mapping keys above the leaves (`websocket:` is values.yaml:66), so a
+/// mapping built from defaults points at its own key.
+pub const SECTIONS: &[(&str, u32)] = &[
+    ("ollama", 14),
+    ("pipelines", 45),
+    ("tika", 56),
+    ("terminals", 61),
+    ("websocket", 66),
+    ("websocket.redis", 85),
+    ("websocket.redis.pods", 95),
+    ("websocket.redis.image", 102),
+    ("websocket.redis.service", 121),
+    ("workload", 160),
+    ("image", 194),
+    ("ingress", 295),
+    ("route", 332),
+    ("route.backendRef", 381),
+    ("persistence", 391),
+    ("persistence.s3", 423),
+    ("persistence.gcs", 454),
+    ("persistence.azure", 467),
+    ("service", 499),
+    ("sso", 661),
+    ("logging", 798),
+];
