@@ -20,6 +20,7 @@
 //! A file the proxy itself would refuse (unbalanced braces, an unterminated directive, a
 //! `proxy_pass` URI nginx forbids) does not stop the reader: the problem becomes a
 //! [`ProxySyntaxProblem`] (reported by `proxy.syntax`), and whatever could be read is kept.
+pub mod discover;
 pub mod nginx;
 
 use std::time::Duration;
