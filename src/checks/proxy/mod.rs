@@ -92,21 +92,22 @@ impl Served<'_> {
     pub fn route_label(&self) -> String {
         match self.route {
             Some(r) => format!(
-                "{} {} at {}:{}",
+                "{} {} ({})",
                 match self.config.kind {
                     crate::config::proxy::ProxyKind::Nginx => "location",
                     _ => "route",
                 },
                 r.path.describe(),
-                r.span.file,
-                r.span.line
+                line_of(&r.span)
             ),
-            None => format!(
-                "no route (site at {}:{})",
-                self.site.span.file, self.site.span.line
-            ),
+            None => format!("no route (site at {})", line_of(&self.site.span)),
         }
     }
+}
+
+/// `line 12`, or `conf.d/x.conf:12` when the line is in an included file.
+fn line_of(span: &crate::config::Span) -> String {
+    format!("{}:{}", span.file, span.line)
 }
 
 /// The socket.io path an app's clients request, with its trailing slash
@@ -165,9 +166,11 @@ pub fn served<'a>(facts: &'a Facts<'a>) -> Vec<Served<'a>> {
         for app in &apps {
             // No app recognised: judge only what the file itself says is a socket.io route
             // (a location whose path names socket.io); other websocket apps use other paths.
-            let path = match app {
-                Some(_) => request_path(*app),
-                None => match proxying
+            let named = facts.named_app.map(|p| p.socketio_path);
+            let path = match (app, named) {
+                (Some(_), _) => request_path(*app),
+                (None, Some(p)) => format!("{}/", p.trim_end_matches('/')),
+                (None, None) => match proxying
                     .iter()
                     .flat_map(|s| all_routes(&s.routes))
                     .find_map(|r| socketio_prefix(&r.path.describe()))
@@ -208,14 +211,15 @@ pub fn served<'a>(facts: &'a Facts<'a>) -> Vec<Served<'a>> {
 fn nothing_served(rule: &'static Rule, facts: &Facts) -> Vec<CheckResult> {
     if facts.deployment.proxies.is_empty() {
         return vec![rule.skip(
-            "no proxy configuration found (none mounted into an nginx/Caddy/HAProxy/Traefik \
-             service; give --proxy-config FILE)",
+            "no proxy configuration read (none mounted into a proxy service's configuration \
+             path; give --proxy-config FILE)",
         )];
     }
     if facts.apps.is_empty() {
         return vec![rule.skip(
             "no Socket.IO app recognised in the project and no route of the proxy names a \
-             socket.io path: nothing to judge (give -f with the app's compose file, or --app)",
+             socket.io path: nothing to judge (give -f with the app's compose file, or --app \
+             NAME for its socket.io path)",
         )];
     }
     vec![rule.skip(format!(

@@ -23,8 +23,8 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
     let proxies = &facts.deployment.proxies;
     if proxies.is_empty() {
         return vec![RULE.skip(
-            "no proxy configuration found (none mounted into an nginx/Caddy/HAProxy/Traefik \
-             service; give --proxy-config FILE)",
+            "no proxy configuration read (none mounted into a proxy service's configuration \
+             path; give --proxy-config FILE)",
         )];
     }
     let mut out = Vec::new();

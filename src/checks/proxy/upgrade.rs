@@ -74,10 +74,8 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                         .join(", ")
                 ))
                 .hint(format!(
-                    "add to {} ({}:{}): {}",
+                    "add to {}: {}",
                     s.route_label(),
-                    route.span.file,
-                    route.span.line,
                     route
                         .upgrade
                         .missing
