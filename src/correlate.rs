@@ -252,34 +252,34 @@ fn dropped_upgrade_explained_by_proxy_files(results: &mut [CheckResult], _: &App
 /// finding (failing: it explains the 502; passing: the line the proxy should be connecting
 /// to) is named in the live finding.
 fn bad_gateway_names_the_upstream(results: &mut [CheckResult], _: &AppTraits) {
-    let Some(upstream) = index_of(results, "proxy.upstream", |r| {
-        matches!(r.status, Status::Fail | Status::Warn | Status::Pass) && r.counts()
-    }) else {
-        return;
-    };
     let Some(effect) = results.iter().position(bad_gateway) else {
         return;
     };
-    if fired(&results[upstream]) {
+    if let Some(upstream) = index_of(results, "proxy.upstream", fired) {
         let why = format!(
             "The proxy's upstream in the files is wrong, at {}",
             at(&results[upstream])
         );
         explain(results, effect, upstream, &why);
-    } else {
-        let line = format!(
-            "\nThe files send it to the upstream at {} ({}): the app does not answer there; \
-             if it runs and listens there, the running proxy does not use these files (not \
-             reloaded? another proxy in front?)",
-            at(&results[upstream]),
-            results[upstream].message
-        );
-        let where_ = at(&results[upstream]);
-        let e = &mut results[effect];
-        e.message.push_str(&line);
-        e.evidence
-            .insert("proxy_upstream".to_string(), where_.into());
+        return;
     }
+    // Not judged wrong: name the line the proxy sends to (`proxy.path` records it).
+    let Some((where_, upstream)) = results.iter().find_map(|r| {
+        let line = r.evidence.get("upstream_at")?.as_str()?;
+        let to = r.evidence.get("upstream")?.as_str()?;
+        (r.id == "proxy.path" && !line.is_empty()).then(|| (line.to_string(), to.to_string()))
+    }) else {
+        return;
+    };
+    let line = format!(
+        "\nThe files send it to `{upstream}` at {where_}: nothing answers there; if the app \
+         runs and listens there, the running proxy does not use these files (not reloaded? \
+         another proxy in front?)"
+    );
+    let e = &mut results[effect];
+    e.message.push_str(&line);
+    e.evidence
+        .insert("proxy_upstream".to_string(), where_.into());
 }
 
 /// The files are right but the live proxy is not: every `proxy.*` check that judged the
@@ -401,15 +401,18 @@ mod tests {
         apply(&mut rs, &python_socketio());
         assert_eq!(rs[1].caused_by.as_deref(), Some("proxy.upstream"));
         assert!(rs[1].message.contains("nginx.conf:3"), "{}", rs[1].message);
-        let mut rs = vec![at_line(result("proxy.upstream", Status::Pass), 4), bad()];
+        let path = result("proxy.path", Status::Pass)
+            .evidence("upstream_at", "nginx.conf:4")
+            .evidence("upstream", "http://app:8000");
+        let mut rs = vec![result("proxy.upstream", Status::Pass), path, bad()];
         apply(&mut rs, &python_socketio());
-        assert_eq!(rs[1].caused_by, None);
+        assert_eq!(rs[2].caused_by, None);
         assert!(
-            rs[1].message.contains("upstream at nginx.conf:4"),
+            rs[2].message.contains("`http://app:8000` at nginx.conf:4"),
             "{}",
-            rs[1].message
+            rs[2].message
         );
-        assert!(rs[1].message.contains("does not use these files"));
+        assert!(rs[2].message.contains("does not use these files"));
     }
 
     #[test]

@@ -167,3 +167,153 @@ fn affinity_static_and_live_agree() {
         assert_eq!(live.status("ws.sticky-session"), want, "{}", live.stdout);
     }
 }
+
+#[test]
+fn timeout_static_and_live_agree() {
+    // A 1 s read timeout cuts the idle websocket before the server's first ping; nginx's
+    // default 60 s does not. (The live server pings every 5 s to keep the test short; the
+    // static check judges against the Engine.IO default of 25 s: both verdicts hold for
+    // either interval.)
+    let app = need!(
+        "timeout_static_and_live_agree",
+        SioServer::start(1, &["--ping-interval", "5", "--ping-timeout", "5"])
+    );
+    for (extra, want) in [("proxy_read_timeout 1s;", "fail"), ("", "pass")] {
+        let lines = format!("{UPGRADE}\n    {extra}");
+        let proxy = need!(
+            "timeout_static_and_live_agree",
+            nginx(&location(app.port, &lines))
+        );
+        let report = lint(&proxy.conf);
+        assert_eq!(status(&report, "proxy.timeout"), want, "{report}");
+        let live = run_ws(
+            T,
+            &[
+                &format!("http://127.0.0.1:{}", proxy.port),
+                "--rounds",
+                "0",
+                "--hold",
+                "8",
+            ],
+        );
+        assert_eq!(live.status("ws.heartbeat"), want, "{}", live.stdout);
+    }
+}
+
+/// `wsdoctor diagnose --no-docker --proxy-config FILE --url URL --format json`.
+fn diagnose(conf: &std::path::Path, url: &str) -> Value {
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wsdoctor"))
+        .args([
+            "--format",
+            "json",
+            "--timeout",
+            T,
+            "diagnose",
+            "--no-docker",
+            "--proxy-config",
+        ])
+        .arg(conf)
+        .args(["--url", url])
+        .current_dir(empty.path())
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("no {id} in {report}"))
+}
+
+#[test]
+fn diagnose_names_the_location_that_drops_the_upgrade() {
+    let app = need!(
+        "diagnose_names_the_location_that_drops_the_upgrade",
+        SioServer::start(1, &[])
+    );
+    let proxy = need!(
+        "diagnose_names_the_location_that_drops_the_upgrade",
+        nginx(&location(app.port, ""))
+    );
+    let report = diagnose(&proxy.conf, &format!("http://127.0.0.1:{}", proxy.port));
+    let ws = check(&report, "ws.websocket-handshake");
+    assert_eq!(ws["status"], "fail", "{report}");
+    assert!(
+        ws["caused_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("proxy.upgrade"),
+        "{ws}"
+    );
+    let text = std::fs::read_to_string(&proxy.conf).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.contains("location /socket.io/"))
+        .unwrap()
+        + 1;
+    let at = format!("{}:{line}", proxy.conf.display());
+    assert!(ws["message"].as_str().unwrap().contains(&at), "{ws}");
+}
+
+#[test]
+fn diagnose_says_when_the_running_proxy_is_not_the_files() {
+    // The files forward the upgrade; the nginx that answers runs another configuration.
+    let app = need!(
+        "diagnose_says_when_the_running_proxy_is_not_the_files",
+        SioServer::start(1, &[])
+    );
+    let running = need!(
+        "diagnose_says_when_the_running_proxy_is_not_the_files",
+        nginx(&location(app.port, ""))
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("nginx.conf");
+    std::fs::write(
+        &files,
+        format!(
+            "events {{}}\nhttp {{\n{}\n}}\n",
+            location(app.port, UPGRADE).replace("{port}", "80")
+        ),
+    )
+    .unwrap();
+    let report = diagnose(&files, &format!("http://127.0.0.1:{}", running.port));
+    assert_eq!(
+        check(&report, "proxy.upgrade")["status"],
+        "pass",
+        "{report}"
+    );
+    let ws = check(&report, "ws.websocket-handshake");
+    assert_eq!(ws["status"], "fail");
+    assert!(
+        ws["message"]
+            .as_str()
+            .unwrap()
+            .contains("the running proxy does not use these files"),
+        "{ws}"
+    );
+}
+
+#[test]
+fn diagnose_names_the_upstream_line_of_a_502() {
+    let dead = free_port();
+    let proxy = need!(
+        "diagnose_names_the_upstream_line_of_a_502",
+        nginx(&location(dead, UPGRADE))
+    );
+    let report = diagnose(&proxy.conf, &format!("http://127.0.0.1:{}", proxy.port));
+    let reach = check(&report, "ws.http-reachable");
+    assert_eq!(reach["status"], "fail", "{report}");
+    let text = std::fs::read_to_string(&proxy.conf).unwrap();
+    let line = text.lines().position(|l| l.contains("proxy_pass")).unwrap() + 1;
+    assert!(
+        reach["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{}:{line}", proxy.conf.display())),
+        "{reach}"
+    );
+}

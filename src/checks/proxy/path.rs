@@ -106,6 +106,16 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
             };
             r.at(r_location(&route.rewrite, at))
                 .subject(s.subject())
+                .evidence(
+                    "upstream_at",
+                    target
+                        .raw
+                        .span
+                        .as_ref()
+                        .map(|sp| format!("{}:{}", sp.file, sp.line))
+                        .unwrap_or_default(),
+                )
+                .evidence("upstream", target.raw.value.clone())
                 .evidence("path", want.to_string())
                 .evidence(
                     "upstream_path",
