@@ -123,3 +123,36 @@ fn an_unbalanced_file_is_a_finding_not_a_crash() {
         assert!(text.contains("proxy.syntax"), "{format}: {text}");
     }
 }
+
+#[test]
+fn an_inline_comment_in_the_nginx_file_suppresses_a_proxy_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("site.conf");
+    let body = "  location /socket.io/ {\n    proxy_pass http://app:8000;\n  }\n}\n";
+    std::fs::write(&conf, format!("server {{\n{body}")).unwrap();
+    let run = |dir: &std::path::Path| {
+        Command::cargo_bin("wsdoctor")
+            .unwrap()
+            .args(["--format", "json", "lint", "--proxy-config", "site.conf"])
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run(dir.path()).status.code(), Some(1));
+    std::fs::write(
+        &conf,
+        format!(
+            "server {{\n  # wsdoctor: ignore=proxy.upgrade -- websocket off on purpose\n{body}"
+        ),
+    )
+    .unwrap();
+    let out = run(dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["suppressed"], 1, "{report:#}");
+}

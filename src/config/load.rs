@@ -64,6 +64,12 @@ pub fn load_deployment(source: &DeploymentSource) -> Result<Deployment, CliError
     let display = |p: &std::path::Path| crate::report::paths::shown(p, &cwd, &project_dir);
     deployment.proxies =
         crate::config::proxy::discover::discover(&deployment, &source.proxy_configs, &display)?;
+    let proxy_ignores: Vec<_> = deployment
+        .proxies
+        .iter()
+        .flat_map(|p| p.ignores.iter().cloned())
+        .collect();
+    deployment.ignores.extend(proxy_ignores);
     Ok(deployment)
 }
 

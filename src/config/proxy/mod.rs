@@ -91,6 +91,9 @@ pub struct ProxyConfig {
     /// mount that maps it, e.g. `/etc/nginx/mime.types`): not errors, but what the model
     /// may be missing. The value is the include argument as written.
     pub unread_includes: Vec<Located<String>>,
+    /// Inline `# wsdoctor: ignore=…` comments of every file read (nginx, Caddy, HAProxy
+    /// and YAML all use `#` comments).
+    pub ignores: Vec<crate::report::InlineIgnore>,
 }
 
 /// A syntax or semantic error the proxy would refuse the file for.
@@ -412,6 +415,7 @@ impl ProxyConfig {
             upstreams: Vec::new(),
             problems: Vec::new(),
             unread_includes: Vec::new(),
+            ignores: Vec::new(),
         }
     }
 

@@ -256,6 +256,9 @@ impl Reader<'_> {
         if !self.config.files.contains(&shown) {
             self.config.files.push(shown.clone());
         }
+        self.config
+            .ignores
+            .extend(crate::config::scan_ignores(&shown, &text));
         self.stack.push(path.to_path_buf());
         let nodes = self.text(&text, &shown);
         self.stack.pop();
