@@ -79,6 +79,13 @@ fn run_on(args: &LintArgs, ctx: &RunContext, deployment: &Deployment) -> Result<
         args.project.service.as_deref(),
         args.project.app.as_deref(),
     ));
+    results.extend(crate::checks::proxy::run(
+        &crate::checks::config::Facts::with_app(
+            deployment,
+            args.project.service.as_deref(),
+            args.project.app.as_deref(),
+        ),
+    ));
     Ok(Report::finish(
         "lint",
         results,

@@ -27,6 +27,26 @@ pub struct DeploymentSource {
 /// Reads the deployment. Without a project directory: the first `-f` file's directory (the
 /// loader decides, as compose does, from an empty path), else the current directory.
 pub fn load_deployment(source: &DeploymentSource) -> Result<Deployment, CliError> {
+    let mut deployment = load_files(source)?;
+    // The proxy in front belongs to every kind of deployment: mounted into a compose service,
+    // or given with --proxy-config beside manifests, Helm values or Container Apps YAML.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let project_dir = deployment.project_dir.clone();
+    let display = |p: &std::path::Path| crate::report::paths::shown(p, &cwd, &project_dir);
+    deployment.proxies =
+        crate::config::proxy::discover::discover(&deployment, &source.proxy_configs, &display)?;
+    let proxy_ignores: Vec<_> = deployment
+        .proxies
+        .iter()
+        .flat_map(|p| p.ignores.iter().cloned())
+        .collect();
+    deployment.ignores.extend(proxy_ignores);
+    Ok(deployment)
+}
+
+/// The deployment files without the proxy: Container Apps YAML, Helm values, Kubernetes
+/// manifests (each recognised by content), else compose.
+fn load_files(source: &DeploymentSource) -> Result<Deployment, CliError> {
     // An empty path tells the loader no directory was given: compose then takes the first
     // compose file's directory (given, from COMPOSE_FILE, or found in a parent).
     let project_dir = source.project_dir.clone().unwrap_or_default();
@@ -81,7 +101,23 @@ pub fn load_deployment(source: &DeploymentSource) -> Result<Deployment, CliError
         env_file: source.env_file.clone(),
         process_env: with_flags(std::env::vars().collect(), source),
     };
-    let mut deployment = compose::load_with_stdin(&opts, stdin)?;
+    let mut deployment = match compose::load_with_stdin(&opts, stdin) {
+        Ok(d) => d,
+        // `--proxy-config` alone is a deployment source: the proxy checks run on it without
+        // a compose file (the checks that need the app's service then skip).
+        Err(CliError::Input { message, .. })
+            if !source.proxy_configs.is_empty()
+                && source.files.is_empty()
+                && message.starts_with("no compose file found") =>
+        {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            Deployment {
+                project_dir: crate::config::compose::absolute(&cwd, &opts.project_dir),
+                ..Deployment::default()
+            }
+        }
+        Err(e) => return Err(e),
+    };
     deployment.python_requirements = crate::config::requirements::scan(&deployment.project_dir);
     Ok(deployment)
 }

@@ -241,6 +241,20 @@ pub struct Service {
     pub profiles: Vec<String>,
     /// Kubernetes: the workload and container this service is (None for compose).
     pub kube: Option<crate::config::kube::Workload>,
+    /// `volumes:` entries that bind a host path (short `./a:/b[:ro]` or long `type: bind`
+    /// syntax); named volumes and tmpfs are left out.
+    pub volumes: Vec<BindMount>,
+}
+
+/// A host file or directory bound into a container (`./nginx.conf:/etc/nginx/nginx.conf:ro`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindMount {
+    /// The host path, absolute (relative paths resolved against the project directory).
+    pub source: PathBuf,
+    /// The path inside the container, as written.
+    pub target: String,
+    /// The `volumes:` entry.
+    pub span: Option<Span>,
 }
 
 impl Service {
@@ -391,6 +405,8 @@ pub struct Deployment {
     pub secrets: Secrets,
     /// Python requirement files found in the project directory (for dependency checks).
     pub python_requirements: Vec<RequirementsFile>,
+    /// Reverse proxy configurations: mounted into a proxy service, or `--proxy-config`.
+    pub proxies: Vec<crate::config::proxy::ProxyConfig>,
     /// Set when the deployment was read from Azure Container Apps YAML (the platform marker):
     /// ingress, scale and revisions, which compose has no words for.
     pub aca: Option<crate::config::aca::ContainerApps>,

@@ -241,6 +241,9 @@ pub struct Facts<'a> {
     pub apps: Vec<SocketIoApp<'a>>,
     pub redis: Vec<RedisServer<'a>>,
     pub urls: Vec<UrlUse<'a>>,
+    /// The app named with `--app`, whether or not a service of the project runs it: the
+    /// proxy checks take its socket.io path when only a proxy file is given.
+    pub named_app: Option<&'static crate::apps::AppProfile>,
 }
 
 fn resolve_target<'a>(
@@ -418,6 +421,9 @@ impl<'a> Facts<'a> {
             .filter_map(redis_server::detect)
             .collect();
         Facts {
+            named_app: app
+                .and_then(apps::AppId::from_cli)
+                .map(apps::AppId::profile),
             deployment,
             apps,
             redis,
