@@ -7,6 +7,7 @@ pub mod interpolate;
 pub mod kube;
 pub mod load;
 pub mod model;
+pub mod proxy;
 pub mod redis_server;
 pub mod redis_url;
 pub mod requirements;

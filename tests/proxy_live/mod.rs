@@ -1,0 +1,96 @@
+//! Debian's HAProxy and Caddy in front of the test servers, each with a configuration the
+//! test writes, as foreground processes on free loopback ports (killed on Drop).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::ws_support::{Proc, free_port, wait_tcp};
+
+pub const HAPROXY: &str = "/usr/sbin/haproxy";
+pub const CADDY: &str = "/usr/bin/caddy";
+
+/// A proxy process with the configuration file it runs.
+pub struct RunningProxy {
+    pub port: u16,
+    pub proc: Proc,
+    /// The configuration file, to hand to `wsdoctor lint --proxy-config` as it ran.
+    pub config: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+impl RunningProxy {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// HAProxy running `config`, in which `{PORT}` is replaced by the listening port.
+pub fn haproxy(config: &str) -> Result<RunningProxy, String> {
+    if !Path::new(HAPROXY).exists() {
+        return Err(format!("{HAPROXY} is not installed (apt-get install haproxy)"));
+    }
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let port = free_port();
+    let path = dir.path().join("haproxy.cfg");
+    std::fs::write(&path, config.replace("{PORT}", &port.to_string()))
+        .map_err(|e| e.to_string())?;
+    let check = Command::new(HAPROXY)
+        .args(["-c", "-f"])
+        .arg(&path)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !check.status.success() {
+        return Err(format!(
+            "haproxy -c refused the test configuration: {}",
+            String::from_utf8_lossy(&check.stderr)
+        ));
+    }
+    let mut cmd = Command::new(HAPROXY);
+    // -db: foreground, no daemon.
+    cmd.arg("-db").arg("-f").arg(&path);
+    let mut proc = Proc::spawn("haproxy", cmd).map_err(|e| format!("cannot start haproxy: {e}"))?;
+    if !wait_tcp(port, Duration::from_secs(10)) || proc.exited() {
+        return Err(format!("haproxy did not start: {}", proc.stderr_text()));
+    }
+    Ok(RunningProxy {
+        port,
+        proc,
+        config: path,
+        dir,
+    })
+}
+
+/// Caddy running the Caddyfile `config` (`{PORT}` replaced), with its admin endpoint and
+/// automatic HTTPS off and its data directories in a temporary directory.
+pub fn caddy(config: &str) -> Result<RunningProxy, String> {
+    if !Path::new(CADDY).exists() {
+        return Err(format!("{CADDY} is not installed (apt-get install caddy)"));
+    }
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let port = free_port();
+    let path = dir.path().join("Caddyfile");
+    std::fs::write(&path, config.replace("{PORT}", &port.to_string()))
+        .map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(CADDY);
+    cmd.args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(&path)
+        .env("HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path());
+    let mut proc = Proc::spawn("caddy", cmd).map_err(|e| format!("cannot start caddy: {e}"))?;
+    if !wait_tcp(port, Duration::from_secs(15)) || proc.exited() {
+        return Err(format!("caddy did not start: {}", proc.stderr_text()));
+    }
+    Ok(RunningProxy {
+        port,
+        proc,
+        config: path,
+        dir,
+    })
+}
+
+/// The global options every test Caddyfile starts with.
+pub const CADDY_GLOBAL: &str = "{\n\tadmin off\n\tauto_https off\n}\n";
