@@ -825,3 +825,34 @@ pub fn to_model(
     }
     model
 }
+
+/// The Traefik configuration the Docker provider builds from the labels of a compose
+/// project's services, if any service carries `traefik.http.*` labels. Each service's
+/// replicas (`deploy.replicas`, default 1) are the servers of its label-defined services.
+pub fn from_deployment(d: &crate::config::model::Deployment) -> Option<super::ProxyConfig> {
+    let labelled: Vec<LabelledService<'_>> = d
+        .services
+        .iter()
+        .map(|s| LabelledService {
+            name: &s.name,
+            labels: &s.labels,
+        })
+        .collect();
+    let cfg = from_labels(&labelled);
+    if cfg.is_empty() && cfg.errors.is_empty() {
+        return None;
+    }
+    let file = d
+        .compose_files
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "compose.yaml".to_string());
+    let replicas = |name: &str| -> u32 {
+        d.services
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.replicas.as_ref())
+            .map_or(1, |r| r.value)
+    };
+    Some(to_model(&cfg, &file, super::ProxySource::Labels, &replicas))
+}

@@ -30,7 +30,9 @@ impl RunningProxy {
 /// HAProxy running `config`, in which `{PORT}` is replaced by the listening port.
 pub fn haproxy(config: &str) -> Result<RunningProxy, String> {
     if !Path::new(HAPROXY).exists() {
-        return Err(format!("{HAPROXY} is not installed (apt-get install haproxy)"));
+        return Err(format!(
+            "{HAPROXY} is not installed (apt-get install haproxy)"
+        ));
     }
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let port = free_port();
