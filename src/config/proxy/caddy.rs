@@ -857,31 +857,34 @@ pub fn to_model(file: &str, text: &str, source: super::ProxySource) -> super::Pr
     // Most specific path first, file order among equals (the Caddyfile adapter sorts
     // same-named directives by path specificity; the first matching `handle` wins).
     let mut order: Vec<usize> = (0..cfg.proxies.len()).collect();
+    // The site addresses of each entry of `model.sites`, as written.
+    let mut site_keys: Vec<Vec<String>> = Vec::new();
     order.sort_by_key(|&i| std::cmp::Reverse(cfg.proxies[i].condition.specificity()));
     for i in order {
         let rp = &cfg.proxies[i];
         let site_span = rp.span.clone();
-        let site_idx = match model.sites.iter().position(|s| {
-            s.hosts
-                .iter()
-                .map(|h| h.value.as_str())
-                .eq(rp.site.iter().map(String::as_str))
-                || (s.hosts.is_empty() && rp.site.is_empty())
-        }) {
+        let site_idx = match site_keys.iter().position(|k| *k == rp.site) {
             Some(i) => i,
             None => {
-                let hosts = rp
-                    .site
-                    .iter()
-                    .filter(|a| !a.starts_with(':'))
-                    .map(|a| Located::new(a.clone(), None))
-                    .collect();
-                let listen = rp
-                    .site
-                    .iter()
-                    .filter(|a| a.starts_with(':'))
-                    .map(|a| Located::new(a.clone(), None))
-                    .collect();
+                // `example.com`, `http://127.0.0.1:8080`, `:80`: the host part names the
+                // site, the port part is where it listens.
+                let mut hosts = Vec::new();
+                let mut listen = Vec::new();
+                for a in &rp.site {
+                    let bare = a.split_once("://").map_or(a.as_str(), |(_, r)| r);
+                    let (host, port) = match bare.rsplit_once(':') {
+                        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+                        _ => (bare, None),
+                    };
+                    if !host.is_empty() {
+                        hosts.push(Located::new(host.to_string(), None));
+                    }
+                    listen.push(Located::new(
+                        port.map_or_else(|| a.clone(), |p| format!(":{p}")),
+                        None,
+                    ));
+                }
+                site_keys.push(rp.site.clone());
                 model.sites.push(ProxySite {
                     span: site_span,
                     hosts,
