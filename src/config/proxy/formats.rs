@@ -1,0 +1,234 @@
+//! Which proxy a file belongs to, and reading it: for compose discovery (a proxy image and
+//! the path a file is mounted at inside its container) and for `--proxy-config FILE` (the
+//! file's name and text). HAProxy, Caddy and Traefik here; nginx is read by [`super`]'s
+//! nginx reader and takes every file none of these claims.
+
+use super::{ProxyConfig, ProxyKind, ProxySource, caddy, haproxy, traefik};
+use crate::config::yaml;
+
+/// Where each proxy image reads its configuration inside the container.
+///
+/// - HAProxy's official image: `/usr/local/etc/haproxy/haproxy.cfg`
+///   (<https://hub.docker.com/_/haproxy>, "Create a Dockerfile"); Debian/Ubuntu packages and
+///   haproxytech images also read `/etc/haproxy/haproxy.cfg`.
+/// - Caddy's official image: `/etc/caddy/Caddyfile` (<https://hub.docker.com/_/caddy>).
+/// - Traefik: the static configuration at `/etc/traefik/traefik.{yml,yaml,toml}`
+///   (<https://doc.traefik.io/traefik/getting-started/configuration-overview/>, "Configuration
+///   File"); the dynamic files are wherever `providers.file` points (see
+///   [`traefik_dynamic_paths`]).
+pub const IMAGE_CONFIG_PATHS: &[(ProxyKind, &str, &[&str])] = &[
+    (
+        ProxyKind::Haproxy,
+        "haproxy",
+        &[
+            "/usr/local/etc/haproxy/haproxy.cfg",
+            "/etc/haproxy/haproxy.cfg",
+        ],
+    ),
+    (ProxyKind::Caddy, "caddy", &["/etc/caddy/Caddyfile"]),
+    (
+        ProxyKind::Traefik,
+        "traefik",
+        &[
+            "/etc/traefik/traefik.yml",
+            "/etc/traefik/traefik.yaml",
+            "/etc/traefik/traefik.toml",
+        ],
+    ),
+];
+
+/// The proxy an image runs, from its repository name (`haproxy:2.9-alpine`,
+/// `haproxytech/haproxy-debian`, `docker.io/library/caddy:2`, `traefik:v3.1`).
+pub fn image_kind(image: &str) -> Option<ProxyKind> {
+    let repo = image.split('@').next().unwrap_or(image);
+    let last = repo.rsplit('/').next().unwrap_or(repo);
+    let name = last.split(':').next().unwrap_or(last).to_ascii_lowercase();
+    IMAGE_CONFIG_PATHS
+        .iter()
+        .find(|(_, n, _)| name == *n || name.starts_with(&format!("{n}-")))
+        .map(|(k, _, _)| *k)
+}
+
+/// Whether a container path is one this kind of proxy reads (a mounted directory counts
+/// when it holds the config path: `./haproxy:/usr/local/etc/haproxy`).
+pub fn is_config_mount(kind: ProxyKind, container_path: &str) -> bool {
+    let target = container_path.trim_end_matches('/');
+    IMAGE_CONFIG_PATHS
+        .iter()
+        .filter(|(k, _, _)| *k == kind)
+        .flat_map(|(_, _, paths)| paths.iter())
+        .any(|p| *p == target || p.starts_with(&format!("{target}/")))
+}
+
+/// The kind of a file named on the command line: by name (`haproxy.cfg`, `Caddyfile`,
+/// `traefik*.yml`), else by content (HAProxy section keywords, a Traefik `http:` with
+/// `routers`/`services`, a Caddy `reverse_proxy`). None: not one of these three (nginx).
+pub fn detect_kind(file_name: &str, text: &str) -> Option<ProxyKind> {
+    let base = file_name
+        .rsplit('/')
+        .next()
+        .unwrap_or(file_name)
+        .to_ascii_lowercase();
+    if base.ends_with(".cfg") && base.contains("haproxy") {
+        return Some(ProxyKind::Haproxy);
+    }
+    if base.starts_with("caddyfile") || base.ends_with(".caddyfile") || base.ends_with(".caddy") {
+        return Some(ProxyKind::Caddy);
+    }
+    let yamlish = base.ends_with(".yml") || base.ends_with(".yaml") || base.ends_with(".toml");
+    if yamlish {
+        return Some(ProxyKind::Traefik);
+    }
+    // By content: the first word of the first meaningful lines.
+    let words: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .take(40)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    if words
+        .iter()
+        .any(|w| matches!(*w, "frontend" | "backend" | "listen" | "defaults"))
+        && !text.contains(';')
+    {
+        return Some(ProxyKind::Haproxy);
+    }
+    if words.contains(&"reverse_proxy")
+        || text
+            .lines()
+            .any(|l| l.trim_start().starts_with("reverse_proxy "))
+    {
+        return Some(ProxyKind::Caddy);
+    }
+    None
+}
+
+/// Reads a HAProxy, Caddy or Traefik file into the model. None for nginx (another reader).
+pub fn read(kind: ProxyKind, file: &str, text: &str, source: ProxySource) -> Option<ProxyConfig> {
+    match kind {
+        ProxyKind::Haproxy => Some(haproxy::to_model(file, text, source)),
+        ProxyKind::Caddy => Some(caddy::to_model(file, text, source)),
+        ProxyKind::Traefik => {
+            let cfg = traefik::parse_file(file, text);
+            Some(traefik::to_model(&cfg, file, source, &|_| 1))
+        }
+        ProxyKind::Nginx => None,
+    }
+}
+
+/// Where Traefik's file provider reads dynamic configuration, inside the container: from
+/// the static configuration (`providers.file.filename` / `.directory`) and from the
+/// container's command (`--providers.file.filename=…`, `--providers.file.directory=…`).
+/// (<https://doc.traefik.io/traefik/providers/file/>)
+pub fn traefik_dynamic_paths(static_config: Option<&str>, command: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for arg in command {
+        let lower = arg.to_ascii_lowercase();
+        for key in ["--providers.file.filename=", "--providers.file.directory="] {
+            if lower.starts_with(key) {
+                out.push(arg[key.len()..].to_string());
+            }
+        }
+    }
+    if let Some(text) = static_config
+        && let Ok(docs) = yaml::parse_documents(text)
+        && let Some(root) = docs.first()
+    {
+        let file = ["providers", "file"]
+            .iter()
+            .try_fold(root, |n, k| lookup(n, k));
+        if let Some(file) = file {
+            for key in ["filename", "directory"] {
+                if let Some(v) = lookup(file, key).and_then(yaml::Node::scalar_string) {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn lookup<'a>(node: &'a yaml::Node, key: &str) -> Option<&'a yaml::Node> {
+    node.as_map()?
+        .iter()
+        .find(|(k, _)| {
+            k.scalar_string()
+                .is_some_and(|s| s.eq_ignore_ascii_case(key))
+        })
+        .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_and_mounts() {
+        assert_eq!(image_kind("haproxy:1.7-alpine"), Some(ProxyKind::Haproxy));
+        assert_eq!(
+            image_kind("haproxytech/haproxy-debian:2.9"),
+            Some(ProxyKind::Haproxy)
+        );
+        assert_eq!(
+            image_kind("docker.io/library/caddy:2"),
+            Some(ProxyKind::Caddy)
+        );
+        assert_eq!(image_kind("traefik:v2.5"), Some(ProxyKind::Traefik));
+        assert_eq!(image_kind("nginx:1.27"), None);
+        assert_eq!(image_kind("mycaddyish:1"), None);
+        assert!(is_config_mount(
+            ProxyKind::Haproxy,
+            "/usr/local/etc/haproxy/haproxy.cfg"
+        ));
+        assert!(is_config_mount(
+            ProxyKind::Haproxy,
+            "/usr/local/etc/haproxy/"
+        ));
+        assert!(is_config_mount(ProxyKind::Caddy, "/etc/caddy/Caddyfile"));
+        assert!(!is_config_mount(ProxyKind::Caddy, "/data"));
+        assert!(is_config_mount(
+            ProxyKind::Traefik,
+            "/etc/traefik/traefik.yml"
+        ));
+    }
+
+    #[test]
+    fn kinds_by_name_and_content() {
+        assert_eq!(
+            detect_kind("stack/haproxy.cfg", ""),
+            Some(ProxyKind::Haproxy)
+        );
+        assert_eq!(
+            detect_kind("Caddyfile.localhost", ""),
+            Some(ProxyKind::Caddy)
+        );
+        assert_eq!(detect_kind("dynamic.toml", ""), Some(ProxyKind::Traefik));
+        assert_eq!(
+            detect_kind("lb.conf", "global\n  daemon\nfrontend f\n  bind :80\n"),
+            Some(ProxyKind::Haproxy)
+        );
+        assert_eq!(
+            detect_kind("site", "example.com {\n  reverse_proxy app:80\n}\n"),
+            Some(ProxyKind::Caddy)
+        );
+        assert_eq!(
+            detect_kind("nginx.conf", "events {}\nhttp { server { listen 80; } }\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn traefik_file_provider_paths() {
+        let st = "providers:\n  file:\n    directory: /etc/traefik/dynamic\n  docker: {}\n";
+        let cmd = vec!["--providers.file.filename=/config/dyn.yml".to_string()];
+        assert_eq!(
+            traefik_dynamic_paths(Some(st), &cmd),
+            vec![
+                "/config/dyn.yml".to_string(),
+                "/etc/traefik/dynamic".to_string()
+            ]
+        );
+        assert!(traefik_dynamic_paths(Some("providers:\n  docker: {}\n"), &[]).is_empty());
+    }
+}
