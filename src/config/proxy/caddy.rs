@@ -687,80 +687,6 @@ pub fn parse(file: &str, text: &str) -> CaddyConfig {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn handle_path_strips_and_handle_does_not() {
-        let text = "example.com {\n\thandle_path /ws/* {\n\t\treverse_proxy app:8080\n\t}\n\thandle /api/* {\n\t\treverse_proxy api:9000 api2:9000 {\n\t\t\tlb_policy ip_hash\n\t\t\ttransport http {\n\t\t\t\tread_timeout 5s\n\t\t\t}\n\t\t}\n\t}\n\thandle {\n\t\tfile_server\n\t}\n}\n";
-        let cfg = parse("Caddyfile", text);
-        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
-        let ws = cfg.proxy_for("/ws/socket.io/").unwrap();
-        assert_eq!(ws.upstreams[0].value, "app:8080");
-        assert_eq!(ws.strip_prefixes[0].value, "/ws");
-        assert_eq!(ws.strip_prefixes[0].span.as_ref().unwrap().line, 2);
-        let api = cfg.proxy_for("/api/x").unwrap();
-        assert!(api.strip_prefixes.is_empty());
-        assert_eq!(api.upstreams.len(), 2);
-        assert_eq!(api.lb_policy.as_ref().unwrap().value, "ip_hash");
-        assert_eq!(
-            api.read_timeout.as_ref().unwrap().value,
-            Duration::from_secs(5)
-        );
-        assert_eq!(
-            api.read_timeout
-                .as_ref()
-                .unwrap()
-                .span
-                .as_ref()
-                .unwrap()
-                .line,
-            9
-        );
-        assert!(cfg.proxy_for("/other").is_none());
-    }
-
-    #[test]
-    fn path_matchers_are_exact_unless_starred() {
-        assert!(!PathPattern("/socket.io".into()).matches("/socket.io/"));
-        assert!(PathPattern("/socket.io*".into()).matches("/socket.io/"));
-        assert!(PathPattern("/ws/*".into()).matches("/ws/socket.io/"));
-        assert!(!PathPattern("/ws/*".into()).matches("/ws"));
-        assert!(PathPattern("*.js".into()).matches("/a/b.JS"));
-    }
-
-    #[test]
-    fn named_matchers_snippets_and_single_site() {
-        let text = "(proxy) {\n  reverse_proxy @sio app:8000\n}\n:80\n@sio path /socket.io/*\n@ws {\n  header Connection *Upgrade*\n  path /ws*\n}\nimport proxy\nreverse_proxy @ws ws:1 ws:2 {\n  lb_policy cookie\n}\n";
-        let cfg = parse("Caddyfile", text);
-        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
-        assert_eq!(cfg.proxies.len(), 2);
-        let sio = cfg.proxy_for("/socket.io/").unwrap();
-        assert_eq!(sio.upstreams[0].value, "app:8000");
-        assert_eq!(sio.site, vec![":80"]);
-        let ws = cfg.proxy_for("/ws/x").unwrap();
-        assert!(ws.condition.other);
-        assert_eq!(ws.lb_policy.as_ref().unwrap().value, "cookie");
-    }
-
-    #[test]
-    fn durations_and_errors() {
-        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("5x"), None);
-        let cfg = parse(
-            "C",
-            "a {\n  reverse_proxy {\n    transport http {\n      read_timeout soon\n    }\n  }\n  reverse_proxy @nope b:1\n\"open\n",
-        );
-        let lines: Vec<u32> = cfg.errors.iter().map(|e| e.span.line).collect();
-        assert_eq!(lines, vec![2, 4, 7, 8, 8], "{:?}", cfg.errors);
-        let cfg = parse("C", "a {\n  }\n}\n");
-        assert_eq!(cfg.errors.len(), 1);
-        assert_eq!(cfg.errors[0].span.line, 3);
-    }
-}
-
 /// A Caddy path pattern as a model path match: `*` any, `/p*` a prefix, `/p` exact, other
 /// wildcards a regular expression.
 fn model_path(p: &PathPattern) -> super::PathMatch {
@@ -966,4 +892,78 @@ pub fn to_model(file: &str, text: &str, source: super::ProxySource) -> super::Pr
         }
     }
     model
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handle_path_strips_and_handle_does_not() {
+        let text = "example.com {\n\thandle_path /ws/* {\n\t\treverse_proxy app:8080\n\t}\n\thandle /api/* {\n\t\treverse_proxy api:9000 api2:9000 {\n\t\t\tlb_policy ip_hash\n\t\t\ttransport http {\n\t\t\t\tread_timeout 5s\n\t\t\t}\n\t\t}\n\t}\n\thandle {\n\t\tfile_server\n\t}\n}\n";
+        let cfg = parse("Caddyfile", text);
+        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+        let ws = cfg.proxy_for("/ws/socket.io/").unwrap();
+        assert_eq!(ws.upstreams[0].value, "app:8080");
+        assert_eq!(ws.strip_prefixes[0].value, "/ws");
+        assert_eq!(ws.strip_prefixes[0].span.as_ref().unwrap().line, 2);
+        let api = cfg.proxy_for("/api/x").unwrap();
+        assert!(api.strip_prefixes.is_empty());
+        assert_eq!(api.upstreams.len(), 2);
+        assert_eq!(api.lb_policy.as_ref().unwrap().value, "ip_hash");
+        assert_eq!(
+            api.read_timeout.as_ref().unwrap().value,
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            api.read_timeout
+                .as_ref()
+                .unwrap()
+                .span
+                .as_ref()
+                .unwrap()
+                .line,
+            9
+        );
+        assert!(cfg.proxy_for("/other").is_none());
+    }
+
+    #[test]
+    fn path_matchers_are_exact_unless_starred() {
+        assert!(!PathPattern("/socket.io".into()).matches("/socket.io/"));
+        assert!(PathPattern("/socket.io*".into()).matches("/socket.io/"));
+        assert!(PathPattern("/ws/*".into()).matches("/ws/socket.io/"));
+        assert!(!PathPattern("/ws/*".into()).matches("/ws"));
+        assert!(PathPattern("*.js".into()).matches("/a/b.JS"));
+    }
+
+    #[test]
+    fn named_matchers_snippets_and_single_site() {
+        let text = "(proxy) {\n  reverse_proxy @sio app:8000\n}\n:80\n@sio path /socket.io/*\n@ws {\n  header Connection *Upgrade*\n  path /ws*\n}\nimport proxy\nreverse_proxy @ws ws:1 ws:2 {\n  lb_policy cookie\n}\n";
+        let cfg = parse("Caddyfile", text);
+        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+        assert_eq!(cfg.proxies.len(), 2);
+        let sio = cfg.proxy_for("/socket.io/").unwrap();
+        assert_eq!(sio.upstreams[0].value, "app:8000");
+        assert_eq!(sio.site, vec![":80"]);
+        let ws = cfg.proxy_for("/ws/x").unwrap();
+        assert!(ws.condition.other);
+        assert_eq!(ws.lb_policy.as_ref().unwrap().value, "cookie");
+    }
+
+    #[test]
+    fn durations_and_errors() {
+        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("5x"), None);
+        let cfg = parse(
+            "C",
+            "a {\n  reverse_proxy {\n    transport http {\n      read_timeout soon\n    }\n  }\n  reverse_proxy @nope b:1\n\"open\n",
+        );
+        let lines: Vec<u32> = cfg.errors.iter().map(|e| e.span.line).collect();
+        assert_eq!(lines, vec![2, 4, 7, 8, 8], "{:?}", cfg.errors);
+        let cfg = parse("C", "a {\n  }\n}\n");
+        assert_eq!(cfg.errors.len(), 1);
+        assert_eq!(cfg.errors[0].span.line, 3);
+    }
 }

@@ -648,99 +648,6 @@ fn path_matches(words: &[&str]) -> Option<Vec<PathMatch>> {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const CLUSTER: &str = "global\n  daemon\n\ndefaults\n  mode http\n  balance roundrobin\n  timeout client 30s\n  timeout server 30s\n  timeout tunnel 1h\n\nfrontend web\n  bind *:80\n  acl is_sio path_beg /ws/socket.io\n  use_backend sio if is_sio\n  default_backend static\n\nbackend sio\n  balance source\n  server a app1:8080 check\n  server b app2:8080 check\n\nbackend static\n  timeout server 5000\n  server s web:80\n";
-
-    #[test]
-    fn resolves_rules_servers_and_inherited_timeouts() {
-        let cfg = parse("haproxy.cfg", CLUSTER);
-        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
-        let fe = &cfg.frontends()[0];
-        assert_eq!(fe.name, "web");
-        assert_eq!(fe.rules.len(), 2);
-        assert!(fe.rules[0].may_match("/ws/socket.io/"));
-        assert!(!fe.rules[0].may_match("/socket.io/"));
-        assert_eq!(fe.rules[0].backend.value, "sio");
-        assert_eq!(fe.rules[0].backend.span.as_ref().map(|s| s.line), Some(14));
-        assert!(fe.rules[1].default);
-        assert_eq!(
-            fe.timeout_client
-                .as_ref()
-                .map(|t| (t.value, t.span.as_ref().unwrap().line)),
-            Some((Duration::from_secs(30), 7))
-        );
-        let sio = cfg.backend("sio").unwrap();
-        assert_eq!(sio.servers.len(), 2);
-        assert_eq!(sio.servers[1].host, "app2");
-        assert_eq!(sio.servers[1].port, Some(8080));
-        assert_eq!(sio.balance.as_ref().unwrap().value, "balance source");
-        assert_eq!(
-            sio.balance.as_ref().unwrap().span.as_ref().unwrap().line,
-            18
-        );
-        assert_eq!(
-            sio.timeout_tunnel.as_ref().unwrap().value,
-            Duration::from_secs(3600)
-        );
-        // A unitless time is in milliseconds (§2.5).
-        let st = cfg.backend("static").unwrap();
-        assert_eq!(st.timeout_server.unwrap().value, Duration::from_secs(5));
-        assert_eq!(st.balance.unwrap().span.unwrap().line, 6);
-    }
-
-    #[test]
-    fn anonymous_acls_alternatives_and_negation() {
-        let text = "frontend f\n  acl ws hdr(Upgrade) -i websocket\n  acl api path_beg /api\n  use_backend a if { path_beg /socket.io/ } || { path -m beg /ws/ }\n  use_backend b if ws\n  use_backend c if !api\n  default_backend d\nbackend a\nbackend b\nbackend c\nbackend d\n";
-        let cfg = parse("h.cfg", text);
-        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
-        let fe = &cfg.frontends()[0];
-        assert!(fe.rules[0].may_match("/socket.io/") && fe.rules[0].may_match("/ws/x"));
-        assert!(!fe.rules[0].may_match("/other"));
-        assert!(!fe.rules[1].path_condition && fe.rules[1].other_condition);
-        assert!(fe.rules[2].other_condition);
-    }
-
-    #[test]
-    fn cookie_persistence_and_listen_servers() {
-        let text = "listen chat\n  bind *:80\n  cookie serverid insert\n  server john server-john:3000 cookie john check\n  server paul [::1]:3000 cookie paul\n";
-        let cfg = parse("h.cfg", text);
-        let fe = &cfg.frontends()[0];
-        assert_eq!(fe.rules.len(), 1);
-        assert_eq!(fe.rules[0].backend.value, "chat");
-        let be = cfg.backend("chat").unwrap();
-        assert_eq!(be.cookie.unwrap().value, "cookie serverid insert");
-        assert_eq!(be.servers[0].cookie.as_deref(), Some("john"));
-        assert_eq!(be.servers[1].host, "::1");
-    }
-
-    #[test]
-    fn syntax_errors_are_listed_not_fatal() {
-        let text = "maxconn 10\nfrontend\n  default_backend nowhere\nbackend b\n  timeout tunnel 1x\n  server s\n  option \"unterminated\n";
-        let cfg = parse("h.cfg", text);
-        let lines: Vec<u32> = cfg.errors.iter().map(|e| e.span.line).collect();
-        assert_eq!(lines, vec![1, 2, 3, 5, 6, 7], "{:?}", cfg.errors);
-        assert!(
-            cfg.errors[2]
-                .message
-                .contains("no backend or listen section is named nowhere")
-        );
-    }
-
-    #[test]
-    fn rewrites_and_named_defaults() {
-        let text = "defaults base\n  timeout tunnel 5s\ndefaults other\n  timeout tunnel 9s\nbackend b from base\n  http-request replace-path /ws(.*) \\1\n  server s app:1\n";
-        let cfg = parse("h.cfg", text);
-        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
-        let be = cfg.backend("b").unwrap();
-        assert_eq!(be.timeout_tunnel.unwrap().value, Duration::from_secs(5));
-        assert_eq!(be.rewrites.len(), 1);
-        assert_eq!(be.rewrites[0].span.as_ref().unwrap().line, 6);
-    }
-}
-
 /// Reads `haproxy.cfg` into the format-neutral model.
 ///
 /// - Upgrade: HAProxy in `mode http` recognises the WebSocket handshake and switches the
@@ -898,4 +805,97 @@ pub fn to_model(file: &str, text: &str, source: super::ProxySource) -> super::Pr
         });
     }
     model
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLUSTER: &str = "global\n  daemon\n\ndefaults\n  mode http\n  balance roundrobin\n  timeout client 30s\n  timeout server 30s\n  timeout tunnel 1h\n\nfrontend web\n  bind *:80\n  acl is_sio path_beg /ws/socket.io\n  use_backend sio if is_sio\n  default_backend static\n\nbackend sio\n  balance source\n  server a app1:8080 check\n  server b app2:8080 check\n\nbackend static\n  timeout server 5000\n  server s web:80\n";
+
+    #[test]
+    fn resolves_rules_servers_and_inherited_timeouts() {
+        let cfg = parse("haproxy.cfg", CLUSTER);
+        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+        let fe = &cfg.frontends()[0];
+        assert_eq!(fe.name, "web");
+        assert_eq!(fe.rules.len(), 2);
+        assert!(fe.rules[0].may_match("/ws/socket.io/"));
+        assert!(!fe.rules[0].may_match("/socket.io/"));
+        assert_eq!(fe.rules[0].backend.value, "sio");
+        assert_eq!(fe.rules[0].backend.span.as_ref().map(|s| s.line), Some(14));
+        assert!(fe.rules[1].default);
+        assert_eq!(
+            fe.timeout_client
+                .as_ref()
+                .map(|t| (t.value, t.span.as_ref().unwrap().line)),
+            Some((Duration::from_secs(30), 7))
+        );
+        let sio = cfg.backend("sio").unwrap();
+        assert_eq!(sio.servers.len(), 2);
+        assert_eq!(sio.servers[1].host, "app2");
+        assert_eq!(sio.servers[1].port, Some(8080));
+        assert_eq!(sio.balance.as_ref().unwrap().value, "balance source");
+        assert_eq!(
+            sio.balance.as_ref().unwrap().span.as_ref().unwrap().line,
+            18
+        );
+        assert_eq!(
+            sio.timeout_tunnel.as_ref().unwrap().value,
+            Duration::from_secs(3600)
+        );
+        // A unitless time is in milliseconds (§2.5).
+        let st = cfg.backend("static").unwrap();
+        assert_eq!(st.timeout_server.unwrap().value, Duration::from_secs(5));
+        assert_eq!(st.balance.unwrap().span.unwrap().line, 6);
+    }
+
+    #[test]
+    fn anonymous_acls_alternatives_and_negation() {
+        let text = "frontend f\n  acl ws hdr(Upgrade) -i websocket\n  acl api path_beg /api\n  use_backend a if { path_beg /socket.io/ } || { path -m beg /ws/ }\n  use_backend b if ws\n  use_backend c if !api\n  default_backend d\nbackend a\nbackend b\nbackend c\nbackend d\n";
+        let cfg = parse("h.cfg", text);
+        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+        let fe = &cfg.frontends()[0];
+        assert!(fe.rules[0].may_match("/socket.io/") && fe.rules[0].may_match("/ws/x"));
+        assert!(!fe.rules[0].may_match("/other"));
+        assert!(!fe.rules[1].path_condition && fe.rules[1].other_condition);
+        assert!(fe.rules[2].other_condition);
+    }
+
+    #[test]
+    fn cookie_persistence_and_listen_servers() {
+        let text = "listen chat\n  bind *:80\n  cookie serverid insert\n  server john server-john:3000 cookie john check\n  server paul [::1]:3000 cookie paul\n";
+        let cfg = parse("h.cfg", text);
+        let fe = &cfg.frontends()[0];
+        assert_eq!(fe.rules.len(), 1);
+        assert_eq!(fe.rules[0].backend.value, "chat");
+        let be = cfg.backend("chat").unwrap();
+        assert_eq!(be.cookie.unwrap().value, "cookie serverid insert");
+        assert_eq!(be.servers[0].cookie.as_deref(), Some("john"));
+        assert_eq!(be.servers[1].host, "::1");
+    }
+
+    #[test]
+    fn syntax_errors_are_listed_not_fatal() {
+        let text = "maxconn 10\nfrontend\n  default_backend nowhere\nbackend b\n  timeout tunnel 1x\n  server s\n  option \"unterminated\n";
+        let cfg = parse("h.cfg", text);
+        let lines: Vec<u32> = cfg.errors.iter().map(|e| e.span.line).collect();
+        assert_eq!(lines, vec![1, 2, 3, 5, 6, 7], "{:?}", cfg.errors);
+        assert!(
+            cfg.errors[2]
+                .message
+                .contains("no backend or listen section is named nowhere")
+        );
+    }
+
+    #[test]
+    fn rewrites_and_named_defaults() {
+        let text = "defaults base\n  timeout tunnel 5s\ndefaults other\n  timeout tunnel 9s\nbackend b from base\n  http-request replace-path /ws(.*) \\1\n  server s app:1\n";
+        let cfg = parse("h.cfg", text);
+        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+        let be = cfg.backend("b").unwrap();
+        assert_eq!(be.timeout_tunnel.unwrap().value, Duration::from_secs(5));
+        assert_eq!(be.rewrites.len(), 1);
+        assert_eq!(be.rewrites[0].span.as_ref().unwrap().line, 6);
+    }
 }

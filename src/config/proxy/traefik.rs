@@ -580,99 +580,6 @@ pub fn from_labels(services: &[LabelledService<'_>]) -> TraefikConfig {
     cfg
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rules_priority_and_paths() {
-        let (p, other) = read_rule("Host(`a.example`) && PathPrefix(`/ws`, `/io`)");
-        assert_eq!(
-            p,
-            vec![
-                PathRule::Prefix("/ws".into()),
-                PathRule::Prefix("/io".into())
-            ]
-        );
-        assert!(other);
-        let (p, other) = read_rule("!PathPrefix(`/api`)");
-        assert!(p.is_empty() && other);
-    }
-
-    #[test]
-    fn yaml_file_provider() {
-        let text = "http:\n  routers:\n    sio:\n      rule: \"PathPrefix(`/ws/`)\"\n      service: app\n      middlewares: [strip]\n    all:\n      rule: \"PathPrefix(`/`)\"\n      service: web\n  middlewares:\n    strip:\n      stripPrefix:\n        prefixes: [\"/ws\"]\n  services:\n    app:\n      loadBalancer:\n        sticky:\n          cookie: {}\n        servers:\n          - url: http://app1:8080\n          - url: http://app2:8080\n";
-        let cfg = parse_file("dynamic.yml", text);
-        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
-        let r = cfg.router_for("/ws/socket.io/").unwrap();
-        assert_eq!(r.name, "sio");
-        assert_eq!(r.rule.as_ref().unwrap().span.as_ref().unwrap().line, 4);
-        let s = cfg.service(&r.service.as_ref().unwrap().value).unwrap();
-        assert_eq!(s.servers.len(), 2);
-        assert_eq!(s.servers[1].span.as_ref().unwrap().line, 21);
-        assert_eq!(s.sticky_cookie.as_ref().unwrap().line, 18);
-        let m = cfg.middleware(&r.middlewares[0].value).unwrap();
-        assert_eq!(
-            m.rewrite.as_ref().unwrap().value,
-            "stripPrefix prefixes=/ws"
-        );
-        assert_eq!(cfg.router_for("/x").unwrap().name, "all");
-    }
-
-    #[test]
-    fn toml_file_provider() {
-        let text = "[http.routers.sio]\n  rule = \"PathPrefix(`/socket.io`)\"\n  service = \"app\"\n\n[http.services.app.loadBalancer]\n  [[http.services.app.loadBalancer.servers]]\n    url = \"http://app:8000\"\n";
-        let cfg = parse_file("dynamic.toml", text);
-        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
-        let r = cfg.router_for("/socket.io/").unwrap();
-        assert_eq!(r.rule.as_ref().unwrap().span.as_ref().unwrap().line, 2);
-        let s = cfg.service("app").unwrap();
-        assert_eq!(s.servers[0].value, "http://app:8000");
-        assert_eq!(s.servers[0].span.as_ref().unwrap().line, 7);
-        let bad = parse_file("d.toml", "[http\nx = 1\n");
-        assert_eq!(bad.errors.len(), 1);
-    }
-
-    #[test]
-    fn docker_labels() {
-        let mut labels = BTreeMap::new();
-        let l =
-            |v: &str, line| Located::new(v.to_string(), Some(Span::new("compose.yml", line, 9)));
-        labels.insert("traefik.enable".into(), l("true", 10));
-        labels.insert(
-            "traefik.http.routers.socket-router.rule".into(),
-            l("PathPrefix(`/wsk`)", 11),
-        );
-        labels.insert(
-            "traefik.http.services.service01.loadbalancer.server.port".into(),
-            l("5000", 12),
-        );
-        labels.insert(
-            "traefik.http.services.service01.loadbalancer.sticky.cookie.name".into(),
-            l("io", 13),
-        );
-        labels.insert(
-            "traefik.http.middlewares.strip.replacepath.path".into(),
-            l("/", 14),
-        );
-        labels.insert(
-            "traefik.http.routers.socket-router.middlewares".into(),
-            l("strip@docker", 15),
-        );
-        let cfg = from_labels(&[LabelledService {
-            name: "socket-server",
-            labels: &labels,
-        }]);
-        let r = cfg.router_for("/wsk/socket.io/").unwrap();
-        assert_eq!(r.service.as_ref().unwrap().value, "service01");
-        let s = cfg.service("service01").unwrap();
-        assert_eq!(s.servers[0].value, "http://socket-server:5000");
-        assert_eq!(s.sticky_cookie.as_ref().unwrap().line, 13);
-        let m = cfg.middleware(&r.middlewares[0].value).unwrap();
-        assert_eq!(m.rewrite.as_ref().unwrap().value, "replacepath.path=/");
-    }
-}
-
 /// A Traefik rewrite middleware as a model path rewrite (stripPrefix: the prefix is removed;
 /// replacePath: every request gets that path; others are not followed).
 fn model_rewrite(rewrite: &Located<String>) -> super::PathRewrite {
@@ -684,14 +591,14 @@ fn model_rewrite(rewrite: &Located<String>) -> super::PathRewrite {
         let rest = &v[at + key.len()..];
         Some(rest.split([' ', ',']).next().unwrap_or("").to_string())
     };
-    if lower.starts_with("stripprefix ") || lower.starts_with("stripprefix.") {
-        if let Some(p) = setting("prefixes=") {
-            return PathRewrite::ReplacePrefix {
-                prefix: p,
-                with: String::new(),
-                span: rewrite.span.clone(),
-            };
-        }
+    if (lower.starts_with("stripprefix ") || lower.starts_with("stripprefix."))
+        && let Some(p) = setting("prefixes=")
+    {
+        return PathRewrite::ReplacePrefix {
+            prefix: p,
+            with: String::new(),
+            span: rewrite.span.clone(),
+        };
     }
     if (lower.starts_with("replacepath ") || lower.starts_with("replacepath."))
         && let Some(p) = setting("path=")
@@ -855,4 +762,97 @@ pub fn from_deployment(d: &crate::config::model::Deployment) -> Option<super::Pr
             .map_or(1, |r| r.value)
     };
     Some(to_model(&cfg, &file, super::ProxySource::Labels, &replicas))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_priority_and_paths() {
+        let (p, other) = read_rule("Host(`a.example`) && PathPrefix(`/ws`, `/io`)");
+        assert_eq!(
+            p,
+            vec![
+                PathRule::Prefix("/ws".into()),
+                PathRule::Prefix("/io".into())
+            ]
+        );
+        assert!(other);
+        let (p, other) = read_rule("!PathPrefix(`/api`)");
+        assert!(p.is_empty() && other);
+    }
+
+    #[test]
+    fn yaml_file_provider() {
+        let text = "http:\n  routers:\n    sio:\n      rule: \"PathPrefix(`/ws/`)\"\n      service: app\n      middlewares: [strip]\n    all:\n      rule: \"PathPrefix(`/`)\"\n      service: web\n  middlewares:\n    strip:\n      stripPrefix:\n        prefixes: [\"/ws\"]\n  services:\n    app:\n      loadBalancer:\n        sticky:\n          cookie: {}\n        servers:\n          - url: http://app1:8080\n          - url: http://app2:8080\n";
+        let cfg = parse_file("dynamic.yml", text);
+        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+        let r = cfg.router_for("/ws/socket.io/").unwrap();
+        assert_eq!(r.name, "sio");
+        assert_eq!(r.rule.as_ref().unwrap().span.as_ref().unwrap().line, 4);
+        let s = cfg.service(&r.service.as_ref().unwrap().value).unwrap();
+        assert_eq!(s.servers.len(), 2);
+        assert_eq!(s.servers[1].span.as_ref().unwrap().line, 21);
+        assert_eq!(s.sticky_cookie.as_ref().unwrap().line, 18);
+        let m = cfg.middleware(&r.middlewares[0].value).unwrap();
+        assert_eq!(
+            m.rewrite.as_ref().unwrap().value,
+            "stripPrefix prefixes=/ws"
+        );
+        assert_eq!(cfg.router_for("/x").unwrap().name, "all");
+    }
+
+    #[test]
+    fn toml_file_provider() {
+        let text = "[http.routers.sio]\n  rule = \"PathPrefix(`/socket.io`)\"\n  service = \"app\"\n\n[http.services.app.loadBalancer]\n  [[http.services.app.loadBalancer.servers]]\n    url = \"http://app:8000\"\n";
+        let cfg = parse_file("dynamic.toml", text);
+        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+        let r = cfg.router_for("/socket.io/").unwrap();
+        assert_eq!(r.rule.as_ref().unwrap().span.as_ref().unwrap().line, 2);
+        let s = cfg.service("app").unwrap();
+        assert_eq!(s.servers[0].value, "http://app:8000");
+        assert_eq!(s.servers[0].span.as_ref().unwrap().line, 7);
+        let bad = parse_file("d.toml", "[http\nx = 1\n");
+        assert_eq!(bad.errors.len(), 1);
+    }
+
+    #[test]
+    fn docker_labels() {
+        let mut labels = BTreeMap::new();
+        let l =
+            |v: &str, line| Located::new(v.to_string(), Some(Span::new("compose.yml", line, 9)));
+        labels.insert("traefik.enable".into(), l("true", 10));
+        labels.insert(
+            "traefik.http.routers.socket-router.rule".into(),
+            l("PathPrefix(`/wsk`)", 11),
+        );
+        labels.insert(
+            "traefik.http.services.service01.loadbalancer.server.port".into(),
+            l("5000", 12),
+        );
+        labels.insert(
+            "traefik.http.services.service01.loadbalancer.sticky.cookie.name".into(),
+            l("io", 13),
+        );
+        labels.insert(
+            "traefik.http.middlewares.strip.replacepath.path".into(),
+            l("/", 14),
+        );
+        labels.insert(
+            "traefik.http.routers.socket-router.middlewares".into(),
+            l("strip@docker", 15),
+        );
+        let cfg = from_labels(&[LabelledService {
+            name: "socket-server",
+            labels: &labels,
+        }]);
+        let r = cfg.router_for("/wsk/socket.io/").unwrap();
+        assert_eq!(r.service.as_ref().unwrap().value, "service01");
+        let s = cfg.service("service01").unwrap();
+        assert_eq!(s.servers[0].value, "http://socket-server:5000");
+        assert_eq!(s.sticky_cookie.as_ref().unwrap().line, 13);
+        let m = cfg.middleware(&r.middlewares[0].value).unwrap();
+        assert_eq!(m.rewrite.as_ref().unwrap().value, "replacepath.path=/");
+    }
 }
