@@ -223,6 +223,20 @@ pub struct Service {
     pub healthcheck: Option<Span>,
     pub labels: BTreeMap<String, Located<String>>,
     pub profiles: Vec<String>,
+    /// `volumes:` entries that bind a host path (short `./a:/b[:ro]` or long `type: bind`
+    /// syntax); named volumes and tmpfs are left out.
+    pub volumes: Vec<BindMount>,
+}
+
+/// A host file or directory bound into a container (`./nginx.conf:/etc/nginx/nginx.conf:ro`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindMount {
+    /// The host path, absolute (relative paths resolved against the project directory).
+    pub source: PathBuf,
+    /// The path inside the container, as written.
+    pub target: String,
+    /// The `volumes:` entry.
+    pub span: Option<Span>,
 }
 
 impl Service {
@@ -330,6 +344,8 @@ pub struct Deployment {
     pub secrets: Secrets,
     /// Python requirement files found in the project directory (for dependency checks).
     pub python_requirements: Vec<RequirementsFile>,
+    /// Reverse proxy configurations: mounted into a proxy service, or `--proxy-config`.
+    pub proxies: Vec<crate::config::proxy::ProxyConfig>,
 }
 
 /// A requirements*.txt or pyproject.toml with the packages it names.

@@ -23,6 +23,7 @@
 pub mod caddy;
 pub mod formats;
 pub mod haproxy;
+pub mod nginx;
 pub mod traefik;
 
 use std::time::Duration;
