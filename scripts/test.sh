@@ -26,7 +26,7 @@ fi
 # Debian starts redis-server and nginx as services on install; the tests start their own.
 
 venv="${WSDOCTOR_VENV:-$PWD/target/test-venv}"
-if ! "$venv/bin/python" -c 'import socketio, engineio, uvicorn, redis' >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c 'import socketio, engineio, uvicorn, redis' >/dev/null 2>&1 || [ ! -x "$venv/bin/traefik" ]; then
   log "creating the Python venv for the Socket.IO test servers in $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r tests/servers/requirements.txt

