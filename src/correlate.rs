@@ -43,6 +43,12 @@ pub const RULES: &[(&str, Rule)] = &[
         connect_unanswered_explained_by_redis,
     ),
     ("sticky-explained-by-files", sticky_explained_by_files),
+    (
+        "dropped-upgrade-at-location",
+        dropped_upgrade_explained_by_proxy_files,
+    ),
+    ("bad-gateway-names-upstream", bad_gateway_names_the_upstream),
+    ("proxy-files-not-running", live_proxy_differs_from_files),
 ];
 
 /// Applies every rule.
@@ -197,6 +203,122 @@ fn sticky_explained_by_files(results: &mut [CheckResult], _: &AppTraits) {
     }
 }
 
+/// The live probe saw a proxy drop the Upgrade: `ws.websocket-handshake` failed with the
+/// app's answer to a plain GET ("Invalid websocket upgrade", the message says the proxy
+/// "dropped the Upgrade and Connection headers").
+fn dropped_upgrade(r: &CheckResult) -> bool {
+    r.id == "ws.websocket-handshake"
+        && r.status == Status::Fail
+        && r.message
+            .contains("dropped the Upgrade and Connection headers")
+}
+
+/// The live probe got the proxy's own 502 page: the proxy runs but cannot reach its upstream.
+fn bad_gateway(r: &CheckResult) -> bool {
+    r.status == Status::Fail
+        && ((r.id == "ws.http-reachable"
+            && r.evidence.get("proxy_error_page") == Some(&true.into())
+            && r.message.contains("502"))
+            || (r.id == "ws.websocket-handshake" && r.message.starts_with("HTTP 502")))
+}
+
+fn at(r: &CheckResult) -> String {
+    match &r.location {
+        Some(l) => match l.line {
+            Some(line) => format!("{}:{line}", l.file),
+            None => l.file.clone(),
+        },
+        None => "the proxy configuration".to_string(),
+    }
+}
+
+/// `proxy.upgrade` explains a dropped upgrade: when the live handshake shows the signature
+/// and the files' socket.io location lacks the headers, the live finding names that
+/// location's file:line and takes its fix.
+fn dropped_upgrade_explained_by_proxy_files(results: &mut [CheckResult], _: &AppTraits) {
+    let Some(cause) = index_of(results, "proxy.upgrade", fired) else {
+        return;
+    };
+    if let Some(effect) = results.iter().position(dropped_upgrade) {
+        let why = format!(
+            "The location that serves the socket.io path lacks the headers, at {}",
+            at(&results[cause])
+        );
+        explain(results, effect, cause, &why);
+    }
+}
+
+/// A live 502 names the upstream line: when the proxy answers 502, the `proxy.upstream`
+/// finding (failing: it explains the 502; passing: the line the proxy should be connecting
+/// to) is named in the live finding.
+fn bad_gateway_names_the_upstream(results: &mut [CheckResult], _: &AppTraits) {
+    let Some(upstream) = index_of(results, "proxy.upstream", |r| {
+        matches!(r.status, Status::Fail | Status::Warn | Status::Pass) && r.counts()
+    }) else {
+        return;
+    };
+    let Some(effect) = results.iter().position(bad_gateway) else {
+        return;
+    };
+    if fired(&results[upstream]) {
+        let why = format!(
+            "The proxy's upstream in the files is wrong, at {}",
+            at(&results[upstream])
+        );
+        explain(results, effect, upstream, &why);
+    } else {
+        let line = format!(
+            "\nThe files send it to the upstream at {} ({}): the app does not answer there; \
+             if it runs and listens there, the running proxy does not use these files (not \
+             reloaded? another proxy in front?)",
+            at(&results[upstream]),
+            results[upstream].message
+        );
+        let where_ = at(&results[upstream]);
+        let e = &mut results[effect];
+        e.message.push_str(&line);
+        e.evidence
+            .insert("proxy_upstream".to_string(), where_.into());
+    }
+}
+
+/// The files are right but the live proxy is not: every `proxy.*` check that judged the
+/// socket.io route passed, yet the live handshake shows the dropped-upgrade signature. The
+/// proxy that answers is not running these files.
+fn live_proxy_differs_from_files(results: &mut [CheckResult], _: &AppTraits) {
+    let Some(upgrade) = index_of(results, "proxy.upgrade", |r| {
+        r.status == Status::Pass && r.counts()
+    }) else {
+        return;
+    };
+    if results
+        .iter()
+        .any(|r| r.id.starts_with("proxy.") && fired(r) && r.id != "proxy.timeout")
+    {
+        return;
+    }
+    let Some(effect) = results
+        .iter()
+        .position(|r| dropped_upgrade(r) && r.caused_by.is_none())
+    else {
+        return;
+    };
+    let line = format!(
+        "\nThe proxy files forward the upgrade ({}), yet the live proxy dropped it: the \
+         running proxy does not use these files (not reloaded? another proxy in front?)",
+        at(&results[upgrade])
+    );
+    let e = &mut results[effect];
+    e.message.push_str(&line);
+    e.hint = Some(
+        "reload the proxy with these files (docker compose up -d --force-recreate PROXY, or \
+         nginx -s reload), and check what answers in front of it (the Server header)"
+            .to_string(),
+    );
+    e.evidence
+        .insert("proxy_files_not_running".to_string(), true.into());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +349,93 @@ mod tests {
             connect_waits_for_manager: false,
             subscribes_with_first_client: true,
         }
+    }
+
+    fn dropped() -> CheckResult {
+        with_message(
+            result("ws.websocket-handshake", Status::Fail),
+            "HTTP 400 \"Invalid websocket upgrade\" (Server: nginx/1.22.1): the app received a \
+             plain GET; nginx/1.22.1 dropped the Upgrade and Connection headers",
+        )
+    }
+
+    fn with_message(mut r: CheckResult, message: &str) -> CheckResult {
+        r.message = message.to_string();
+        r
+    }
+
+    fn at_line(r: CheckResult, line: u32) -> CheckResult {
+        r.at(Some(crate::report::Location {
+            file: "nginx.conf".into(),
+            line: Some(line),
+            column: Some(5),
+        }))
+    }
+
+    #[test]
+    fn a_dropped_upgrade_names_the_location_lacking_the_headers() {
+        let mut rs = vec![
+            at_line(result("proxy.upgrade", Status::Fail), 12),
+            dropped(),
+        ];
+        apply(&mut rs, &python_socketio());
+        assert_eq!(rs[1].caused_by.as_deref(), Some("proxy.upgrade"));
+        assert!(
+            rs[1].message.contains("at nginx.conf:12"),
+            "{}",
+            rs[1].message
+        );
+        assert_eq!(rs[1].hint.as_deref(), Some("fix for proxy.upgrade"));
+    }
+
+    #[test]
+    fn a_502_names_the_upstream_line() {
+        let bad = || {
+            with_message(
+                result("ws.http-reachable", Status::Fail),
+                "nginx/1.22.1 answered HTTP 502 Bad Gateway in 1 ms",
+            )
+            .evidence("proxy_error_page", true)
+        };
+        let mut rs = vec![at_line(result("proxy.upstream", Status::Fail), 3), bad()];
+        apply(&mut rs, &python_socketio());
+        assert_eq!(rs[1].caused_by.as_deref(), Some("proxy.upstream"));
+        assert!(rs[1].message.contains("nginx.conf:3"), "{}", rs[1].message);
+        let mut rs = vec![at_line(result("proxy.upstream", Status::Pass), 4), bad()];
+        apply(&mut rs, &python_socketio());
+        assert_eq!(rs[1].caused_by, None);
+        assert!(
+            rs[1].message.contains("upstream at nginx.conf:4"),
+            "{}",
+            rs[1].message
+        );
+        assert!(rs[1].message.contains("does not use these files"));
+    }
+
+    #[test]
+    fn right_files_and_a_failing_probe_mean_the_files_are_not_running() {
+        let mut rs = vec![
+            at_line(result("proxy.upgrade", Status::Pass), 7),
+            result("proxy.path", Status::Pass),
+            dropped(),
+        ];
+        apply(&mut rs, &python_socketio());
+        assert!(
+            rs[2]
+                .message
+                .contains("the running proxy does not use these files"),
+            "{}",
+            rs[2].message
+        );
+        assert!(rs[2].message.contains("nginx.conf:7"));
+        // Not said when a proxy check fired: that finding is the explanation.
+        let mut rs = vec![
+            at_line(result("proxy.upgrade", Status::Pass), 7),
+            result("proxy.path", Status::Fail),
+            dropped(),
+        ];
+        apply(&mut rs, &python_socketio());
+        assert!(!rs[2].message.contains("does not use these files"));
     }
 
     fn unanswered_connect() -> CheckResult {

@@ -460,11 +460,18 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
     if let Some(u) = &args.url {
         secrets.add_url_passwords(u);
     }
-    let config = crate::checks::config::run_for(
+    let mut config = crate::checks::config::run_for(
         &deployment,
         args.project.service.as_deref(),
         args.project.app.as_deref(),
     );
+    config.extend(crate::checks::proxy::run(
+        &crate::checks::config::Facts::with_app(
+            &deployment,
+            args.project.service.as_deref(),
+            args.project.app.as_deref(),
+        ),
+    ));
     let rt = crate::commands::runtime()?;
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_message("probing Redis, the app and Docker…");

@@ -68,11 +68,18 @@ fn run_on(args: &LintArgs, ctx: &RunContext, deployment: &Deployment) -> Result<
             names.join(", ")
         )));
     }
-    let results = crate::checks::config::run_for(
+    let mut results = crate::checks::config::run_for(
         deployment,
         args.project.service.as_deref(),
         args.project.app.as_deref(),
     );
+    results.extend(crate::checks::proxy::run(
+        &crate::checks::config::Facts::with_app(
+            deployment,
+            args.project.service.as_deref(),
+            args.project.app.as_deref(),
+        ),
+    ));
     Ok(Report::finish(
         "lint",
         results,

@@ -41,8 +41,29 @@ pub fn load_deployment(source: &DeploymentSource) -> Result<Deployment, CliError
         env_file: source.env_file.clone(),
         process_env: with_flags(std::env::vars().collect(), source),
     };
-    let mut deployment = compose::load(&opts)?;
+    let mut deployment = match compose::load(&opts) {
+        Ok(d) => d,
+        // `--proxy-config` alone is a deployment source: the proxy checks run on it without
+        // a compose file (the checks that need the app's service then skip).
+        Err(CliError::Input { message, .. })
+            if !source.proxy_configs.is_empty()
+                && source.files.is_empty()
+                && message.starts_with("no compose file found") =>
+        {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            Deployment {
+                project_dir: crate::config::compose::absolute(&cwd, &opts.project_dir),
+                ..Deployment::default()
+            }
+        }
+        Err(e) => return Err(e),
+    };
     deployment.python_requirements = crate::config::requirements::scan(&deployment.project_dir);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let project_dir = deployment.project_dir.clone();
+    let display = |p: &std::path::Path| crate::report::paths::shown(p, &cwd, &project_dir);
+    deployment.proxies =
+        crate::config::proxy::discover::discover(&deployment, &source.proxy_configs, &display)?;
     Ok(deployment)
 }
 

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use super::{Loader, absolute};
 use crate::config::yaml::{Node, Value};
 use crate::config::{
-    DependsOn, EnvFile, EnvSource, EnvVar, Located, MissingEnvFile, PortMapping, Service,
-    ServiceNetwork,
+    BindMount, DependsOn, EnvFile, EnvSource, EnvVar, Located, MissingEnvFile, PortMapping,
+    Service, ServiceNetwork,
 };
 use crate::error::CliError;
 use crate::redact::is_secret_key;
@@ -66,6 +66,9 @@ pub(super) fn build(
     s.healthcheck = healthcheck(l, svc);
     if let Some(labels) = svc.get("labels") {
         s.labels = self::labels(l, labels);
+    }
+    if let Some(volumes) = svc.get("volumes") {
+        s.volumes = bind_mounts(l, volumes);
     }
     if let Some(profiles) = svc.get("profiles") {
         match profiles.as_seq() {
@@ -805,6 +808,61 @@ fn one_entry_maps(m: &[(Node, Node)]) -> Vec<Node> {
             )
         })
         .collect()
+}
+
+/// The `volumes:` entries that bind a host path: short syntax `SOURCE:TARGET[:MODE]` whose
+/// source is a path (starts with `.`, `/` or `~`; otherwise it names a volume), and long
+/// syntax with `type: bind`. Relative sources are resolved against the directory of the file
+/// that wrote them, as compose resolves them (compose-spec, "volumes" short syntax).
+fn bind_mounts(l: &mut Loader<'_>, volumes: &Node) -> Vec<BindMount> {
+    let Some(items) = volumes.as_seq() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let base = l.file_base_dir(item.file);
+        let (source, target) = match &item.value {
+            Value::Map(_) => {
+                let kind = item.get("type").and_then(Node::scalar_string);
+                if kind.as_deref() != Some("bind") {
+                    continue;
+                }
+                let (Some(src), Some(dst)) = (
+                    item.get("source").and_then(Node::scalar_string),
+                    item.get("target").and_then(Node::scalar_string),
+                ) else {
+                    continue;
+                };
+                (src, dst)
+            }
+            _ => {
+                let Some(text) = item.scalar_string() else {
+                    continue;
+                };
+                let mut parts = text.splitn(3, ':');
+                let (Some(src), Some(dst)) = (parts.next(), parts.next()) else {
+                    continue;
+                };
+                if !(src.starts_with('.') || src.starts_with('/') || src.starts_with('~')) {
+                    continue;
+                }
+                (src.to_string(), dst.to_string())
+            }
+        };
+        let source = match source.strip_prefix("~/") {
+            Some(rest) => std::env::var_os("HOME")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_default()
+                .join(rest),
+            None => absolute(&base, std::path::Path::new(&source)),
+        };
+        out.push(BindMount {
+            source,
+            target,
+            span: Some(l.node_span(item)),
+        });
+    }
+    out
 }
 
 #[cfg(test)]

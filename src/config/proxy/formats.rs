@@ -1,7 +1,6 @@
-//! Which proxy a file belongs to, and reading it: for compose discovery (a proxy image and
-//! the path a file is mounted at inside its container) and for `--proxy-config FILE` (the
-//! file's name and text). HAProxy, Caddy and Traefik here; nginx is read by [`super`]'s
-//! nginx reader and takes every file none of these claims.
+//! HAProxy, Caddy and Traefik for discovery ([`super::discover`]): where each image reads
+//! its configuration inside the container, where Traefik's file provider reads its dynamic
+//! files, and reading a file of one of these kinds into the model.
 
 use super::{ProxyConfig, ProxyKind, ProxySource, caddy, haproxy, traefik};
 use crate::config::yaml;
@@ -37,18 +36,6 @@ pub const IMAGE_CONFIG_PATHS: &[(ProxyKind, &str, &[&str])] = &[
     ),
 ];
 
-/// The proxy an image runs, from its repository name (`haproxy:2.9-alpine`,
-/// `haproxytech/haproxy-debian`, `docker.io/library/caddy:2`, `traefik:v3.1`).
-pub fn image_kind(image: &str) -> Option<ProxyKind> {
-    let repo = image.split('@').next().unwrap_or(image);
-    let last = repo.rsplit('/').next().unwrap_or(repo);
-    let name = last.split(':').next().unwrap_or(last).to_ascii_lowercase();
-    IMAGE_CONFIG_PATHS
-        .iter()
-        .find(|(_, n, _)| name == *n || name.starts_with(&format!("{n}-")))
-        .map(|(k, _, _)| *k)
-}
-
 /// Whether a container path is one this kind of proxy reads (a mounted directory counts
 /// when it holds the config path: `./haproxy:/usr/local/etc/haproxy`).
 pub fn is_config_mount(kind: ProxyKind, container_path: &str) -> bool {
@@ -58,50 +45,6 @@ pub fn is_config_mount(kind: ProxyKind, container_path: &str) -> bool {
         .filter(|(k, _, _)| *k == kind)
         .flat_map(|(_, _, paths)| paths.iter())
         .any(|p| *p == target || p.starts_with(&format!("{target}/")))
-}
-
-/// The kind of a file named on the command line: by name (`haproxy.cfg`, `Caddyfile`,
-/// `traefik*.yml`), else by content (HAProxy section keywords, a Traefik `http:` with
-/// `routers`/`services`, a Caddy `reverse_proxy`). None: not one of these three (nginx).
-pub fn detect_kind(file_name: &str, text: &str) -> Option<ProxyKind> {
-    let base = file_name
-        .rsplit('/')
-        .next()
-        .unwrap_or(file_name)
-        .to_ascii_lowercase();
-    if base.ends_with(".cfg") && base.contains("haproxy") {
-        return Some(ProxyKind::Haproxy);
-    }
-    if base.starts_with("caddyfile") || base.ends_with(".caddyfile") || base.ends_with(".caddy") {
-        return Some(ProxyKind::Caddy);
-    }
-    let yamlish = base.ends_with(".yml") || base.ends_with(".yaml") || base.ends_with(".toml");
-    if yamlish {
-        return Some(ProxyKind::Traefik);
-    }
-    // By content: the first word of the first meaningful lines.
-    let words: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .take(40)
-        .filter_map(|l| l.split_whitespace().next())
-        .collect();
-    if words
-        .iter()
-        .any(|w| matches!(*w, "frontend" | "backend" | "listen" | "defaults"))
-        && !text.contains(';')
-    {
-        return Some(ProxyKind::Haproxy);
-    }
-    if words.contains(&"reverse_proxy")
-        || text
-            .lines()
-            .any(|l| l.trim_start().starts_with("reverse_proxy "))
-    {
-        return Some(ProxyKind::Caddy);
-    }
-    None
 }
 
 /// Reads a HAProxy, Caddy or Traefik file into the model. None for nginx (another reader).
@@ -164,58 +107,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn images_and_mounts() {
-        assert_eq!(image_kind("haproxy:1.7-alpine"), Some(ProxyKind::Haproxy));
-        assert_eq!(
-            image_kind("haproxytech/haproxy-debian:2.9"),
-            Some(ProxyKind::Haproxy)
-        );
-        assert_eq!(
-            image_kind("docker.io/library/caddy:2"),
-            Some(ProxyKind::Caddy)
-        );
-        assert_eq!(image_kind("traefik:v2.5"), Some(ProxyKind::Traefik));
-        assert_eq!(image_kind("nginx:1.27"), None);
-        assert_eq!(image_kind("mycaddyish:1"), None);
-        assert!(is_config_mount(
-            ProxyKind::Haproxy,
-            "/usr/local/etc/haproxy/haproxy.cfg"
-        ));
-        assert!(is_config_mount(
-            ProxyKind::Haproxy,
-            "/usr/local/etc/haproxy/"
-        ));
+    fn config_mounts() {
+        assert!(is_config_mount(ProxyKind::Haproxy, "/usr/local/etc/haproxy/haproxy.cfg"));
+        assert!(is_config_mount(ProxyKind::Haproxy, "/usr/local/etc/haproxy/"));
         assert!(is_config_mount(ProxyKind::Caddy, "/etc/caddy/Caddyfile"));
         assert!(!is_config_mount(ProxyKind::Caddy, "/data"));
-        assert!(is_config_mount(
-            ProxyKind::Traefik,
-            "/etc/traefik/traefik.yml"
-        ));
-    }
-
-    #[test]
-    fn kinds_by_name_and_content() {
-        assert_eq!(
-            detect_kind("stack/haproxy.cfg", ""),
-            Some(ProxyKind::Haproxy)
-        );
-        assert_eq!(
-            detect_kind("Caddyfile.localhost", ""),
-            Some(ProxyKind::Caddy)
-        );
-        assert_eq!(detect_kind("dynamic.toml", ""), Some(ProxyKind::Traefik));
-        assert_eq!(
-            detect_kind("lb.conf", "global\n  daemon\nfrontend f\n  bind :80\n"),
-            Some(ProxyKind::Haproxy)
-        );
-        assert_eq!(
-            detect_kind("site", "example.com {\n  reverse_proxy app:80\n}\n"),
-            Some(ProxyKind::Caddy)
-        );
-        assert_eq!(
-            detect_kind("nginx.conf", "events {}\nhttp { server { listen 80; } }\n"),
-            None
-        );
+        assert!(is_config_mount(ProxyKind::Traefik, "/etc/traefik/traefik.yml"));
     }
 
     #[test]

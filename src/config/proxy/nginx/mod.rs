@@ -143,6 +143,33 @@ pub fn read(
     config
 }
 
+/// Reads what the image's own nginx.conf would include inside `http {}` (`pattern`, a
+/// container path such as `/etc/nginx/conf.d/*.conf`), through the mounts in `paths`.
+/// `shown` names the configuration (the mounted file or directory).
+pub fn read_included(
+    pattern: &str,
+    shown: &str,
+    paths: &IncludePaths,
+    source: ProxySource,
+    display: &dyn Fn(&Path) -> String,
+) -> ProxyConfig {
+    let mut config = ProxyConfig::new(ProxyKind::Nginx, shown, source);
+    config.files.clear();
+    let mut reader = Reader {
+        config: &mut config,
+        paths,
+        entry_dir: PathBuf::from("."),
+        display,
+        stack: Vec::new(),
+    };
+    let span = Span::new(shown, 1, 1);
+    let nodes = reader.include(pattern, &span);
+    let mut interp = Interpreter::default();
+    interp.http(&nodes, &Settings::default());
+    interp.finish(&mut config);
+    config
+}
+
 /// Reads configuration text given in memory (tests, benchmarks): includes are resolved
 /// against `dir`.
 pub fn read_text(text: &str, shown: &str, context: EntryContext) -> ProxyConfig {
@@ -835,6 +862,7 @@ impl Interpreter {
         config.sites = self.sites;
         config.upstreams = self.upstreams;
         config.problems.extend(self.problems);
+        config.problems.sort_by(|a, b| a.span.cmp(&b.span));
     }
 }
 
