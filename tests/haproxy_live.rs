@@ -2,9 +2,9 @@
 //! fact wsdoctor reads from `haproxy.cfg`, a failing and a fixed configuration, run live
 //! through `wsdoctor ws` and read statically from the very file HAProxy ran, agreeing.
 //!
-//! The static side asserts on the proxy model (`config::proxy::haproxy::to_model`): the
-//! values the `proxy.timeout` and `proxy.affinity` checks judge (tunnel idle limit against
-//! the app's pingInterval; several servers without affinity).
+//! The static side is `wsdoctor lint --proxy-config` on that file (no compose file: the
+//! route names /socket.io/, judged against python-socketio's defaults) and the proxy model
+//! it rests on (`config::proxy::haproxy::to_model`), with the lines it names.
 
 mod proxy_support;
 mod ws_support;
@@ -22,7 +22,7 @@ fn config(upstreams: &[u16], backend_lines: &str, timeouts: &str) -> String {
         .collect();
     format!(
         "global\n  log stderr format raw local0 warning\n\ndefaults\n  mode http\n  timeout connect 5s\n{timeouts}\n\
-         frontend www\n  bind 127.0.0.1:{{PORT}}\n  default_backend app\n\n\
+         frontend www\n  bind 127.0.0.1:{{PORT}}\n  use_backend app if {{ path_beg /socket.io/ }}\n\n\
          backend app\n{backend_lines}\n{servers}"
     )
 }
@@ -94,6 +94,18 @@ fn haproxy_tunnel_timeout_shorter_than_the_ping_interval_cuts_the_websocket() {
         idle.value < Duration::from_secs(5),
         "shorter than pingInterval: proxy.timeout fails"
     );
+    let report = proxy_support::lint_proxy_config(&proxy.config);
+    let (status, msg) = proxy_support::check(&report, "proxy.timeout");
+    assert_eq!(status, "fail", "{report}");
+    // It names the `timeout tunnel` line of the file HAProxy ran.
+    assert!(msg.contains("tunnel (websocket) timeout 2 s at "), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "haproxy.cfg:{}",
+            line_of(&proxy, "timeout tunnel")
+        )),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -108,7 +120,7 @@ fn haproxy_tunnel_timeout_longer_than_the_ping_interval_keeps_the_websocket() {
         proxy_support::haproxy(&config(
             &[app.port],
             "",
-            "  timeout client 30s\n  timeout server 30s\n  timeout tunnel 1h\n"
+            "  timeout client 60s\n  timeout server 60s\n  timeout tunnel 1h\n"
         ))
     );
     let run = run_ws(T, &[&proxy.url(), "--rounds", "0", "--hold", "7"]);
@@ -128,10 +140,21 @@ fn haproxy_tunnel_timeout_longer_than_the_ping_interval_keeps_the_websocket() {
         route.timeouts.websocket_idle().unwrap().value,
         Duration::from_secs(3600)
     );
-    // The long-poll waits on `timeout server` (30 s > 5 s pingInterval).
+    // The long-poll waits on `timeout server` (60 s).
     assert_eq!(
         route.timeouts.read.as_ref().unwrap().value,
-        Duration::from_secs(30)
+        Duration::from_secs(60)
+    );
+    let report = proxy_support::lint_proxy_config(&proxy.config);
+    assert_eq!(
+        proxy_support::check(&report, "proxy.timeout").0,
+        "pass",
+        "{report}"
+    );
+    assert_eq!(
+        proxy_support::check(&report, "proxy.upgrade").0,
+        "pass",
+        "{report}"
     );
 }
 
@@ -161,6 +184,12 @@ fn haproxy_without_timeout_tunnel_keeps_the_shorter_client_timeout() {
         idle.span.as_ref().unwrap().line,
         line_of(&proxy, "timeout client")
     );
+    let report = proxy_support::lint_proxy_config(&proxy.config);
+    assert_eq!(
+        proxy_support::check(&report, "proxy.timeout").0,
+        "fail",
+        "{report}"
+    );
 }
 
 #[test]
@@ -183,7 +212,11 @@ fn haproxy_roundrobin_over_two_servers_loses_polling_sessions() {
     let (cfg, route) = statically(&proxy);
     let group = cfg.group(route.target.as_ref().unwrap()).unwrap();
     assert_eq!(group.active_servers().count(), 2);
-    assert!(group.affinity.is_none(), "roundrobin: proxy.affinity fails");
+    assert!(group.affinity.is_none(), "roundrobin");
+    let report = proxy_support::lint_proxy_config(&proxy.config);
+    let (status, msg) = proxy_support::check(&report, "proxy.affinity");
+    assert_eq!(status, "fail", "{report}");
+    assert!(msg.contains("2"), "{msg}");
 }
 
 #[test]
@@ -211,6 +244,12 @@ fn haproxy_balance_source_keeps_polling_sessions() {
     assert_eq!(
         affinity.span.as_ref().unwrap().line,
         line_of(&proxy, "balance source")
+    );
+    let report = proxy_support::lint_proxy_config(&proxy.config);
+    assert_eq!(
+        proxy_support::check(&report, "proxy.affinity").0,
+        "pass",
+        "{report}"
     );
 }
 
@@ -241,6 +280,12 @@ fn haproxy_cookie_insert_keeps_polling_sessions() {
     assert_eq!(
         group.affinity.as_ref().unwrap().value,
         Affinity::Cookie("SRV".into())
+    );
+    let report = proxy_support::lint_proxy_config(&proxy.config);
+    assert_eq!(
+        proxy_support::check(&report, "proxy.affinity").0,
+        "pass",
+        "{report}"
     );
 }
 

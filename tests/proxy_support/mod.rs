@@ -153,3 +153,41 @@ pub fn traefik(dynamic: &str) -> Result<RunningProxy, String> {
         dir,
     })
 }
+
+/// `wsdoctor --format json lint ARGS…` run in `dir`: the JSON report.
+pub fn lint_in(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_wsdoctor"))
+        .args(["--format", "json", "lint"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run wsdoctor lint");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON ({e}): {} {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// `wsdoctor lint --proxy-config FILE` from an empty directory (no compose file).
+pub fn lint_proxy_config(conf: &Path) -> serde_json::Value {
+    let empty = tempfile::tempdir().unwrap();
+    lint_in(
+        empty.path(),
+        &["--proxy-config", &conf.display().to_string()],
+    )
+}
+
+/// The check `id` of a report (its first result): status and message.
+pub fn check<'a>(report: &'a serde_json::Value, id: &str) -> (&'a str, &'a str) {
+    let c = report["checks"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("no {id} in {report}"));
+    (
+        c["status"].as_str().unwrap_or(""),
+        c["message"].as_str().unwrap_or(""),
+    )
+}

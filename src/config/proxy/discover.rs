@@ -212,7 +212,9 @@ fn traefik_from_service(service: &Service, display: &dyn Fn(&Path) -> String) ->
         .unwrap_or_default();
     let mut out = Vec::new();
     for container in traefik_dynamic_paths(static_text.as_deref(), &command) {
-        let Some(host) = host_path(&container) else { continue };
+        let Some(host) = host_path(&container) else {
+            continue;
+        };
         let files: Vec<PathBuf> = if host.is_dir() {
             let mut v: Vec<PathBuf> = std::fs::read_dir(&host)
                 .into_iter()
@@ -235,7 +237,13 @@ fn traefik_from_service(service: &Service, display: &dyn Fn(&Path) -> String) ->
                 container_path: container.clone(),
                 span: None,
             };
-            out.extend(read_file(ProxyKind::Traefik, &f, &display(&f), source, display));
+            out.extend(read_file(
+                ProxyKind::Traefik,
+                &f,
+                &display(&f),
+                source,
+                display,
+            ));
         }
     }
     out

@@ -108,11 +108,20 @@ mod tests {
 
     #[test]
     fn config_mounts() {
-        assert!(is_config_mount(ProxyKind::Haproxy, "/usr/local/etc/haproxy/haproxy.cfg"));
-        assert!(is_config_mount(ProxyKind::Haproxy, "/usr/local/etc/haproxy/"));
+        assert!(is_config_mount(
+            ProxyKind::Haproxy,
+            "/usr/local/etc/haproxy/haproxy.cfg"
+        ));
+        assert!(is_config_mount(
+            ProxyKind::Haproxy,
+            "/usr/local/etc/haproxy/"
+        ));
         assert!(is_config_mount(ProxyKind::Caddy, "/etc/caddy/Caddyfile"));
         assert!(!is_config_mount(ProxyKind::Caddy, "/data"));
-        assert!(is_config_mount(ProxyKind::Traefik, "/etc/traefik/traefik.yml"));
+        assert!(is_config_mount(
+            ProxyKind::Traefik,
+            "/etc/traefik/traefik.yml"
+        ));
     }
 
     #[test]
