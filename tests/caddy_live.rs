@@ -36,6 +36,15 @@ fn line_of(proxy: &proxy_support::RunningProxy, needle: &str) -> u32 {
     u32::try_from(i + 1).unwrap()
 }
 
+/// `wsdoctor lint` on a compose project beside the Caddyfile Caddy ran: Open WebUI (whose
+/// Socket.IO path is /ws/socket.io) and a caddy service that mounts that Caddyfile, so the
+/// path comes from the app profile and the file is found by discovery.
+fn lint_project(proxy: &proxy_support::RunningProxy) -> serde_json::Value {
+    let compose = "services:\n  open-webui:\n    image: ghcr.io/open-webui/open-webui:main\n  caddy:\n    image: caddy:2\n    volumes:\n      - ./Caddyfile:/etc/caddy/Caddyfile:ro\n";
+    std::fs::write(proxy.dir.path().join("compose.yaml"), compose).unwrap();
+    proxy_support::lint_in(proxy.dir.path(), &[])
+}
+
 #[test]
 fn caddy_handle_path_strips_the_socketio_prefix() {
     const NAME: &str = "caddy_handle_path_strips_the_socketio_prefix";
@@ -71,6 +80,10 @@ fn caddy_handle_path_strips_the_socketio_prefix() {
         route.rewrite.span().unwrap().line,
         line_of(&proxy, "handle_path")
     );
+    let report = lint_project(&proxy);
+    let (status, msg) = proxy_support::check(&report, "proxy.path");
+    assert_eq!(status, "fail", "{report}");
+    assert!(msg.contains("/socket.io/"), "{msg}");
 }
 
 #[test]
@@ -100,6 +113,17 @@ fn caddy_handle_keeps_the_socketio_path() {
     assert_eq!(route.rewrite, PathRewrite::Unchanged);
     assert!(route.upgrade.forwarded && route.upgrade.by_default);
     assert_eq!(route.target.as_ref().unwrap().port, Some(app.port));
+    let report = lint_project(&proxy);
+    assert_eq!(
+        proxy_support::check(&report, "proxy.path").0,
+        "pass",
+        "{report}"
+    );
+    assert_eq!(
+        proxy_support::check(&report, "proxy.upgrade").0,
+        "pass",
+        "{report}"
+    );
 }
 
 #[test]
@@ -112,7 +136,7 @@ fn caddy_read_timeout_shorter_than_the_ping_interval_cuts_the_websocket() {
         SioServer::start(1, &["--ping-interval", "5", "--ping-timeout", "5"])
     );
     let text = format!(
-        "{CADDY_GLOBAL}http://127.0.0.1:{{PORT}} {{\n\treverse_proxy 127.0.0.1:{} {{\n\t\ttransport http {{\n\t\t\tread_timeout 2s\n\t\t}}\n\t}}\n}}\n",
+        "{CADDY_GLOBAL}http://127.0.0.1:{{PORT}} {{\n\treverse_proxy /socket.io/* 127.0.0.1:{} {{\n\t\ttransport http {{\n\t\t\tread_timeout 2s\n\t\t}}\n\t}}\n}}\n",
         app.port
     );
     let proxy = need!(NAME, proxy_support::caddy(&text));
@@ -130,6 +154,10 @@ fn caddy_read_timeout_shorter_than_the_ping_interval_cuts_the_websocket() {
         idle.span.as_ref().unwrap().line,
         line_of(&proxy, "read_timeout")
     );
+    let report = proxy_support::lint_proxy_config(&proxy.config);
+    let (status, msg) = proxy_support::check(&report, "proxy.timeout");
+    assert_eq!(status, "fail", "{report}");
+    assert!(msg.contains("read (long-poll) timeout 2 s at "), "{msg}");
 }
 
 #[test]
@@ -140,7 +168,7 @@ fn caddy_without_read_timeout_keeps_the_websocket() {
         SioServer::start(1, &["--ping-interval", "5", "--ping-timeout", "5"])
     );
     let text = format!(
-        "{CADDY_GLOBAL}http://127.0.0.1:{{PORT}} {{\n\treverse_proxy 127.0.0.1:{}\n}}\n",
+        "{CADDY_GLOBAL}http://127.0.0.1:{{PORT}} {{\n\treverse_proxy /socket.io/* 127.0.0.1:{}\n}}\n",
         app.port
     );
     let proxy = need!(NAME, proxy_support::caddy(&text));
@@ -150,6 +178,11 @@ fn caddy_without_read_timeout_keeps_the_websocket() {
     let (_, route) = statically(&proxy, "/socket.io/");
     // Caddy has no read limit by default: nothing to compare with the ping interval.
     assert!(route.timeouts.websocket_idle().is_none());
+    // No limit to compare: the check says so rather than passing or failing.
+    let report = proxy_support::lint_proxy_config(&proxy.config);
+    let (status, msg) = proxy_support::check(&report, "proxy.timeout");
+    assert_eq!(status, "skip", "{report}");
+    assert!(msg.contains("no idle timeout read from the file"), "{msg}");
 }
 
 #[test]
@@ -158,7 +191,7 @@ fn caddy_two_upstreams_with_the_default_random_policy_lose_polling_sessions() {
     let a = need!(NAME, SioServer::start(1, &[]));
     let b = need!(NAME, SioServer::start(1, &[]));
     let text = format!(
-        "{CADDY_GLOBAL}http://127.0.0.1:{{PORT}} {{\n\treverse_proxy 127.0.0.1:{} 127.0.0.1:{}\n}}\n",
+        "{CADDY_GLOBAL}http://127.0.0.1:{{PORT}} {{\n\treverse_proxy /socket.io/* 127.0.0.1:{} 127.0.0.1:{}\n}}\n",
         a.port, b.port
     );
     let proxy = need!(NAME, proxy_support::caddy(&text));
@@ -169,6 +202,12 @@ fn caddy_two_upstreams_with_the_default_random_policy_lose_polling_sessions() {
     let group = cfg.group(route.target.as_ref().unwrap()).unwrap();
     assert_eq!(group.active_servers().count(), 2);
     assert!(group.affinity.is_none(), "random: proxy.affinity fails");
+    let report = proxy_support::lint_proxy_config(&proxy.config);
+    assert_eq!(
+        proxy_support::check(&report, "proxy.affinity").0,
+        "fail",
+        "{report}"
+    );
 }
 
 #[test]
@@ -177,7 +216,7 @@ fn caddy_ip_hash_keeps_polling_sessions() {
     let a = need!(NAME, SioServer::start(1, &[]));
     let b = need!(NAME, SioServer::start(1, &[]));
     let text = format!(
-        "{CADDY_GLOBAL}http://127.0.0.1:{{PORT}} {{\n\treverse_proxy 127.0.0.1:{} 127.0.0.1:{} {{\n\t\tlb_policy ip_hash\n\t}}\n}}\n",
+        "{CADDY_GLOBAL}http://127.0.0.1:{{PORT}} {{\n\treverse_proxy /socket.io/* 127.0.0.1:{} 127.0.0.1:{} {{\n\t\tlb_policy ip_hash\n\t}}\n}}\n",
         a.port, b.port
     );
     let proxy = need!(NAME, proxy_support::caddy(&text));
@@ -191,5 +230,16 @@ fn caddy_ip_hash_keeps_polling_sessions() {
     assert_eq!(
         affinity.span.as_ref().unwrap().line,
         line_of(&proxy, "lb_policy")
+    );
+    let report = proxy_support::lint_proxy_config(&proxy.config);
+    assert_eq!(
+        proxy_support::check(&report, "proxy.affinity").0,
+        "pass",
+        "{report}"
+    );
+    assert_eq!(
+        proxy_support::check(&report, "proxy.upgrade").0,
+        "pass",
+        "{report}"
     );
 }
