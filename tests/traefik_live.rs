@@ -11,13 +11,19 @@ use wsdoctor::config::proxy::{
     Affinity, PathRewrite, ProxyConfig, ProxyRoute, ProxySource, traefik,
 };
 
-fn dynamic(router_extra: &str, lb_extra: &str, middlewares: &str, ports: &[u16]) -> String {
+fn dynamic(
+    prefix: &str,
+    router_extra: &str,
+    lb_extra: &str,
+    middlewares: &str,
+    ports: &[u16],
+) -> String {
     let servers: String = ports
         .iter()
         .map(|p| format!("          - url: \"http://127.0.0.1:{p}\"\n"))
         .collect();
     format!(
-        "http:\n  routers:\n    app:\n      rule: \"PathPrefix(`/`)\"\n      service: app\n{router_extra}\
+        "http:\n  routers:\n    app:\n      rule: \"PathPrefix(`{prefix}`)\"\n      service: app\n{router_extra}\
          {middlewares}  services:\n    app:\n      loadBalancer:\n{lb_extra}        servers:\n{servers}"
     )
 }
@@ -42,7 +48,7 @@ fn traefik_two_servers_without_sticky_cookie_lose_polling_sessions() {
     let b = need!(NAME, SioServer::start(1, &[]));
     let proxy = need!(
         NAME,
-        proxy_support::traefik(&dynamic("", "", "", &[a.port, b.port]))
+        proxy_support::traefik(&dynamic("/socket.io/", "", "", "", &[a.port, b.port]))
     );
     let run = run_ws(T, &[&proxy.url(), "--rounds", "10"]);
     assert_eq!(run.status("ws.sticky-session"), "fail", "{}", run.stdout);
@@ -62,6 +68,17 @@ fn traefik_two_servers_without_sticky_cookie_lose_polling_sessions() {
         group.affinity.is_none(),
         "no sticky cookie: proxy.affinity fails"
     );
+    let report = proxy_support::lint_proxy_config(&proxy.config);
+    assert_eq!(
+        proxy_support::check(&report, "proxy.affinity").0,
+        "fail",
+        "{report}"
+    );
+    assert_eq!(
+        proxy_support::check(&report, "proxy.upgrade").0,
+        "pass",
+        "{report}"
+    );
 }
 
 #[test]
@@ -72,7 +89,7 @@ fn traefik_sticky_cookie_keeps_polling_sessions() {
     let lb = "        sticky:\n          cookie:\n            name: srv\n";
     let proxy = need!(
         NAME,
-        proxy_support::traefik(&dynamic("", lb, "", &[a.port, b.port]))
+        proxy_support::traefik(&dynamic("/socket.io/", "", lb, "", &[a.port, b.port]))
     );
     let run = run_ws(T, &[&proxy.url(), "--rounds", "10"]);
     assert_eq!(run.status("ws.sticky-session"), "pass", "{}", run.stdout);
@@ -86,6 +103,21 @@ fn traefik_sticky_cookie_keeps_polling_sessions() {
         11,
         "the `cookie:` key"
     );
+    let report = proxy_support::lint_proxy_config(&proxy.config);
+    assert_eq!(
+        proxy_support::check(&report, "proxy.affinity").0,
+        "pass",
+        "{report}"
+    );
+}
+
+/// `wsdoctor lint` on a compose project beside the dynamic.yml Traefik ran: Open WebUI
+/// (Socket.IO at /ws/socket.io) and a traefik service whose file provider reads that file
+/// (`--providers.file.filename`, mounted), so discovery finds it.
+fn lint_project(proxy: &proxy_support::RunningProxy) -> serde_json::Value {
+    let compose = "services:\n  open-webui:\n    image: ghcr.io/open-webui/open-webui:main\n  traefik:\n    image: traefik:v3.1\n    command: [\"--providers.file.filename=/etc/traefik/dynamic/dynamic.yml\"]\n    volumes:\n      - ./dynamic.yml:/etc/traefik/dynamic/dynamic.yml:ro\n";
+    std::fs::write(proxy.dir.path().join("compose.yaml"), compose).unwrap();
+    proxy_support::lint_in(proxy.dir.path(), &[])
 }
 
 #[test]
@@ -98,6 +130,7 @@ fn traefik_strip_prefix_loses_the_socketio_path() {
     let proxy = need!(
         NAME,
         proxy_support::traefik(&dynamic(
+            "/",
             "      middlewares: [strip]\n",
             "",
             mw,
@@ -117,6 +150,12 @@ fn traefik_strip_prefix_loses_the_socketio_path() {
         Some("/socket.io/")
     );
     assert!(matches!(route.rewrite, PathRewrite::ReplacePrefix { .. }));
+    let report = lint_project(&proxy);
+    assert_eq!(
+        proxy_support::check(&report, "proxy.path").0,
+        "fail",
+        "{report}"
+    );
 }
 
 #[test]
@@ -125,7 +164,7 @@ fn traefik_without_rewrite_keeps_the_socketio_path() {
     let app = need!(NAME, SioServer::start(1, &["--path", "ws/socket.io"]));
     let proxy = need!(
         NAME,
-        proxy_support::traefik(&dynamic("", "", "", &[app.port]))
+        proxy_support::traefik(&dynamic("/", "", "", "", &[app.port]))
     );
     let run = run_ws(
         T,
@@ -136,4 +175,10 @@ fn traefik_without_rewrite_keeps_the_socketio_path() {
 
     let (_, route) = statically(&proxy, "/ws/socket.io/");
     assert_eq!(route.rewrite, PathRewrite::Unchanged);
+    let report = lint_project(&proxy);
+    assert_eq!(
+        proxy_support::check(&report, "proxy.path").0,
+        "pass",
+        "{report}"
+    );
 }
