@@ -235,3 +235,97 @@ fn traefik_swarm_labels_under_deploy_are_not_container_labels() {
     );
     assert!(traefik::from_deployment(&d).is_none());
 }
+
+/// Rebuilds the tree of the listed repositories from MANIFEST.json under `root`.
+fn rebuild(corpus: &Path, root: &Path, repos: &[&str]) {
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(corpus.join("MANIFEST.json")).unwrap())
+            .unwrap();
+    for entry in manifest["files"].as_array().unwrap() {
+        let repo = entry["repo"].as_str().unwrap();
+        if !repos.contains(&repo) {
+            continue;
+        }
+        let dest = root.join(repo).join(entry["path"].as_str().unwrap());
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(corpus.join(entry["file"].as_str().unwrap()), &dest).unwrap();
+    }
+}
+
+fn lint_proxy_checks(compose: &Path) -> Vec<(String, String, String)> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsdoctor"))
+        .args(["--format", "json", "lint", "-f"])
+        .arg(compose)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{}: no JSON ({e})", compose.display()));
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"].as_str().is_some_and(|i| i.starts_with("proxy.")))
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+                c["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn corpus_projects_with_haproxy_caddy_and_traefik_lint_without_findings() {
+    let Some(corpus) = corpora() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    rebuild(
+        &corpus,
+        dir.path(),
+        &[
+            "socketio/socket.io",
+            "n8n-io/n8n-hosting",
+            "sw360cab/websockets-scaling",
+        ],
+    );
+    let project = |p: &str| dir.path().join(p);
+    // (compose file, what proxy.syntax says was read). No proxy.* warn or fail on any: the
+    // socket.io examples and the websockets-scaling stack run Node apps built from a
+    // Dockerfile, which wsdoctor does not recognise, and their routes do not name a
+    // socket.io path, so the other proxy checks have nothing to judge (skip, with that
+    // reason). n8n's Caddyfile is mounted from `${DATA_FOLDER}`, which its .env sets to a
+    // placeholder (`/<directory-path>/…`): there is no file to read.
+    let cases = [
+        (
+            "socketio/socket.io/examples/cluster-haproxy/docker-compose.yml",
+            Some("haproxy.cfg: HAProxy would accept it"),
+        ),
+        (
+            "socketio/socket.io/examples/cluster-traefik/docker-compose.yml",
+            Some("docker-compose.yml: Traefik would accept it"),
+        ),
+        ("n8n-io/n8n-hosting/docker-caddy/docker-compose.yml", None),
+        (
+            "sw360cab/websockets-scaling/stack/docker-compose.yml",
+            Some("docker-compose.yml: Traefik would accept it"),
+        ),
+    ];
+    for (compose, read) in cases {
+        let checks = lint_proxy_checks(&project(compose));
+        assert_eq!(checks.len(), 6, "{compose}: {checks:?}");
+        for (id, status, msg) in &checks {
+            assert!(
+                status == "pass" || status == "skip",
+                "{compose}: {id} {status} {msg}"
+            );
+        }
+        let (_, status, msg) = checks.iter().find(|c| c.0 == "proxy.syntax").unwrap();
+        match read {
+            Some(what) => assert!(status == "pass" && msg.contains(what), "{compose}: {msg}"),
+            None => assert!(
+                msg.starts_with("no proxy configuration found"),
+                "{compose}: {msg}"
+            ),
+        }
+    }
+}
