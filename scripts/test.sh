@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything the test suite needs on a fresh Debian machine, then runs it.
-#   redis-server, nginx-light, busybox-static (Debian), a Python venv with python-socketio
+#   redis-server, nginx-light, haproxy, caddy, busybox-static (Debian), a Python venv with python-socketio
 #   and uvicorn (PyPI) for the Socket.IO test servers, and the real apps (scripts/real-apps.sh).
 # Idempotent: installs only what is missing. Fails loudly on any error.
 set -euo pipefail
@@ -15,7 +15,9 @@ command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 [ -x /bin/busybox ] || missing+=(busybox-static)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)   # the CLI: a private CA for the TLS tests
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
-command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)   # kube corpus: `kubectl kustomize` (offline); fixtures/k8s-*/make.sh
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)   # kubectl (Debian: kubernetes-client). kube corpus: `kubectl kustomize` (offline); fixtures/k8s-*/make.sh
+command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)   # the proxy tests: HAProxy in front of python-socketio
+command -v caddy >/dev/null 2>&1 || missing+=(caddy)       # the proxy tests: Caddy in front of python-socketio
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]} (apt)"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
@@ -25,7 +27,7 @@ fi
 # Debian starts redis-server and nginx as services on install; the tests start their own.
 
 venv="${WSDOCTOR_VENV:-$PWD/target/test-venv}"
-if ! "$venv/bin/python" -c 'import socketio, engineio, uvicorn, redis' >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c 'import socketio, engineio, uvicorn, redis' >/dev/null 2>&1 || [ ! -x "$venv/bin/traefik" ]; then
   log "creating the Python venv for the Socket.IO test servers in $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r tests/servers/requirements.txt

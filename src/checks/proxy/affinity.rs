@@ -104,10 +104,7 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                         "{how} without affinity on the polling transport: a session's polls land on other servers, which answer 400 \"Session ID unknown\""
                     ))
                     .at(at)
-                    .hint(match group {
-                        Some(g) => format!("add `ip_hash;` to upstream {} ({}:{})", g.name, g.span.file, g.span.line),
-                        None => "balance through an upstream block with `ip_hash;`, one server per replica".to_string(),
-                    }),
+                    .hint(super::fixes::affinity(s.config.kind, group)),
             };
             r.subject(s.subject())
                 .evidence("servers", servers as u64)

@@ -53,47 +53,45 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                 Some(sp) => format!("{} at {}:{}", human(l.value), sp.file, sp.line),
                 None => format!("{} (the default)", human(l.value)),
             };
-            let r = match short {
-                None => RULE
-                    .pass(format!(
-                        "{}: {} — longer than pingInterval {} + {} margin",
-                        s.route_label(),
-                        limits
-                            .iter()
-                            .map(|(k, l)| format!("{k} timeout {}", describe(l)))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        human(ping),
-                        human(TIMEOUT_MARGIN)
-                    ))
-                    .at(limits[0].1.location().or(Some(route.span.location()))),
-                Some((kind, l)) => {
-                    let msg = format!(
-                        "{}: {kind} timeout {} is {} the app's pingInterval {}{}: idle \
-                         connections are cut before the next ping",
-                        s.route_label(),
-                        describe(l),
-                        if l.value <= ping {
-                            "not longer than"
-                        } else {
-                            "within the margin of"
-                        },
-                        human(ping),
-                        " (Engine.IO default)"
-                    );
-                    let r = if l.value <= ping {
-                        RULE.fire(msg)
-                    } else {
-                        RULE.warn(msg)
-                    };
-                    r.at(l.location().or(Some(route.span.location())))
-                        .hint(format!(
-                            "set `proxy_read_timeout 3600s;` in {} (at least {})",
+            let r =
+                match short {
+                    None => RULE
+                        .pass(format!(
+                            "{}: {} — longer than pingInterval {} + {} margin",
                             s.route_label(),
-                            human(need)
+                            limits
+                                .iter()
+                                .map(|(k, l)| format!("{k} timeout {}", describe(l)))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            human(ping),
+                            human(TIMEOUT_MARGIN)
                         ))
-                }
-            };
+                        .at(limits[0].1.location().or(Some(route.span.location()))),
+                    Some((kind, l)) => {
+                        let msg = format!(
+                            "{}: {kind} timeout {} is {} the app's pingInterval {}{}: idle \
+                         connections are cut before the next ping",
+                            s.route_label(),
+                            describe(l),
+                            if l.value <= ping {
+                                "not longer than"
+                            } else {
+                                "within the margin of"
+                            },
+                            human(ping),
+                            " (Engine.IO default)"
+                        );
+                        let r = if l.value <= ping {
+                            RULE.fire(msg)
+                        } else {
+                            RULE.warn(msg)
+                        };
+                        r.at(l.location().or(Some(route.span.location()))).hint(
+                            super::fixes::timeout(s.config.kind, &s.route_label(), &human(need)),
+                        )
+                    }
+                };
             r.subject(s.subject())
                 .evidence("ping_interval_ms", ping.as_millis() as u64)
                 .evidence(

@@ -118,7 +118,10 @@ pub fn read_file(
                 display,
             ))
         }
-        ProxyKind::Caddy | ProxyKind::Haproxy | ProxyKind::Traefik => None,
+        ProxyKind::Caddy | ProxyKind::Haproxy | ProxyKind::Traefik => {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            super::formats::read(kind, shown, &text, source)
+        }
     }
 }
 
@@ -135,8 +138,115 @@ pub fn from_service(service: &Service, display: &dyn Fn(&Path) -> String) -> Vec
     };
     match kind {
         ProxyKind::Nginx => nginx_from_service(service, display),
-        ProxyKind::Caddy | ProxyKind::Haproxy | ProxyKind::Traefik => Vec::new(),
+        ProxyKind::Caddy | ProxyKind::Haproxy => mounted_config(kind, service, display),
+        ProxyKind::Traefik => traefik_from_service(service, display),
     }
+}
+
+/// The file a Caddy or HAProxy container loads, when the service mounts it (the file
+/// itself, or the directory that holds it).
+fn mounted_config(
+    kind: ProxyKind,
+    service: &Service,
+    display: &dyn Fn(&Path) -> String,
+) -> Vec<ProxyConfig> {
+    use super::formats::{IMAGE_CONFIG_PATHS, is_config_mount};
+    for m in &service.volumes {
+        if !is_config_mount(kind, &m.target) {
+            continue;
+        }
+        let target = m.target.trim_end_matches('/');
+        let file = if m.source.is_file() {
+            Some(m.source.clone())
+        } else {
+            IMAGE_CONFIG_PATHS
+                .iter()
+                .filter(|(k, _, _)| *k == kind)
+                .flat_map(|(_, _, paths)| paths.iter())
+                .filter_map(|p| p.strip_prefix(&format!("{target}/")))
+                .map(|rel| m.source.join(rel))
+                .find(|p| p.is_file())
+        };
+        let Some(file) = file else { continue };
+        let source = ProxySource::ComposeMount {
+            service: service.name.clone(),
+            container_path: m.target.clone(),
+            span: m.span.clone(),
+        };
+        return read_file(kind, &file, &display(&file), source, display)
+            .into_iter()
+            .collect();
+    }
+    Vec::new()
+}
+
+/// The dynamic files a Traefik container's file provider reads (from its mounted static
+/// configuration and its command line), mapped back to the host through its mounts.
+fn traefik_from_service(service: &Service, display: &dyn Fn(&Path) -> String) -> Vec<ProxyConfig> {
+    use super::formats::{is_config_mount, traefik_dynamic_paths};
+    let host_path = |container: &str| -> Option<PathBuf> {
+        service
+            .volumes
+            .iter()
+            .filter_map(|m| {
+                let t = m.target.trim_end_matches('/');
+                if container == t {
+                    Some(m.source.clone())
+                } else {
+                    container
+                        .strip_prefix(&format!("{t}/"))
+                        .map(|rel| m.source.join(rel))
+                }
+            })
+            .next()
+    };
+    let static_text = service
+        .volumes
+        .iter()
+        .filter(|m| is_config_mount(ProxyKind::Traefik, &m.target) && m.source.is_file())
+        .find_map(|m| std::fs::read_to_string(&m.source).ok());
+    let command: Vec<String> = service
+        .command
+        .as_ref()
+        .map(|c| c.value.clone())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for container in traefik_dynamic_paths(static_text.as_deref(), &command) {
+        let Some(host) = host_path(&container) else {
+            continue;
+        };
+        let files: Vec<PathBuf> = if host.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(&host)
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|e| e == "yml" || e == "yaml" || e == "toml")
+                })
+                .collect();
+            v.sort();
+            v
+        } else {
+            vec![host]
+        };
+        for f in files.into_iter().filter(|f| f.is_file()) {
+            let source = ProxySource::ComposeMount {
+                service: service.name.clone(),
+                container_path: container.clone(),
+                span: None,
+            };
+            out.extend(read_file(
+                ProxyKind::Traefik,
+                &f,
+                &display(&f),
+                source,
+                display,
+            ));
+        }
+    }
+    out
 }
 
 fn nginx_from_service(service: &Service, display: &dyn Fn(&Path) -> String) -> Vec<ProxyConfig> {
@@ -207,6 +317,8 @@ pub fn discover(
             }
         }
     }
+    // Traefik's Docker provider: the `traefik.http.*` labels of the project's services.
+    out.extend(super::traefik::from_deployment(deployment));
     Ok(out)
 }
 

@@ -20,8 +20,12 @@
 //! A file the proxy itself would refuse (unbalanced braces, an unterminated directive, a
 //! `proxy_pass` URI nginx forbids) does not stop the reader: the problem becomes a
 //! [`ProxySyntaxProblem`] (reported by `proxy.syntax`), and whatever could be read is kept.
+pub mod caddy;
 pub mod discover;
+pub mod formats;
+pub mod haproxy;
 pub mod nginx;
+pub mod traefik;
 
 use std::time::Duration;
 
