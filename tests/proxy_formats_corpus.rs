@@ -323,7 +323,7 @@ fn corpus_projects_with_haproxy_caddy_and_traefik_lint_without_findings() {
         match read {
             Some(what) => assert!(status == "pass" && msg.contains(what), "{compose}: {msg}"),
             None => assert!(
-                msg.starts_with("no proxy configuration found"),
+                msg.starts_with("no proxy configuration read"),
                 "{compose}: {msg}"
             ),
         }
