@@ -103,7 +103,7 @@ pub fn check(facts: &Facts, cluster: &Cluster) -> Vec<CheckResult> {
                             s.session_affinity.as_ref().is_some_and(|a| a.value == "ClientIP")
                         });
                         RULE.fire(format!(
-                            "{spread}: Ingress {} (ingress-nginx) balances each request over the pods without {NGINX_AFFINITY}: cookie{}; requests of one session land on other pods (400 \"Session ID unknown\")",
+                            "{spread}: Ingress {} (ingress-nginx) balances each request over the pods without {NGINX_AFFINITY}: cookie{}; requests of one session land on other pods (400 \"Invalid session\"; Node: \"Session ID unknown\")",
                             ingress.name,
                             if client_ip { "; the Service's sessionAffinity: ClientIP does not apply behind it (ingress-nginx sends to pod endpoints directly)" } else { "" }
                         ))
@@ -121,7 +121,7 @@ pub fn check(facts: &Facts, cluster: &Cluster) -> Vec<CheckResult> {
                             .at(a.span.as_ref().map(|s| s.location())),
                         None => RULE
                             .fire(format!(
-                                "{spread}: Ingress {} (Traefik) balances requests over the pods without a sticky cookie; requests of one session land on other pods (400 \"Session ID unknown\")",
+                                "{spread}: Ingress {} (Traefik) balances requests over the pods without a sticky cookie; requests of one session land on other pods (400 \"Invalid session\"; Node: \"Session ID unknown\")",
                                 ingress.name
                             ))
                             .hint(format!(
@@ -176,7 +176,7 @@ pub fn check(facts: &Facts, cluster: &Cluster) -> Vec<CheckResult> {
                 .at(a.span.as_ref().map(|s| s.location())),
             (None, Some(svc)) => RULE
                 .fire(format!(
-                    "{spread}: Service {} balances connections over the pods without sessionAffinity; requests of one session land on other pods (400 \"Session ID unknown\")",
+                    "{spread}: Service {} balances connections over the pods without sessionAffinity; requests of one session land on other pods (400 \"Invalid session\"; Node: \"Session ID unknown\")",
                     svc.name
                 ))
                 .hint(format!("set sessionAffinity: ClientIP on Service {} (behind an Ingress, use the controller's cookie affinity instead)", svc.name))

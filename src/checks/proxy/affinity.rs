@@ -91,7 +91,7 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                 Some(a) => match &a.value {
                     Affinity::Hash { key, .. } if unstable_key(key) => RULE
                         .fire(format!(
-                            "{how}, hashed on `{key}`, which changes on every polling request (t=…): sessions land on other servers (400 \"Session ID unknown\")"
+                            "{how}, hashed on `{key}`, which changes on every polling request (t=…): sessions land on other servers (400 \"Invalid session\"; Node: \"Session ID unknown\")"
                         ))
                         .at(a.location())
                         .hint("hash $remote_addr consistent; (or ip_hash;)"),
@@ -101,7 +101,7 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                 },
                 None => RULE
                     .fire(format!(
-                        "{how} without affinity on the polling transport: a session's polls land on other servers, which answer 400 \"Session ID unknown\""
+                        "{how} without affinity on the polling transport: a session's polls land on other servers, which answer 400 \"Invalid session\" (Node: \"Session ID unknown\")"
                     ))
                     .at(at)
                     .hint(super::fixes::affinity(s.config.kind, group)),
