@@ -270,6 +270,14 @@ const TRUE_FINDINGS: &[(&str, &str, &str)] = &[
         "the app reads REDIS_HOST in its own code (createAdapter), a variable no profile knows: \
          wsdoctor cannot see the adapter, and says so",
     ),
+    (
+        "sw360cab-websockets-scaling__stack__docker-compose.yml",
+        "proxy.path",
+        "read with --app node-socketio, whose path is socket.io's default /socket.io/ (a Node \
+         app sets another in its code, which wsdoctor does not read): the only Traefik router \
+         matches PathPrefix(`/wsk`) and its replacepath middleware sends every request to `/`, \
+         so /socket.io/ reaches the app by no route",
+    ),
 ];
 
 /// The app of each corpus file, as a user names it (the images are built from the
