@@ -80,6 +80,7 @@ pub static PROFILE: AppProfile = AppProfile {
             all_interfaces_env: None,
             config_flags: &[],
             cited: "chainlit's default host (chainlit 2.12.0 config.py:270 DEFAULT_HOST = \"127.0.0.1\")",
+            fix: "add `--host 0.0.0.0` to `chainlit run` (or set CHAINLIT_HOST=0.0.0.0)",
         }),
         image: None,
         otherwise: "the Chainlit server is started by code or an image command wsdoctor does not read",

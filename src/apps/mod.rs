@@ -119,6 +119,8 @@ pub struct HostRule {
     pub config_flags: &'static [&'static str],
     /// Where the default is written (shown as the source of a defaulted host).
     pub cited: &'static str,
+    /// How to bind all interfaces instead (shown as the hint).
+    pub fix: &'static str,
 }
 
 /// Where the app's listen address is decided.
@@ -137,8 +139,12 @@ pub struct ListenRule {
 /// The address the app's server listens on, as far as the files tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListenHost {
-    /// The hosts bound (several for repeated gunicorn `-b`), as written or defaulted.
-    Hosts(Vec<String>),
+    /// The hosts bound (several for repeated gunicorn `-b`), as written or defaulted, and
+    /// how to bind all interfaces instead.
+    Hosts {
+        hosts: Vec<String>,
+        fix: &'static str,
+    },
     /// Decided where wsdoctor does not look (app code, a config file, an image's CMD).
     Unknown(String),
 }
@@ -631,19 +637,23 @@ fn host_by(
                 .map(|v| bind_host(v))
                 .collect::<Option<Vec<_>>>()
             {
-                Some(hosts) => ListenHost::Hosts(hosts),
+                Some(hosts) => ListenHost::Hosts {
+                    hosts,
+                    fix: rule.fix,
+                },
                 None => ListenHost::Unknown(format!(
                     "{program} binds a socket ({}), not a network address",
                     values.join(" ")
                 )),
             }
         } else {
-            ListenHost::Hosts(
-                values
+            ListenHost::Hosts {
+                hosts: values
                     .iter()
                     .map(|v| v.trim_matches(|c| c == '"' || c == '\'').to_string())
                     .collect(),
-            )
+                fix: rule.fix,
+            }
         };
         Some(AppSetting {
             value,
@@ -686,7 +696,10 @@ fn host_by(
         && !s.value.trim().is_empty()
     {
         return AppSetting {
-            value: ListenHost::Hosts(vec![s.value.trim().to_string()]),
+            value: ListenHost::Hosts {
+                hosts: vec![s.value.trim().to_string()],
+                fix: rule.fix,
+            },
             source: s.source,
             span: s.span,
             defaulted: false,
@@ -696,7 +709,10 @@ fn host_by(
         && let Some(s) = setting_from_env(service, var)
     {
         return AppSetting {
-            value: ListenHost::Hosts(vec!["0.0.0.0".to_string()]),
+            value: ListenHost::Hosts {
+                hosts: vec!["0.0.0.0".to_string()],
+                fix: rule.fix,
+            },
             source: format!("{var} set, so {program} binds 0.0.0.0:${var}"),
             span: s.span,
             defaulted: false,
@@ -706,7 +722,10 @@ fn host_by(
     AppSetting {
         span: command_span(service),
         ..AppSetting::default_of(
-            ListenHost::Hosts(vec![rule.default_host.to_string()]),
+            ListenHost::Hosts {
+                hosts: vec![rule.default_host.to_string()],
+                fix: rule.fix,
+            },
             rule.cited,
         )
     }

@@ -136,6 +136,7 @@ pub static PROFILE: AppProfile = AppProfile {
             all_interfaces_env: None,
             config_flags: &[],
             cited: "open-webui serve's default host (open_webui 0.12.4 __init__.py:39 host: str = '0.0.0.0')",
+            fix: "drop --host or pass `--host 0.0.0.0` to `open-webui serve`",
         }),
         image: Some(HostRule {
             default_host: "0.0.0.0",
@@ -145,6 +146,7 @@ pub static PROFILE: AppProfile = AppProfile {
             all_interfaces_env: None,
             config_flags: &[],
             cited: "the image's start.sh (backend/start.sh:20 HOST=\"${HOST:-0.0.0.0}\")",
+            fix: "unset HOST, or set HOST=0.0.0.0",
         }),
         otherwise: "Open WebUI is started by a command wsdoctor does not read",
     },

@@ -103,6 +103,7 @@ pub static SERVERS: &[ServerRule] = &[
             all_interfaces_env: None,
             config_flags: &[],
             cited: "uvicorn's default host (uvicorn 0.54.0 main.py:66 default=\"127.0.0.1\")",
+            fix: "add `--host 0.0.0.0` to the uvicorn command (or set UVICORN_HOST=0.0.0.0)",
         },
     },
     // gunicorn/config.py:642-660 `-w/--workers`, default int($WEB_CONCURRENCY or 1);
@@ -129,6 +130,7 @@ pub static SERVERS: &[ServerRule] = &[
             all_interfaces_env: Some("PORT"),
             config_flags: &["-c", "--config"],
             cited: "gunicorn's default bind (gunicorn 23.0.0 config.py:598 ['127.0.0.1:8000'])",
+            fix: "bind all interfaces: `gunicorn -b 0.0.0.0:PORT …` (or `-b :PORT`)",
         },
     },
     // hypercorn/__main__.py:217-220,300 `-w/--workers`, config.py:114 default 1, no env;
@@ -151,6 +153,7 @@ pub static SERVERS: &[ServerRule] = &[
             all_interfaces_env: None,
             config_flags: &["-c", "--config"],
             cited: "hypercorn's default bind (hypercorn 0.18.0 config.py:58 [\"127.0.0.1:8000\"])",
+            fix: "bind all interfaces: `hypercorn -b 0.0.0.0:PORT …`",
         },
     },
 ];

@@ -45,7 +45,8 @@ fn reached_by(facts: &Facts, service: &Service) -> String {
             None => who.push("Container Apps (other apps of its environment)".to_string()),
         }
     }
-    if let Some(p) = service.ports.first() {
+    // Container Apps' ingress is modelled as the service's port: named once, above.
+    if let Some(p) = service.ports.first().filter(|_| who.is_empty()) {
         let more = if service.ports.len() > 1 { " …" } else { "" };
         who.push(format!(
             "its published port{} ({}{more})",
@@ -63,7 +64,10 @@ fn reached_by(facts: &Facts, service: &Service) -> String {
         .map(|s| s.name.as_str())
         .collect();
     if !referrers.is_empty() {
-        who.push(format!("service {}", referrers.join(", ")));
+        who.push(format!(
+            "service {} (which names it as a host)",
+            referrers.join(", ")
+        ));
     }
     if service.labels.keys().any(|k| k.starts_with("traefik."))
         || service
@@ -125,7 +129,7 @@ fn judge(facts: &Facts, app: &SocketIoApp) -> CheckResult {
                 "{name}: network_mode {mode}: the container shares another network namespace, whose loopback the host's (or that container's) processes reach"
             ))
         }
-        ListenHost::Hosts(hosts) => {
+        ListenHost::Hosts { hosts, fix } => {
             let shown = hosts.join(", ");
             let how = if host.defaulted {
                 format!("nothing sets it, so {}", host.source)
@@ -138,12 +142,7 @@ fn judge(facts: &Facts, app: &SocketIoApp) -> CheckResult {
                     app.profile.name,
                     reached_by(facts, app.service)
                 ))
-                .hint(match app.profile.listen.launcher.as_ref() {
-                    Some(rule) if host.source.contains(rule.host_flags[0]) || host.defaulted => {
-                        format!("bind all interfaces: add `{} 0.0.0.0` to the command (or the matching variable)", first_flag(&host.source))
-                    }
-                    _ => "bind 0.0.0.0 (all interfaces) instead".to_string(),
-                })
+                .hint(fix.to_string())
             } else {
                 let note = if hosts
                     .iter()
@@ -158,7 +157,7 @@ fn judge(facts: &Facts, app: &SocketIoApp) -> CheckResult {
         }
     };
     let r = match &host.value {
-        ListenHost::Hosts(h) => r.evidence("listen_host", h.join(",")),
+        ListenHost::Hosts { hosts, .. } => r.evidence("listen_host", hosts.join(",")),
         ListenHost::Unknown(_) => r,
     };
     app_evidence(
@@ -168,15 +167,6 @@ fn judge(facts: &Facts, app: &SocketIoApp) -> CheckResult {
             .evidence("listen_host_defaulted", host.defaulted),
         app,
     )
-}
-
-/// `--host` of "chainlit's default host (…)" / "uvicorn --host": the flag to suggest.
-fn first_flag(source: &str) -> &'static str {
-    if source.contains("gunicorn") || source.contains("hypercorn") {
-        "-b"
-    } else {
-        "--host"
-    }
 }
 
 pub fn check(facts: &Facts) -> Vec<CheckResult> {
