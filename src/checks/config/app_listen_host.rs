@@ -132,7 +132,7 @@ fn judge(facts: &Facts, app: &SocketIoApp) -> CheckResult {
         ListenHost::Hosts { hosts, fix } => {
             let shown = hosts.join(", ");
             let how = if host.defaulted {
-                format!("nothing sets it, so {}", host.source)
+                format!("nothing sets it: {}", host.source)
             } else {
                 format!("set by {}", host.source)
             };
