@@ -229,6 +229,33 @@ fn real_uvicorn_default_host_is_unreachable_from_another_address_and_lint_says_s
             &dir,
             bound_all,
         );
+        // diagnose ties the two together: the refused probe is explained by the file.
+        let url = format!("http://127.0.0.2:{port}");
+        let run = wsdoctor(
+            &[
+                "--format",
+                "json",
+                "--timeout",
+                "5s",
+                "diagnose",
+                "--project-dir",
+                dir.to_str().unwrap(),
+                "--service",
+                "api",
+                "--url",
+                &url,
+                "--no-docker",
+            ],
+            &[],
+        );
+        let reach = run.check("ws.http-reachable");
+        if bound_all {
+            assert_eq!(reach["status"], "pass", "{}", run.dump());
+        } else {
+            assert_eq!(reach["status"], "fail", "{}", run.dump());
+            assert_eq!(reach["caused_by"], format!("{ID} [api]"), "{}", run.dump());
+            assert_eq!(run.code, 1);
+        }
         drop(proc);
     }
 }
