@@ -663,6 +663,18 @@ fn host_by(
         })
     };
     if let Some(s) = from_flags(args, format!("{program} {flags}"), command_span(service)) {
+        // `--host $HOST` inside `sh -c` (compose's `$$HOST`): the shell fills it in at run
+        // time, from a variable wsdoctor cannot follow through the script.
+        if let ListenHost::Hosts { hosts, .. } = &s.value
+            && let Some(h) = hosts.iter().find(|h| h.contains('$'))
+        {
+            return AppSetting {
+                value: ListenHost::Unknown(format!(
+                    "{program} {flags} {h}: the shell sets it when the container starts"
+                )),
+                ..s
+            };
+        }
         return s;
     }
     if let Some((var, words)) = env_args

@@ -302,6 +302,18 @@ mod tests {
         assert!(r[0].message.contains("image's own CMD"), "{}", r[0].message);
         let r = run(
             "python:3.12",
+            "sh -c chainlit run app.py --host $HOST",
+            &[],
+            "chainlit",
+        );
+        assert_eq!(statuses(&r), ["skip"]);
+        assert!(
+            r[0].message.contains("the shell sets it"),
+            "{}",
+            r[0].message
+        );
+        let r = run(
+            "python:3.12",
             "gunicorn -b unix:/run/app.sock app:app",
             &[],
             "python-socketio",
