@@ -49,6 +49,10 @@ pub const RULES: &[(&str, Rule)] = &[
     ),
     ("bad-gateway-names-upstream", bad_gateway_names_the_upstream),
     ("proxy-files-not-running", live_proxy_differs_from_files),
+    (
+        "listen-host-explains-unreachable",
+        unreachable_explained_by_listen_host,
+    ),
 ];
 
 /// Applies every rule.
@@ -319,6 +323,27 @@ fn live_proxy_differs_from_files(results: &mut [CheckResult], _: &AppTraits) {
         .insert("proxy_files_not_running".to_string(), true.into());
 }
 
+/// `config.app-listen-host` explains a failing `ws.http-reachable` that was refused, or that
+/// a proxy or ingress answered with its own 502/503 page: the files bind the app to its
+/// container's loopback, which nothing outside the container reaches (measured on the real
+/// Chainlit 2.12 and uvicorn 0.54: bound to 127.0.0.1, a connection from another address is
+/// refused; tests/real_listen_host.rs).
+fn unreachable_explained_by_listen_host(results: &mut [CheckResult], _: &AppTraits) {
+    let Some(cause) = index_of(results, "config.app-listen-host", |r| {
+        r.status == Status::Fail && r.counts()
+    }) else {
+        return;
+    };
+    let refused_or_proxy_page = |r: &CheckResult| {
+        r.status == Status::Fail
+            && (r.evidence.get("error_kind").and_then(|v| v.as_str()) == Some("refused")
+                || r.evidence.get("proxy_error_page").and_then(|v| v.as_bool()) == Some(true))
+    };
+    if let Some(effect) = index_of(results, "ws.http-reachable", refused_or_proxy_page) {
+        explain(results, effect, cause, "The files explain it");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,6 +502,32 @@ mod tests {
             Some("config.polling-multi-worker")
         );
         assert_eq!(rs[1].status, Status::Fail);
+    }
+
+    #[test]
+    fn a_loopback_listen_host_explains_a_refused_or_proxied_probe() {
+        for (key, value) in [
+            ("error_kind", serde_json::Value::from("refused")),
+            ("proxy_error_page", serde_json::Value::from(true)),
+        ] {
+            let mut rs = vec![
+                result("config.app-listen-host", Status::Fail),
+                result("ws.http-reachable", Status::Fail).evidence(key, value),
+            ];
+            apply(&mut rs, &python_socketio());
+            assert_eq!(rs[1].caused_by.as_deref(), Some("config.app-listen-host"));
+            assert_eq!(
+                rs[1].hint.as_deref(),
+                Some("fix for config.app-listen-host")
+            );
+        }
+        // A DNS failure is not the listen host's doing.
+        let mut rs = vec![
+            result("config.app-listen-host", Status::Fail),
+            result("ws.http-reachable", Status::Fail).evidence("error_kind", "dns"),
+        ];
+        apply(&mut rs, &python_socketio());
+        assert_eq!(rs[1].caused_by, None);
     }
 
     #[test]

@@ -232,7 +232,7 @@ fn every_container_apps_report_matches_the_json_schema() {
         .filter(|n| n.starts_with("aca-"))
         .collect();
     names.sort();
-    assert_eq!(names.len(), 6);
+    assert_eq!(names.len(), 7);
     for name in names {
         let (_, r) = lint(&name);
         let errors: Vec<String> = validator

@@ -67,4 +67,22 @@ pub static PROFILE: AppProfile = AppProfile {
         what: "Chainlit reads allowed origins from .chainlit/config.toml ([project] allow_origins, default [\"*\"]); its Socket.IO server does no CORS check",
     },
     site_origin_vars: &[],
+    // cli/__init__.py:173 `@click.option("--host")`, :189-190 a given --host is written to
+    // CHAINLIT_HOST, :59 `host = os.environ.get("CHAINLIT_HOST", DEFAULT_HOST)`, config.py:270
+    // `DEFAULT_HOST = "127.0.0.1"`: without --host or CHAINLIT_HOST, uvicorn binds loopback.
+    // No official image, so nothing is known of an image's own CMD.
+    listen: ListenRule {
+        launcher: Some(HostRule {
+            default_host: "127.0.0.1",
+            host_flags: &["--host"],
+            bind_form: false,
+            host_env: Some("CHAINLIT_HOST"),
+            all_interfaces_env: None,
+            config_flags: &[],
+            cited: "chainlit's default host (chainlit 2.12.0 config.py:270 DEFAULT_HOST = \"127.0.0.1\")",
+            fix: "add `--host 0.0.0.0` to `chainlit run` (or set CHAINLIT_HOST=0.0.0.0)",
+        }),
+        image: None,
+        otherwise: "the Chainlit server is started by code or an image command wsdoctor does not read",
+    },
 };

@@ -72,4 +72,11 @@ pub static PROFILE: AppProfile = AppProfile {
         what: "Flask-SocketIO takes cors_allowed_origins in the app code; a list allows only the listed origins, not the server's own",
     },
     site_origin_vars: &[],
+    // flask_socketio/__init__.py:577-612 (5.7.0) `socketio.run(app, host=None)` binds
+    // 127.0.0.1 unless the code passes host= (or SERVER_NAME names one): app code.
+    listen: ListenRule {
+        launcher: None,
+        image: None,
+        otherwise: "socketio.run(app, host=…) in the app's code picks the address (Flask-SocketIO 5.7.0 __init__.py:612 defaults to 127.0.0.1: a container needs host=\"0.0.0.0\")",
+    },
 };

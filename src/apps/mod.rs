@@ -97,6 +97,70 @@ pub struct AppProfile {
     pub cors: CorsRule,
     /// Variables holding the site's public URL (the origin browsers use).
     pub site_origin_vars: &'static [&'static str],
+    /// The address the app's server binds (its listen host).
+    pub listen: ListenRule,
+}
+
+/// How a launcher picks the address it binds.
+#[derive(Debug)]
+pub struct HostRule {
+    /// Bound when nothing sets it: `127.0.0.1` (loopback only) or `0.0.0.0`.
+    pub default_host: &'static str,
+    /// Flags that set it (`--host`, gunicorn's `-b`).
+    pub host_flags: &'static [&'static str],
+    /// The flag's value is `HOST:PORT` (gunicorn/hypercorn `--bind`), not a bare host.
+    pub bind_form: bool,
+    /// A variable that sets it when no flag does (`CHAINLIT_HOST`, `UVICORN_HOST`).
+    pub host_env: Option<&'static str>,
+    /// A variable whose presence turns the default into all interfaces (gunicorn binds
+    /// `0.0.0.0:$PORT` when PORT is set and nothing else binds).
+    pub all_interfaces_env: Option<&'static str>,
+    /// Flags naming a config file that may also bind (gunicorn/hypercorn `-c`).
+    pub config_flags: &'static [&'static str],
+    /// Where the default is written (shown as the source of a defaulted host).
+    pub cited: &'static str,
+    /// How to bind all interfaces instead (shown as the hint).
+    pub fix: &'static str,
+}
+
+/// Where the app's listen address is decided.
+#[derive(Debug)]
+pub struct ListenRule {
+    /// The app's launcher (a word of `recognise.command_words` on the command line:
+    /// `chainlit run`, `open-webui serve`); None when the app has no launcher.
+    pub launcher: Option<HostRule>,
+    /// The image's own start script, when the service sets no command (Open WebUI's
+    /// start.sh); None when wsdoctor does not know what the image runs.
+    pub image: Option<HostRule>,
+    /// Who decides otherwise (the app's code: `socketio.run(app)`, `server.listen(port)`).
+    pub otherwise: &'static str,
+}
+
+/// The address the app's server listens on, as far as the files tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenHost {
+    /// The hosts bound (several for repeated gunicorn `-b`), as written or defaulted, and
+    /// how to bind all interfaces instead.
+    Hosts {
+        hosts: Vec<String>,
+        fix: &'static str,
+    },
+    /// Decided where wsdoctor does not look (app code, a config file, an image's CMD).
+    Unknown(String),
+}
+
+/// Whether a listen host is reachable only from inside its own network namespace.
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    if h == "localhost" || h.ends_with(".localhost") {
+        return true;
+    }
+    h.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// How a compose service is recognised as this app. Any one match is enough.
@@ -447,6 +511,238 @@ impl SocketIoApp<'_> {
     }
 }
 
+impl SocketIoApp<'_> {
+    /// The address the app's server binds, where that is decided, and where it is written:
+    /// a server on the command line (uvicorn/gunicorn/hypercorn: its flags, variables and
+    /// default), else the app's launcher (`chainlit run`, `open-webui serve`), else the
+    /// image's start script when the service sets no command, else [`ListenHost::Unknown`].
+    pub fn listen_host(&self) -> AppSetting<ListenHost> {
+        let service = self.service;
+        let words = command_words(service);
+        if let Some((at, server)) = last_server(&words) {
+            let extra: Vec<&str> = server
+                .cmd_args_env
+                .and_then(|var| service.env(var))
+                .map(|v| v.split_whitespace().collect())
+                .unwrap_or_default();
+            let env_args = server.cmd_args_env.map(|var| (var, extra.as_slice()));
+            return host_by(
+                &server.listen,
+                server.program,
+                &words[at..],
+                env_args,
+                service,
+            );
+        }
+        let listen = &self.profile.listen;
+        if let Some(rule) = &listen.launcher
+            && let Some(at) = words
+                .iter()
+                .position(|w| self.profile.recognise.command_words.contains(&base_name(w)))
+        {
+            return host_by(rule, base_name(words[at]), &words[at..], None, service);
+        }
+        let own_image = service.image.as_ref().is_some_and(|i| {
+            let repo = image_repo(&i.value);
+            self.profile
+                .recognise
+                .images
+                .iter()
+                .any(|n| repo.ends_with(n))
+        });
+        if words.is_empty()
+            && own_image
+            && let Some(rule) = &listen.image
+        {
+            return host_by(rule, "the image", &[], None, service);
+        }
+        let why = if words.is_empty() {
+            format!(
+                "no command: the image's own CMD starts the server ({})",
+                listen.otherwise
+            )
+        } else {
+            listen.otherwise.to_string()
+        };
+        AppSetting {
+            value: ListenHost::Unknown(why),
+            source: "the app's code".to_string(),
+            span: command_span(service),
+            defaulted: true,
+        }
+    }
+}
+
+/// The last Python server word of the command (the one that runs:
+/// `pip install uvicorn && hypercorn …`) and its index.
+fn last_server(words: &[&str]) -> Option<(usize, &'static python_socketio::ServerRule)> {
+    words.iter().enumerate().rev().find_map(|(i, w)| {
+        python_socketio::SERVERS
+            .iter()
+            .find(|s| base_name(w) == s.program)
+            .map(|s| (i, s))
+    })
+}
+
+/// Every value of a flag (`-b A -b B`), in the forms [`flag_value`] reads.
+fn flag_values<'w>(words: &[&'w str], flags: &[&str]) -> Vec<&'w str> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if flags.contains(&words[i]) {
+            found.extend(words.get(i + 1).copied());
+            i += 2;
+            continue;
+        }
+        found.extend(flag_value(&words[i..=i], flags));
+        i += 1;
+    }
+    found
+}
+
+/// The host of a `--bind` value: `0.0.0.0:8000`, `[::]:8000`, `:8000` (all interfaces,
+/// gunicorn util.py:244-247), `tcp://h:p`; None for `unix:PATH` / `fd://N` (no address).
+fn bind_host(value: &str) -> Option<String> {
+    let v = value.trim_matches(|c| c == '"' || c == '\'');
+    let v = v.strip_prefix("tcp://").unwrap_or(v);
+    if v.starts_with("unix:") || v.starts_with("fd://") {
+        return None;
+    }
+    let host = if let Some(rest) = v.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        v.split(':').next().unwrap_or(v)
+    };
+    Some(if host.is_empty() { "0.0.0.0" } else { host }.to_string())
+}
+
+/// Reads `rule` for a launcher whose words (from the launcher on) are `args`, with
+/// `env_args` the words of a variable the program reads as more arguments.
+fn host_by(
+    rule: &HostRule,
+    program: &str,
+    args: &[&str],
+    env_args: Option<(&str, &[&str])>,
+    service: &Service,
+) -> AppSetting<ListenHost> {
+    let flags = rule.host_flags.join("/");
+    let from_flags = |words: &[&str], source: String, span: Option<Span>| {
+        let values = flag_values(words, rule.host_flags);
+        if values.is_empty() {
+            return None;
+        }
+        let value = if rule.bind_form {
+            match values
+                .iter()
+                .map(|v| bind_host(v))
+                .collect::<Option<Vec<_>>>()
+            {
+                Some(hosts) => ListenHost::Hosts {
+                    hosts,
+                    fix: rule.fix,
+                },
+                None => ListenHost::Unknown(format!(
+                    "{program} binds a socket ({}), not a network address",
+                    values.join(" ")
+                )),
+            }
+        } else {
+            ListenHost::Hosts {
+                hosts: values
+                    .iter()
+                    .map(|v| v.trim_matches(|c| c == '"' || c == '\'').to_string())
+                    .collect(),
+                fix: rule.fix,
+            }
+        };
+        Some(AppSetting {
+            value,
+            source,
+            span,
+            defaulted: false,
+        })
+    };
+    if let Some(s) = from_flags(args, format!("{program} {flags}"), command_span(service)) {
+        // `--host $HOST` inside `sh -c` (compose's `$$HOST`): the shell fills it in at run
+        // time, from a variable wsdoctor cannot follow through the script.
+        if let ListenHost::Hosts { hosts, .. } = &s.value
+            && let Some(h) = hosts.iter().find(|h| h.contains('$'))
+        {
+            return AppSetting {
+                value: ListenHost::Unknown(format!(
+                    "{program} {flags} {h}: the shell sets it when the container starts"
+                )),
+                ..s
+            };
+        }
+        return s;
+    }
+    if let Some((var, words)) = env_args
+        && let Some(s) = from_flags(
+            words,
+            format!("{var} {flags}"),
+            service.environment.get(var).and_then(|v| v.span.clone()),
+        )
+    {
+        return s;
+    }
+    let all_args = args
+        .iter()
+        .chain(env_args.map(|(_, w)| w).unwrap_or_default());
+    if let Some(f) = all_args.clone().find(|w| {
+        rule.config_flags
+            .iter()
+            .any(|f| *w == f || w.starts_with(&format!("{f}=")))
+    }) {
+        return AppSetting {
+            value: ListenHost::Unknown(format!(
+                "{program} {f}: a config file, which wsdoctor does not read, may set bind"
+            )),
+            source: format!("{program} {f}"),
+            span: command_span(service),
+            defaulted: false,
+        };
+    }
+    if let Some(var) = rule.host_env
+        && let Some(s) = setting_from_env(service, var)
+        && !s.value.trim().is_empty()
+    {
+        return AppSetting {
+            value: ListenHost::Hosts {
+                hosts: vec![s.value.trim().to_string()],
+                fix: rule.fix,
+            },
+            source: s.source,
+            span: s.span,
+            defaulted: false,
+        };
+    }
+    if let Some(var) = rule.all_interfaces_env
+        && let Some(s) = setting_from_env(service, var)
+    {
+        return AppSetting {
+            value: ListenHost::Hosts {
+                hosts: vec!["0.0.0.0".to_string()],
+                fix: rule.fix,
+            },
+            source: format!("{var} set, so {program} binds 0.0.0.0:${var}"),
+            span: s.span,
+            defaulted: false,
+        };
+    }
+    // Defaulted, but shown at the command line the flag is missing from.
+    AppSetting {
+        span: command_span(service),
+        ..AppSetting::default_of(
+            ListenHost::Hosts {
+                hosts: vec![rule.default_host.to_string()],
+                fix: rule.fix,
+            },
+            rule.cited,
+        )
+    }
+}
+
 /// `scheme://host[:port]` of a URL, if it has one.
 pub fn origin_of(url: &str) -> Option<String> {
     let u = url::Url::parse(url.trim()).ok()?;
@@ -758,12 +1054,7 @@ fn server_settings(
 ) -> Option<(AppSetting<u32>, Option<AppSetting<u16>>)> {
     // The last server word is the one that runs (`pip install uvicorn && hypercorn -w 2 …`);
     // its flags follow it.
-    let (at, server) = words.iter().enumerate().rev().find_map(|(i, w)| {
-        python_socketio::SERVERS
-            .iter()
-            .find(|s| base_name(w) == s.program)
-            .map(|s| (i, s))
-    })?;
+    let (at, server) = last_server(words)?;
     let span = command_span(service);
     let mut args: Vec<&str> = words[at..].to_vec();
     let extra;

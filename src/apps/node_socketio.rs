@@ -58,4 +58,11 @@ pub static PROFILE: AppProfile = AppProfile {
         what: "socket.io takes its cors option in the app code (no CORS headers by default)",
     },
     site_origin_vars: &[],
+    // server.listen(port[, host]) in the app's code; without a host Node binds the
+    // unspecified address (:: or 0.0.0.0), nodejs.org/api/net.html#serverlistenport-host.
+    listen: ListenRule {
+        launcher: None,
+        image: None,
+        otherwise: "server.listen(port, host) in the app's code picks the address (Node binds all interfaces when the code passes no host)",
+    },
 };

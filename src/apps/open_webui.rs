@@ -123,4 +123,31 @@ pub static PROFILE: AppProfile = AppProfile {
     },
     // config.py:1689 `WEBUI_URL = os.getenv('WEBUI_URL', '')`: the site's public URL.
     site_origin_vars: &["WEBUI_URL"],
+    // `open-webui serve`: open_webui/__init__.py:37-40 `def serve(host: str = '0.0.0.0', …)`
+    // (typer option --host, no variable). The image: backend/start.sh:20
+    // `HOST="${HOST:-0.0.0.0}"` … `uvicorn open_webui.main:app --host "$HOST"` (github
+    // open-webui/open-webui, the 0.12 line).
+    listen: ListenRule {
+        launcher: Some(HostRule {
+            default_host: "0.0.0.0",
+            host_flags: &["--host"],
+            bind_form: false,
+            host_env: None,
+            all_interfaces_env: None,
+            config_flags: &[],
+            cited: "open-webui serve's default host (open_webui 0.12.4 __init__.py:39 host: str = '0.0.0.0')",
+            fix: "drop --host or pass `--host 0.0.0.0` to `open-webui serve`",
+        }),
+        image: Some(HostRule {
+            default_host: "0.0.0.0",
+            host_flags: &[],
+            bind_form: false,
+            host_env: Some("HOST"),
+            all_interfaces_env: None,
+            config_flags: &[],
+            cited: "the image's start.sh (backend/start.sh:20 HOST=\"${HOST:-0.0.0.0}\")",
+            fix: "unset HOST, or set HOST=0.0.0.0",
+        }),
+        otherwise: "Open WebUI is started by a command wsdoctor does not read",
+    },
 };

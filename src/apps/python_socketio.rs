@@ -57,6 +57,12 @@ pub static PROFILE: AppProfile = AppProfile {
         what: "python-socketio takes cors_allowed_origins in the app code (default: the server's own origin only)",
     },
     site_origin_vars: &[],
+    // Under a server on the command line, that server's rule (SERVERS below).
+    listen: ListenRule {
+        launcher: None,
+        image: None,
+        otherwise: "the app's code starts its server (e.g. uvicorn.run(app, host=…), web.run_app(…)) with an address wsdoctor does not read",
+    },
 };
 
 /// A Python ASGI/WSGI server wsdoctor reads worker and port settings of.
@@ -71,6 +77,8 @@ pub struct ServerRule {
     pub port_flags: &'static [&'static str],
     pub port_env: Option<&'static str>,
     pub default_port: u16,
+    /// The address it binds.
+    pub listen: HostRule,
 }
 
 pub static SERVERS: &[ServerRule] = &[
@@ -85,6 +93,18 @@ pub static SERVERS: &[ServerRule] = &[
         port_flags: &["--port"],
         port_env: None,
         default_port: 8000,
+        // uvicorn/main.py:63-68 `--host` default "127.0.0.1"; main.py:61 click
+        // `auto_envvar_prefix="UVICORN"` makes UVICORN_HOST set it too.
+        listen: HostRule {
+            default_host: "127.0.0.1",
+            host_flags: &["--host"],
+            bind_form: false,
+            host_env: Some("UVICORN_HOST"),
+            all_interfaces_env: None,
+            config_flags: &[],
+            cited: "uvicorn's default host (uvicorn 0.54.0 main.py:66 default=\"127.0.0.1\")",
+            fix: "add `--host 0.0.0.0` to the uvicorn command (or set UVICORN_HOST=0.0.0.0)",
+        },
     },
     // gunicorn/config.py:642-660 `-w/--workers`, default int($WEB_CONCURRENCY or 1);
     // config.py:80-81 GUNICORN_CMD_ARGS is parsed as more arguments; config.py:595-598 bind
@@ -99,6 +119,19 @@ pub static SERVERS: &[ServerRule] = &[
         port_flags: &["-b", "--bind"],
         port_env: Some("PORT"),
         default_port: 8000,
+        // config.py:595-598 bind default ['127.0.0.1:8000'], or ['0.0.0.0:$PORT'] when PORT is
+        // set; util.py:244-247 `-b :8000` (empty host) binds 0.0.0.0. `-c FILE` (and a
+        // ./gunicorn.conf.py in the working directory) may set `bind` too.
+        listen: HostRule {
+            default_host: "127.0.0.1",
+            host_flags: &["-b", "--bind"],
+            bind_form: true,
+            host_env: None,
+            all_interfaces_env: Some("PORT"),
+            config_flags: &["-c", "--config"],
+            cited: "gunicorn's default bind (gunicorn 23.0.0 config.py:598 ['127.0.0.1:8000'])",
+            fix: "bind all interfaces: `gunicorn -b 0.0.0.0:PORT …` (or `-b :PORT`)",
+        },
     },
     // hypercorn/__main__.py:217-220,300 `-w/--workers`, config.py:114 default 1, no env;
     // config.py:58 bind 127.0.0.1:8000.
@@ -110,5 +143,17 @@ pub static SERVERS: &[ServerRule] = &[
         port_flags: &["-b", "--bind"],
         port_env: None,
         default_port: 8000,
+        // __main__.py:44-53 `-b/--bind` (repeatable); config.py:58 `_bind =
+        // ["127.0.0.1:8000"]`; `-c/--config` may bind too.
+        listen: HostRule {
+            default_host: "127.0.0.1",
+            host_flags: &["-b", "--bind"],
+            bind_form: true,
+            host_env: None,
+            all_interfaces_env: None,
+            config_flags: &["-c", "--config"],
+            cited: "hypercorn's default bind (hypercorn 0.18.0 config.py:58 [\"127.0.0.1:8000\"])",
+            fix: "bind all interfaces: `hypercorn -b 0.0.0.0:PORT …`",
+        },
     },
 ];

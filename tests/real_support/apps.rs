@@ -49,7 +49,7 @@ fn venv_bin(name: &str) -> PathBuf {
 
 /// A command with a small, explicit environment: the venv first on PATH, no proxy, no
 /// variable of the test's own environment that the apps read, nothing that phones home.
-fn command(program: &str, cwd: &std::path::Path, env: &[(&str, String)]) -> Command {
+pub fn command(program: &str, cwd: &std::path::Path, env: &[(&str, String)]) -> Command {
     let mut cmd = Command::new(venv_bin(program));
     cmd.current_dir(cwd).env_clear().envs([
         (

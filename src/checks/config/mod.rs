@@ -3,6 +3,7 @@
 //! deployment model (which service is an app, which is Redis, where each REDIS_URL points).
 
 mod aioredis_conflict;
+mod app_listen_host;
 mod compose_syntax;
 mod cors_origin;
 mod depends_on_redis;
@@ -58,6 +59,7 @@ pub static RULES: &[&Rule] = &[
     &websocket_redis_url::RULE,
     &websocket_manager::RULE,
     &polling_multi_worker::RULE,
+    &app_listen_host::RULE,
     &cors_origin::RULE,
     &sentinel_timeout::RULE,
     &redis_timeout::RULE,
@@ -92,6 +94,7 @@ const CHECKS: &[Check] = &[
     websocket_redis_url::check,
     websocket_manager::check,
     polling_multi_worker::check,
+    app_listen_host::check,
     cors_origin::check,
     sentinel_timeout::check,
     redis_timeout::check,
