@@ -420,6 +420,8 @@ fn session_affinity_hint_names_what_the_chart_offers() {
         "{f:#}"
     );
     assert!(!hint.starts_with("set sessionAffinity"), "{f:#}");
+    // At the user's replicaCount, not inside the chart's templates/service.yaml.
+    at(f, "fixtures/helm-polling/values.yaml", 5);
     // The chart's ingress-nginx Ingress without cookie affinity: add it to ingress.annotations,
     // at the Ingress the values render.
     let (code, r) = lint(&[

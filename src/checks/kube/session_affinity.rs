@@ -213,7 +213,13 @@ pub fn check(facts: &Facts, cluster: &Cluster) -> Vec<CheckResult> {
                 } else {
                     format!("set sessionAffinity: ClientIP on Service {} (behind an Ingress, use the controller's cookie affinity instead)", svc.name)
                 })
-                .at(svc.span.as_ref().map(|s| s.location())),
+                // A Service the chart renders is no file of the user's: point at the values
+                // that spread the sessions (replicaCount) instead of the chart's template.
+                .at(if chart_renders(facts, "Service", &svc.name) {
+                    at.clone()
+                } else {
+                    svc.span.as_ref().map(|s| s.location())
+                }),
             (None, None) => RULE
                 .warn(format!(
                     "{spread}: no Service of the inputs selects its pods, so wsdoctor cannot see what balances them"
