@@ -179,6 +179,7 @@ pub struct ProjectArgs {
     /// as `helm -f a -f b`): read as the workload, Service, Ingress and Redis the chart renders.
     /// Also a Flux HelmRelease (spec.values), an Argo CD Application (helm.values,
     /// valuesObject) or a wrapper chart's Chart.yaml / values.yaml (values under `open-webui:`).
+    /// `-` reads standard input (`helm get values RELEASE -o yaml | wsdoctor lint --helm-values -`).
     #[arg(long = "helm-values", value_name = "FILE")]
     pub helm_values: Vec<PathBuf>,
     /// A reverse-proxy configuration file (nginx, Caddyfile, HAProxy, Traefik; repeatable),

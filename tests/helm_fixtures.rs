@@ -403,3 +403,99 @@ fn manifests_given_with_f_join_the_rendered_objects() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn session_affinity_hint_names_what_the_chart_offers() {
+    // No Ingress: the chart's Service balances the 2 pods, and templates/service.yaml (16.0.0)
+    // has no value for sessionAffinity: the hint names the chart's Ingress annotations.
+    let (code, r) = lint(&["helm-polling/values.yaml"]);
+    assert_eq!(code, 1, "{r:#}");
+    expect(&r, &[("kube.session-affinity", &["fail"])]);
+    let f = find(&r, "kube.session-affinity", "fail");
+    let hint = f["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("has no value for the Service's sessionAffinity")
+            && hint.contains("`ingress.annotations`")
+            && hint.contains("nginx.ingress.kubernetes.io/affinity: \"cookie\""),
+        "{f:#}"
+    );
+    assert!(!hint.starts_with("set sessionAffinity"), "{f:#}");
+    // At the user's replicaCount, not inside the chart's templates/service.yaml.
+    at(f, "fixtures/helm-polling/values.yaml", 5);
+    // The chart's ingress-nginx Ingress without cookie affinity: add it to ingress.annotations,
+    // at the Ingress the values render.
+    let (code, r) = lint(&[
+        "helm-polling/values.yaml",
+        "helm-polling/ingress-nginx.yaml",
+    ]);
+    assert_eq!(code, 1, "{r:#}");
+    expect(
+        &r,
+        &[
+            ("kube.session-affinity", &["fail"]),
+            ("kube.ingress-timeout", &["pass"]),
+        ],
+    );
+    let f = find(&r, "kube.session-affinity", "fail");
+    assert_eq!(
+        f["hint"],
+        "add `nginx.ingress.kubernetes.io/affinity: \"cookie\"` under the chart's \
+         `ingress.annotations` (the Ingress open-webui is rendered from them, templates/ingress.yaml)",
+        "{f:#}"
+    );
+    // Manifests (not the chart) keep the Service wording: fixtures/k8s-polling.
+    let out = wsdoctor()
+        .args([
+            "lint",
+            "--format",
+            "json",
+            "-f",
+            "fixtures/k8s-polling/manifests.yaml",
+        ])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = find(&r, "kube.session-affinity", "fail");
+    assert!(!f["hint"].as_str().unwrap().contains("chart"), "{f:#}");
+}
+
+#[test]
+fn values_on_standard_input_read_like_the_file() {
+    // `helm get values open-webui -o yaml | wsdoctor lint --helm-values -`
+    let text = std::fs::read(root().join("fixtures/helm-no-manager/values.yaml")).unwrap();
+    let (file_code, from_file) = lint(&["helm-no-manager/values.yaml"]);
+    let out = wsdoctor()
+        .args(["lint", "--format", "json", "--helm-values", "-"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    let from_stdin: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert_eq!(out.status.code(), Some(file_code), "{from_stdin:#}");
+    let ids = |r: &Value| -> Vec<(String, String)> {
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["id"].to_string(), c["status"].to_string()))
+            .collect()
+    };
+    assert_eq!(ids(&from_stdin), ids(&from_file));
+    let f = find(&from_stdin, "config.websocket-manager", "fail");
+    let line = find(&from_file, "config.websocket-manager", "fail")["location"]["line"]
+        .as_u64()
+        .unwrap();
+    at(f, "-", line);
+    // Standard input is read once: `-` twice is a usage error (exit 2).
+    let out = wsdoctor()
+        .args(["lint", "--helm-values", "-", "-f", "-"])
+        .write_stdin("replicaCount: 2\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("standard input can be read once"),
+        "{out:?}"
+    );
+}

@@ -242,3 +242,81 @@ fn every_container_apps_report_matches_the_json_schema() {
         assert!(errors.is_empty(), "{name}: {errors:?}");
     }
 }
+
+/// `lint --format json` with the given arguments (and standard input), from the crate root.
+fn lint_with(args: &[&str], stdin: Option<&[u8]>) -> (i32, Value) {
+    let mut cmd = Command::cargo_bin("wsdoctor").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("REDIS_URL")
+        .env_remove("COMPOSE_FILE")
+        .args(["lint", "--format", "json"])
+        .args(args);
+    if let Some(bytes) = stdin {
+        cmd.write_stdin(bytes.to_vec());
+    }
+    let out = cmd.output().unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: no JSON report ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), report)
+}
+
+/// (id, status, file:line) of every result, to compare two runs.
+fn outcomes(report: &Value) -> Vec<(String, String, String)> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+                format!("{}:{}", c["location"]["file"], c["location"]["line"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_directory_of_container_apps_yaml_reads_like_its_files() {
+    // The two files given one by one, then their directory, then the directory alone as
+    // --project-dir: the same results at the same lines.
+    let (code, files) = lint("aca-openwebui-polling");
+    assert_eq!(code, 1);
+    for args in [
+        &["-f", "fixtures/aca-openwebui-polling"][..],
+        &["-f", "fixtures/aca-openwebui-polling/"][..],
+        &["--project-dir", "fixtures/aca-openwebui-polling"][..],
+    ] {
+        let (dir_code, dir) = lint_with(args, None);
+        assert_eq!(dir_code, 1, "{args:?}: {dir:#}");
+        assert_eq!(outcomes(&dir), outcomes(&files), "{args:?}");
+        assert_eq!(statuses(&dir, "aca.sticky-sessions"), ["fail"], "{args:?}");
+        assert_eq!(
+            at(&dir, "aca.sticky-sessions"),
+            ("fixtures/aca-openwebui-polling/app.yaml".into(), 38),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn container_apps_yaml_on_standard_input_is_recognised() {
+    // What `az containerapp show -n chat -g rg-chat -o yaml | wsdoctor lint -f -` pipes.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read(root.join("fixtures/aca-openwebui-polling/app.yaml")).unwrap();
+    let (code, r) = lint_with(&["-f", "-"], Some(&text));
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(statuses(&r, "aca.sticky-sessions"), ["fail"]);
+    assert_eq!(at(&r, "aca.sticky-sessions"), ("-".into(), 38));
+    assert_eq!(statuses(&r, "aca.yaml-syntax"), ["pass"]);
+    // Broken YAML on standard input is a finding there too, not a compose error.
+    let broken = std::fs::read(root.join("fixtures/aca-yaml-syntax/app.yaml")).unwrap();
+    let (code, r) = lint_with(&["-f", "-"], Some(&broken));
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(statuses(&r, "aca.yaml-syntax"), ["fail"]);
+    assert_eq!(at(&r, "aca.yaml-syntax"), ("-".into(), 14));
+}

@@ -430,7 +430,7 @@ fn auth_payload(
 /// What `--wait` did, told in the report: every live result carries the attempts and the
 /// time waited, and a live failure says it is what the last attempt still saw.
 fn tell_waited(results: &mut [CheckResult], attempts: u32, waited: Duration, wait: Duration) {
-    for r in results.iter_mut().filter(|r| !r.id.starts_with("config.")) {
+    for r in results.iter_mut() {
         r.evidence.insert("attempts".to_string(), attempts.into());
         r.evidence
             .insert("waited_ms".to_string(), (waited.as_millis() as u64).into());
@@ -463,18 +463,12 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
     if let Some(u) = &args.url {
         secrets.add_url_passwords(u);
     }
-    let mut config = crate::checks::config::run_for(
+    // The file checks, as `lint` runs them.
+    let config = crate::checks::file_checks(
         &deployment,
         args.project.service.as_deref(),
         args.project.app.as_deref(),
     );
-    config.extend(crate::checks::proxy::run(
-        &crate::checks::config::Facts::with_app(
-            &deployment,
-            args.project.service.as_deref(),
-            args.project.app.as_deref(),
-        ),
-    ));
     let rt = crate::commands::runtime()?;
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_message("probing Redis, the app and Docker…");
@@ -517,11 +511,12 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
             );
         }
     }
+    // Only live results were retried: the file checks (config.*, kube.*, aca.*) ran once.
+    if let Some(wait) = args.wait {
+        tell_waited(&mut live, attempts, started.elapsed(), wait);
+    }
     let mut results = config;
     results.extend(live);
-    if let Some(wait) = args.wait {
-        tell_waited(&mut results, attempts, started.elapsed(), wait);
-    }
     let app = targets::the_app(
         &deployment,
         args.project.app.as_deref(),

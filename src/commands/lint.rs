@@ -69,23 +69,11 @@ fn run_on(args: &LintArgs, ctx: &RunContext, deployment: &Deployment) -> Result<
             names.join(", ")
         )));
     }
-    let mut results = crate::checks::config::run_for(
+    let results = crate::checks::file_checks(
         deployment,
         args.project.service.as_deref(),
         args.project.app.as_deref(),
     );
-    results.extend(crate::checks::aca::run(
-        deployment,
-        args.project.service.as_deref(),
-        args.project.app.as_deref(),
-    ));
-    results.extend(crate::checks::proxy::run(
-        &crate::checks::config::Facts::with_app(
-            deployment,
-            args.project.service.as_deref(),
-            args.project.app.as_deref(),
-        ),
-    ));
     Ok(Report::finish(
         "lint",
         results,

@@ -118,6 +118,11 @@ impl Ingress {
 /// `services:` or Kubernetes `apiVersion`. A text that does not parse counts when it names
 /// the resource type or starts a top-level `properties:` (its syntax error is then ours).
 pub fn is_container_app_text(text: &str) -> bool {
+    // Every `-f` file is asked this before its own loader parses it: a text without any
+    // top-level key a container app needs, nor the resource type, is not parsed twice.
+    if !may_be_container_app(text) {
+        return false;
+    }
     match yaml::parse_documents(text) {
         Ok(docs) => docs.iter().any(is_container_app),
         Err(_) => {
@@ -126,6 +131,28 @@ pub fn is_container_app_text(text: &str) -> bool {
                 || text.lines().any(|l| l.trim_end() == "properties:")
         }
     }
+}
+
+/// A cheap look at the text: the resource type named anywhere, a flow/JSON document, or a
+/// `properties:` / `template:` key at the start of a line (top-level in block YAML; a
+/// Kubernetes `spec.template:` is indented).
+fn may_be_container_app(text: &str) -> bool {
+    let top_level_key = |line: &str| {
+        let key = line.trim_start_matches(['"', '\'']);
+        line.len() - key.len() <= 1
+            && ["properties", "template"].iter().any(|k| {
+                key.strip_prefix(k).is_some_and(|rest| {
+                    rest.trim_start_matches(['"', '\''])
+                        .trim_start()
+                        .starts_with(':')
+                })
+            })
+    };
+    text.trim_start().starts_with('{')
+        || text
+            .to_ascii_lowercase()
+            .contains(&RESOURCE_TYPE.to_ascii_lowercase())
+        || text.lines().any(top_level_key)
 }
 
 fn is_container_app(doc: &Node) -> bool {
@@ -146,13 +173,19 @@ fn is_container_app(doc: &Node) -> bool {
             .is_some_and(|t| t.get("containers").is_some())
 }
 
-/// Reads the given files (each already known to be Container Apps YAML) into a deployment.
-/// A file that cannot be opened stops the run (exit 2); one that does not parse is a finding.
-pub fn load(files: &[PathBuf], project_dir: &Path) -> Result<Deployment, CliError> {
+/// Reads the given files (each already known to be Container Apps YAML; `-` is standard
+/// input, already read into `stdin`) into a deployment. A file that cannot be opened stops
+/// the run (exit 2); one that does not parse is a finding.
+pub fn load(
+    files: &[PathBuf],
+    stdin: Option<&str>,
+    project_dir: &Path,
+) -> Result<Deployment, CliError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let project_dir = if project_dir.as_os_str().is_empty() {
         files
-            .first()
+            .iter()
+            .find(|f| f.as_os_str() != crate::config::compose::STDIN_PATH)
             .and_then(|f| absolute(&cwd, f).parent().map(Path::to_path_buf))
             .unwrap_or_else(|| cwd.clone())
     } else {
@@ -160,6 +193,10 @@ pub fn load(files: &[PathBuf], project_dir: &Path) -> Result<Deployment, CliErro
     };
     let mut texts = Vec::new();
     for path in files {
+        if path.as_os_str() == crate::config::compose::STDIN_PATH {
+            texts.push(("-".to_string(), Ok(stdin.unwrap_or_default().to_string())));
+            continue;
+        }
         let abs = absolute(&cwd, path);
         let display = crate::report::paths::shown(&abs, &cwd, &project_dir);
         let text = crate::config::compose::read_text(&abs, &display)?;
@@ -818,6 +855,22 @@ template:
                 .transport_value(),
             "auto"
         );
+    }
+
+    #[test]
+    fn the_cheap_look_keeps_every_container_app_shape() {
+        assert!(may_be_container_app("properties:\n  template: {}\n"));
+        assert!(may_be_container_app(
+            "name: x\ntemplate:\n  containers: []\n"
+        ));
+        assert!(may_be_container_app("\"properties\": {}\n"));
+        assert!(may_be_container_app("{\"properties\": {\"template\": {}}}"));
+        assert!(may_be_container_app("type: microsoft.app/containerapps\n"));
+        assert!(!may_be_container_app(
+            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec: {}\n"
+        ));
+        assert!(!may_be_container_app("services:\n  web:\n    image: x\n"));
+        assert!(!may_be_container_app("templates: []\n"));
     }
 
     #[test]

@@ -56,23 +56,33 @@ fn load_files(source: &DeploymentSource) -> Result<Deployment, CliError> {
             "not a directory (give --project-dir the folder with your compose file)",
         ));
     }
-    // Azure Container Apps YAML is recognised by its content (`type: Microsoft.App/…`,
-    // `properties.template`), as the issue asks: `-f app.yaml` needs no other flag.
-    if let Some(files) = container_app_files(&source.files)? {
-        let mut deployment = crate::config::aca::load(&files, &project_dir)?;
-        deployment.python_requirements = crate::config::requirements::scan(&deployment.project_dir);
-        return Ok(deployment);
+    // `-f -` is read once: it may be Container Apps YAML, manifests or a compose file.
+    // `--helm-values -` reads it as a values file.
+    let is_stdin = |f: &PathBuf| f.as_os_str() == compose::STDIN_PATH;
+    let stdin_files = source.files.iter().any(is_stdin);
+    let stdin_values = source.helm_values.iter().filter(|f| is_stdin(f)).count();
+    if stdin_values > 1 || (stdin_values == 1 && stdin_files) {
+        return Err(CliError::Usage(
+            "standard input can be read once: give `-` to one -f or one --helm-values".to_string(),
+        ));
     }
-    // `-f -` is read once: it may be manifests or a compose file.
-    let stdin = if source
-        .files
-        .iter()
-        .any(|f| f.as_os_str() == compose::STDIN_PATH)
-    {
+    let stdin = if stdin_files || stdin_values == 1 {
         Some(compose::read_stdin()?)
     } else {
         None
     };
+    // Azure Container Apps YAML is recognised by its content (`type: Microsoft.App/…`,
+    // `properties.template`), as the issue asks: `-f app.yaml`, `-f DIR` and `-f -` need no
+    // other flag.
+    if let Some(files) = container_app_files(&source.files, stdin.as_ref())? {
+        let stdin_text = match &stdin {
+            Some(Ok(t)) => Some(t.as_str()),
+            _ => None,
+        };
+        let mut deployment = crate::config::aca::load(&files, stdin_text, &project_dir)?;
+        deployment.python_requirements = crate::config::requirements::scan(&deployment.project_dir);
+        return Ok(deployment);
+    }
     if !source.helm_values.is_empty() {
         return load_helm(source, &project_dir, stdin.as_ref());
     }
@@ -94,6 +104,20 @@ fn load_files(source: &DeploymentSource) -> Result<Deployment, CliError> {
             ..source.clone()
         };
         return load_manifests(&source, &project_dir, None);
+    }
+    // `--project-dir DIR` alone, on a directory of Container Apps YAML without a compose file.
+    if source.files.is_empty()
+        && source.env_file.is_none()
+        && !project_dir.as_os_str().is_empty()
+        && std::env::var_os("COMPOSE_FILE").is_none()
+        && !compose::DEFAULT_FILE_NAMES
+            .iter()
+            .any(|n| project_dir.join(n).is_file())
+        && let Some(files) = container_app_files(std::slice::from_ref(&project_dir), None)?
+    {
+        let mut deployment = crate::config::aca::load(&files, None, &project_dir)?;
+        deployment.python_requirements = crate::config::requirements::scan(&deployment.project_dir);
+        return Ok(deployment);
     }
     let opts = LoadOptions {
         project_dir,
@@ -122,27 +146,44 @@ fn load_files(source: &DeploymentSource) -> Result<Deployment, CliError> {
     Ok(deployment)
 }
 
-/// The `-f` files when every one is Container Apps YAML; None when none is (compose reads
-/// them). Standard input and pipes are left to compose: they can be read only once.
-fn container_app_files(files: &[PathBuf]) -> Result<Option<Vec<PathBuf>>, CliError> {
+/// The `-f` files when every one is Container Apps YAML; None when none is (compose or the
+/// manifest reader takes them). Standard input counts by the text already read; a directory
+/// counts when it holds Container Apps YAML and no Kubernetes manifest, and stands for its
+/// Container Apps files (other YAML beside them, such as a compose file, is not read).
+fn container_app_files(
+    files: &[PathBuf],
+    stdin: Option<&Result<String, compose::Refusal>>,
+) -> Result<Option<Vec<PathBuf>>, CliError> {
+    let is_aca_file = |f: &std::path::Path| {
+        // Unreadable or refused content: compose's reader reports it as before.
+        !(f.starts_with("/dev") || f.starts_with("/proc") || !f.is_file())
+            && compose::read_text(f, &f.display().to_string())
+                .ok()
+                .and_then(Result::ok)
+                .is_some_and(|t| crate::config::aca::is_container_app_text(&t))
+    };
     let mut aca = Vec::new();
     let mut other = Vec::new();
     for f in files {
-        let text = if f.as_os_str() == crate::config::compose::STDIN_PATH
-            || f.starts_with("/dev")
-            || f.starts_with("/proc")
-            || !f.is_file()
-        {
-            None
+        if f.as_os_str() == compose::STDIN_PATH {
+            match stdin {
+                Some(Ok(t)) if crate::config::aca::is_container_app_text(t) => aca.push(f.clone()),
+                _ => other.push(f.clone()),
+            }
+        } else if f.is_dir() {
+            let apps: Vec<PathBuf> = kube::files_under(f)
+                .into_iter()
+                .filter(|p| is_aca_file(p))
+                .collect();
+            if apps.is_empty() || dir_has_manifests(f) {
+                other.push(f.clone());
+            } else {
+                aca.extend(apps);
+            }
+        } else if is_aca_file(f) {
+            aca.push(f.clone());
         } else {
-            // Unreadable or refused content: compose's reader reports it as before.
-            crate::config::compose::read_text(f, &f.display().to_string())
-                .ok()
-                .and_then(Result::ok)
-        };
-        match text {
-            Some(t) if crate::config::aca::is_container_app_text(&t) => aca.push(f.clone()),
-            _ => other.push(f.clone()),
+            other.push(f.clone());
         }
     }
     match (aca.is_empty(), other.is_empty()) {
@@ -262,6 +303,7 @@ fn load_helm(
         source
             .helm_values
             .first()
+            .filter(|f| f.as_os_str() != compose::STDIN_PATH)
             .and_then(|f| absolute(f).parent().map(PathBuf::from))
             .unwrap_or_else(|| cwd.clone())
     } else {
@@ -307,8 +349,18 @@ fn load_helm(
             }
         }
     }
-    let values: Vec<PathBuf> = source.helm_values.iter().map(|p| absolute(p)).collect();
-    let helm = crate::config::helm::read(&values, &cwd, &project_dir)?;
+    let values: Vec<PathBuf> = source
+        .helm_values
+        .iter()
+        .map(|p| {
+            if p.as_os_str() == compose::STDIN_PATH {
+                p.clone()
+            } else {
+                absolute(p)
+            }
+        })
+        .collect();
+    let helm = crate::config::helm::read(&values, stdin, &cwd, &project_dir)?;
     let mut manifests = read.manifests;
     let offset = u32::try_from(manifests.files.len()).unwrap_or(u32::MAX);
     manifests.files.extend(helm.manifests.files);

@@ -5,6 +5,7 @@ use super::{Controller, controller, ingresses_to, services_of};
 use crate::apps::Transports;
 use crate::catalogue::{Rule, Severity};
 use crate::checks::config::Facts;
+use crate::config::helm::defaults::{CHART_NAME, CHART_VERSION};
 use crate::config::kube::Cluster;
 use crate::report::CheckResult;
 
@@ -39,6 +40,16 @@ pub static RULE: Rule = Rule {
 
 const NGINX_AFFINITY: &str = "nginx.ingress.kubernetes.io/affinity";
 const TRAEFIK_STICKY: &str = "traefik.ingress.kubernetes.io/service.sticky.cookie";
+
+/// Whether the Open WebUI chart (`--helm-values`) rendered this object: its fix is then a
+/// value of the chart, not an edit of the object.
+fn chart_renders(facts: &Facts, kind: &str, name: &str) -> bool {
+    facts.deployment.helm.as_ref().is_some_and(|h| {
+        h.rendered
+            .iter()
+            .any(|r| r.split_once(' ') == Some((kind, name)))
+    })
+}
 
 pub fn check(facts: &Facts, cluster: &Cluster) -> Vec<CheckResult> {
     let mut out = Vec::new();
@@ -107,7 +118,11 @@ pub fn check(facts: &Facts, cluster: &Cluster) -> Vec<CheckResult> {
                             ingress.name,
                             if client_ip { "; the Service's sessionAffinity: ClientIP does not apply behind it (ingress-nginx sends to pod endpoints directly)" } else { "" }
                         ))
-                        .hint(format!("annotate Ingress {}: {NGINX_AFFINITY}: \"cookie\"", ingress.name))
+                        .hint(if chart_renders(facts, "Ingress", &ingress.name) {
+                            format!("add `{NGINX_AFFINITY}: \"cookie\"` under the chart's `ingress.annotations` (the Ingress {} is rendered from them, templates/ingress.yaml)", ingress.name)
+                        } else {
+                            format!("annotate Ingress {}: {NGINX_AFFINITY}: \"cookie\"", ingress.name)
+                        })
                         .at(iat)
                     }
                 },
@@ -124,10 +139,16 @@ pub fn check(facts: &Facts, cluster: &Cluster) -> Vec<CheckResult> {
                                 "{spread}: Ingress {} (Traefik) balances requests over the pods without a sticky cookie; requests of one session land on other pods (400 \"Invalid session\"; Node: \"Session ID unknown\")",
                                 ingress.name
                             ))
-                            .hint(format!(
-                                "annotate the Service {}: {TRAEFIK_STICKY}: \"true\"",
-                                services.first().map_or("", |s| s.name.as_str())
-                            ))
+                            .hint(match services.first() {
+                                Some(svc) if chart_renders(facts, "Service", &svc.name) => format!(
+                                    "add `{TRAEFIK_STICKY}: \"true\"` under the chart's `service.annotations` (the Service {} is rendered from them, templates/service.yaml)",
+                                    svc.name
+                                ),
+                                svc => format!(
+                                    "annotate the Service {}: {TRAEFIK_STICKY}: \"true\"",
+                                    svc.map_or("", |s| s.name.as_str())
+                                ),
+                            })
                             .at(iat),
                     }
                 }
@@ -179,8 +200,26 @@ pub fn check(facts: &Facts, cluster: &Cluster) -> Vec<CheckResult> {
                     "{spread}: Service {} balances connections over the pods without sessionAffinity; requests of one session land on other pods (400 \"Invalid session\"; Node: \"Session ID unknown\")",
                     svc.name
                 ))
-                .hint(format!("set sessionAffinity: ClientIP on Service {} (behind an Ingress, use the controller's cookie affinity instead)", svc.name))
-                .at(svc.span.as_ref().map(|s| s.location())),
+                .hint(if chart_renders(facts, "Service", &svc.name) {
+                    // The chart's templates/service.yaml (open-webui 16.0.0) writes no
+                    // sessionAffinity and has no value for it: what the chart offers is its
+                    // Ingress, with the controller's cookie affinity in `ingress.annotations`
+                    // (templates/ingress.yaml:12-14).
+                    format!(
+                        "the {CHART_NAME} chart {CHART_VERSION} has no value for the Service's sessionAffinity (templates/service.yaml): \
+                         set `ingress.enabled: true` and the controller's cookie affinity in `ingress.annotations`, \
+                         e.g. ingress-nginx `{NGINX_AFFINITY}: \"cookie\"`; or `websocket.enabled: true` (websocket transport only: nothing to pin)"
+                    )
+                } else {
+                    format!("set sessionAffinity: ClientIP on Service {} (behind an Ingress, use the controller's cookie affinity instead)", svc.name)
+                })
+                // A Service the chart renders is no file of the user's: point at the values
+                // that spread the sessions (replicaCount) instead of the chart's template.
+                .at(if chart_renders(facts, "Service", &svc.name) {
+                    at.clone()
+                } else {
+                    svc.span.as_ref().map(|s| s.location())
+                }),
             (None, None) => RULE
                 .warn(format!(
                     "{spread}: no Service of the inputs selects its pods, so wsdoctor cannot see what balances them"

@@ -92,8 +92,15 @@ pub struct HelmDeployment {
 }
 
 /// Reads the values files in order and renders the chart. Errors (exit 2): a file given that
-/// does not exist or cannot be opened. A file that does not parse is a finding.
-pub fn read(paths: &[PathBuf], cwd: &Path, project_dir: &Path) -> Result<HelmDeployment, CliError> {
+/// does not exist or cannot be opened. A file that does not parse is a finding. A path `-` is
+/// standard input, already read into `stdin` (no Chart.yaml or values.yaml is looked for
+/// beside it).
+pub fn read(
+    paths: &[PathBuf],
+    stdin: Option<&Result<String, crate::config::compose::Refusal>>,
+    cwd: &Path,
+    project_dir: &Path,
+) -> Result<HelmDeployment, CliError> {
     let mut out = HelmDeployment::default();
     let mut table = FileTable::default();
     let mut inputs = Vec::new();
@@ -106,7 +113,13 @@ pub fn read(paths: &[PathBuf], cwd: &Path, project_dir: &Path) -> Result<HelmDep
     // The user's files come first in the table, in command-line order.
     let shown: Vec<String> = paths
         .iter()
-        .map(|p| crate::report::paths::shown(p, cwd, project_dir))
+        .map(|p| {
+            if is_stdin(p) {
+                STDIN.to_string()
+            } else {
+                crate::report::paths::shown(p, cwd, project_dir)
+            }
+        })
         .collect();
     for name in &shown {
         table.index(name);
@@ -121,10 +134,20 @@ pub fn read(paths: &[PathBuf], cwd: &Path, project_dir: &Path) -> Result<HelmDep
             removed_keys: Vec::new(),
             other_chart: false,
         };
-        let text = match read_text(path, display)? {
+        let from_stdin = is_stdin(path);
+        let read = if from_stdin {
+            match stdin {
+                Some(Ok(text)) => Ok(text.clone()),
+                Some(Err((line, column, message))) => Err((*line, *column, message.clone())),
+                None => Err((1, 1, "standard input was not read".to_string())),
+            }
+        } else {
+            read_text(path, display)?.map_err(|message| (1, 1, message))
+        };
+        let text = match read {
             Ok(text) => text,
-            Err(message) => {
-                out.problems.push(problem(display, 1, 1, message));
+            Err((line, column, message)) => {
+                out.problems.push(problem(display, line, column, message));
                 inputs.push(input);
                 continue;
             }
@@ -154,7 +177,7 @@ pub fn read(paths: &[PathBuf], cwd: &Path, project_dir: &Path) -> Result<HelmDep
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         // Files read beside the input (Chart.yaml, values.yaml) join the file table.
         let mut sibling = |p: &Path| -> Option<Vec<Node>> {
-            if !p.is_file() {
+            if from_stdin || !p.is_file() {
                 return None;
             }
             let shown = crate::report::paths::shown(p, cwd, project_dir);
@@ -304,13 +327,24 @@ fn span_of(files: &[String], node: &Node) -> Span {
 
 /// The chart's defaults as a values tree, every node at its line of the chart's values.yaml.
 pub fn chart_defaults(table: &mut FileTable) -> Node {
+    // The ~150 default snippets are parsed once per process: parsing them on every
+    // `--helm-values` run cost more than reading the user's values (benches/platforms.rs).
+    static PARSED: std::sync::OnceLock<Vec<Node>> = std::sync::OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        defaults::DEFAULTS
+            .iter()
+            .map(|(_, yaml_text, _)| {
+                yaml::parse_documents(yaml_text)
+                    .ok()
+                    .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
+                    .unwrap_or_else(|| Node::new(Value::Null, 1, 1, 0))
+            })
+            .collect()
+    });
     let file = table.index(defaults::CHART_VALUES_FILE);
     let mut root = Node::new(Value::Map(Vec::new()), 1, 1, file);
-    for (path, yaml_text, line) in defaults::DEFAULTS {
-        let mut value = yaml::parse_documents(yaml_text)
-            .ok()
-            .and_then(|mut d| (!d.is_empty()).then(|| d.remove(0)))
-            .unwrap_or_else(|| Node::new(Value::Null, 1, 1, 0));
+    for ((path, _, line), value) in defaults::DEFAULTS.iter().zip(parsed) {
+        let mut value = value.clone();
         place(&mut value, *line, file);
         insert(&mut root, path, value, file);
     }
@@ -442,6 +476,13 @@ fn register_env_secrets(node: &Node, secrets: &mut Secrets) {
 
 /// Reads a values file (size-limited, UTF-8, BOM dropped). Outer error: cannot open (exit 2);
 /// inner error: content that is not YAML text (a finding).
+/// `--helm-values -`: standard input, as `-f -`.
+const STDIN: &str = crate::config::compose::STDIN_PATH;
+
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN
+}
+
 fn read_text(path: &Path, display: &str) -> Result<Result<String, String>, CliError> {
     use std::io::Read;
     let cannot_read = |e: &std::io::Error| CliError::input(display, format!("cannot read: {e}"));
