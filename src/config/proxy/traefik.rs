@@ -737,13 +737,24 @@ pub fn to_model(
 /// project's services, if any service carries `traefik.http.*` labels. Each service's
 /// replicas (`deploy.replicas`, default 1) are the servers of its label-defined services.
 pub fn from_deployment(d: &crate::config::model::Deployment) -> Option<super::ProxyConfig> {
-    let labelled: Vec<LabelledService<'_>> = d
+    // Swarm mode reads the labels of the *service* (`deploy.labels`), standalone Docker
+    // those of the container (`labels:`): "In Swarm Mode, Traefik uses labels found on
+    // services, not on individual containers" (Traefik docs, Docker provider, Swarm mode:
+    // https://doc.traefik.io/traefik/v2.11/providers/docker/#docker-api-access_1 and
+    // https://doc.traefik.io/traefik/providers/swarm/ for v3). A compose file does not say
+    // which mode runs it, so both are read; `deploy.labels` win on the same key.
+    let merged: Vec<(&str, BTreeMap<String, Located<String>>)> = d
         .services
         .iter()
-        .map(|s| LabelledService {
-            name: &s.name,
-            labels: &s.labels,
+        .map(|s| {
+            let mut labels = s.labels.clone();
+            labels.extend(s.deploy_labels.clone());
+            (s.name.as_str(), labels)
         })
+        .collect();
+    let labelled: Vec<LabelledService<'_>> = merged
+        .iter()
+        .map(|(name, labels)| LabelledService { name, labels })
         .collect();
     let cfg = from_labels(&labelled);
     if cfg.is_empty() && cfg.errors.is_empty() {
