@@ -146,6 +146,11 @@ fn caddy_read_timeout_shorter_than_the_ping_interval_cuts_the_websocket() {
         run.message("ws.heartbeat")
             .contains("before the server's first ping")
     );
+    // The fix names the proxy its answers name (`Server: Caddy`), in Caddy's own terms.
+    let hint = run.hint("ws.heartbeat");
+    assert!(hint.starts_with("Caddy (Server: Caddy)"), "{hint}");
+    assert!(hint.contains("read_timeout"), "{hint}");
+    assert!(!hint.contains("proxy_read_timeout"), "{hint}");
 
     let (_, route) = statically(&proxy, "/socket.io/");
     let idle = route.timeouts.websocket_idle().expect("read_timeout read");

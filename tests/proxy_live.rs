@@ -197,6 +197,11 @@ fn timeout_static_and_live_agree() {
             ],
         );
         assert_eq!(live.status("ws.heartbeat"), want, "{}", live.stdout);
+        if want == "fail" {
+            let hint = live.hint("ws.heartbeat");
+            assert!(hint.starts_with("nginx (Server: nginx/"), "{hint}");
+            assert!(hint.contains("proxy_read_timeout"), "{hint}");
+        }
     }
 }
 

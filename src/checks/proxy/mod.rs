@@ -5,7 +5,7 @@
 //! ([`Served`]): found once here, the way the proxy itself would pick it.
 
 pub mod affinity;
-mod fixes;
+pub(crate) mod fixes;
 pub mod path;
 pub mod syntax;
 pub mod timeout;
