@@ -718,7 +718,22 @@ pub fn to_model(
                 evidence: Vec::new(),
             };
             route.rewrite = rewrite.clone();
-            route.timeouts = ProxyTimeouts::default();
+            // Traefik sets no idle limit on a proxied websocket or a waiting long-poll: the
+            // serversTransport `forwardingTimeouts.responseHeaderTimeout` defaults to 0 (no
+            // limit) and `idleConnTimeout` concerns pooled keep-alive connections
+            // (https://doc.traefik.io/traefik/routing/services/#forwardingtimeouts); the
+            // entrypoint `respondingTimeouts.readTimeout` (60 s) bounds reading the request,
+            // and measured with Traefik 3.7.15, even `readTimeout=3s` left a websocket idle
+            // for 10 s open (tests/traefik_live.rs). Not read here: forwardingTimeouts set in
+            // the files (proxy3 report, "left").
+            route.timeouts = ProxyTimeouts {
+                unlimited: Some(super::NoIdleLimit {
+                    why: "Traefik sets no idle limit on a proxied websocket or long-poll \
+                          (forwardingTimeouts.responseHeaderTimeout defaults to 0)",
+                    source: "https://doc.traefik.io/traefik/routing/services/#forwardingtimeouts",
+                }),
+                ..ProxyTimeouts::default()
+            };
             routes.push(route);
         }
     }
