@@ -78,6 +78,11 @@ fn haproxy_tunnel_timeout_shorter_than_the_ping_interval_cuts_the_websocket() {
     let msg = run.message("ws.heartbeat");
     assert!(msg.contains("closed after 2."), "{msg}");
     assert!(msg.contains("before the server's first ping"), "{msg}");
+    // HAProxy adds no Server header: the fix names no proxy it cannot see, nginx included.
+    let hint = run.hint("ws.heartbeat");
+    assert!(hint.contains("no Server header"), "{hint}");
+    assert!(hint.contains("HAProxy `timeout tunnel`"), "{hint}");
+    assert!(!hint.starts_with("nginx"), "{hint}");
     assert_eq!(run.code, 1);
 
     let (_, route) = statically(&proxy);

@@ -271,6 +271,13 @@ const TRUE_FINDINGS: &[(&str, &str, &str)] = &[
          wsdoctor cannot see the adapter, and says so",
     ),
     (
+        "sw360cab-traefik-docker-swarm__docker-compose.yml",
+        "proxy.affinity",
+        "Traefik's swarm provider (deploy.labels, lbswarm unset) balances over the 2 tasks with \
+         no sticky cookie: the same lost polling sessions config.polling-multi-worker warns \
+         about, seen at the proxy (a warning: the Node app's transports are in its code)",
+    ),
+    (
         "sw360cab-websockets-scaling__stack__docker-compose.yml",
         "proxy.path",
         "read with --app node-socketio, whose path is socket.io's default /socket.io/ (a Node \

@@ -224,16 +224,36 @@ fn traefik_labels_of_the_websockets_scaling_stack() {
 }
 
 #[test]
-fn traefik_swarm_labels_under_deploy_are_not_container_labels() {
+fn traefik_swarm_labels_under_deploy_labels_are_read() {
     let Some(corpus) = corpora() else { return };
     // Every traefik label of this stack is under `deploy.labels` (Swarm mode reads service
-    // labels); the compose model keeps container `labels:` only, so no router is found
-    // here. Reading `deploy.labels` belongs with the swarm work (Service::deploy_labels).
+    // labels, the file's own comment at line 21 says so): routers zapp (line 32) and
+    // zapp-secure (line 35), service zservice on port 3000 (line 46), 2 replicas.
     let d = deployment(
         &corpus,
         "swarm/sw360cab-traefik-docker-swarm__docker-compose.yml",
     );
-    assert!(traefik::from_deployment(&d).is_none());
+    let svc = d
+        .services
+        .iter()
+        .find(|s| !s.deploy_labels.is_empty())
+        .unwrap();
+    assert!(svc.labels.keys().all(|k| !k.starts_with("traefik.")));
+    let cfg = traefik::from_deployment(&d).expect("the deploy.labels routers");
+    let routes: Vec<_> = cfg.sites.iter().flat_map(|s| &s.routes).collect();
+    assert!(!routes.is_empty(), "{cfg:?}");
+    let lines: Vec<u32> = routes.iter().map(|r| r.span.line).collect();
+    assert!(lines.contains(&32) && lines.contains(&35), "{lines:?}");
+    for r in &routes {
+        let t = r.target.as_ref().expect("a target");
+        assert_eq!(t.host, "zservice", "{r:?}");
+        let group = &cfg.upstreams[t.group.expect("the service zservice")];
+        assert_eq!(group.servers.len(), 2, "one server per replica: {group:?}");
+        for server in &group.servers {
+            assert_eq!(server.host, svc.name, "{server:?}");
+            assert_eq!(server.port, Some(3000), "{server:?}");
+        }
+    }
 }
 
 /// Rebuilds the tree of the listed repositories from MANIFEST.json under `root`.

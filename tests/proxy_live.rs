@@ -197,6 +197,11 @@ fn timeout_static_and_live_agree() {
             ],
         );
         assert_eq!(live.status("ws.heartbeat"), want, "{}", live.stdout);
+        if want == "fail" {
+            let hint = live.hint("ws.heartbeat");
+            assert!(hint.starts_with("nginx (Server: nginx/"), "{hint}");
+            assert!(hint.contains("proxy_read_timeout"), "{hint}");
+        }
     }
 }
 
@@ -316,4 +321,91 @@ fn diagnose_names_the_upstream_line_of_a_502() {
             .contains(&format!("{}:{line}", proxy.conf.display())),
         "{reach}"
     );
+}
+
+/// The `proxy.timeout` evidence of a report.
+fn timeout_evidence(report: &Value) -> (&str, u64, bool) {
+    let c = check(report, "proxy.timeout");
+    (
+        c["status"].as_str().unwrap_or(""),
+        c["evidence"]["ping_interval_ms"].as_u64().unwrap_or(0),
+        c["evidence"]["ping_interval_observed"]
+            .as_bool()
+            .unwrap_or(false),
+    )
+}
+
+#[test]
+fn diagnose_judges_the_timeout_against_the_live_ping_interval_and_nginx_agrees() {
+    // nginx `proxy_read_timeout 8s` in front of two servers: one pinging every 2 s, one every
+    // 12 s. uvicorn's own websocket ping frames are off (--ws-ping-interval none), so only
+    // Engine.IO's ping/pong crosses an idle websocket. `diagnose` reads each server's
+    // pingInterval from the open packet and judges the same file differently; `ws --hold`
+    // through the running nginx shows the connection dies exactly where the check fails.
+    const NAME: &str =
+        "diagnose_judges_the_timeout_against_the_live_ping_interval_and_nginx_agrees";
+    for (ping, want) in [("2", "pass"), ("12", "fail")] {
+        let app = need!(
+            NAME,
+            SioServer::start(1, &["--ping-interval", ping, "--ws-ping-interval", "none"])
+        );
+        let lines = format!("{UPGRADE}\n    proxy_read_timeout 8s;");
+        let proxy = need!(NAME, nginx(&location(app.port, &lines)));
+        let url = format!("http://127.0.0.1:{}", proxy.port);
+        let report = diagnose(&proxy.conf, &url);
+        let (status, ping_ms, observed) = timeout_evidence(&report);
+        assert_eq!(status, want, "pingInterval {ping}: {report}");
+        assert_eq!(ping_ms, ping.parse::<u64>().unwrap() * 1000, "{report}");
+        assert!(observed, "{report}");
+        let msg = check(&report, "proxy.timeout")["message"]
+            .as_str()
+            .unwrap_or("");
+        assert!(
+            msg.contains("read live from the app's Engine.IO open packet"),
+            "{msg}"
+        );
+        let live = run_ws(T, &[&url, "--rounds", "0", "--hold", "11"]);
+        assert_eq!(live.status("ws.heartbeat"), want, "{}", live.stdout);
+    }
+    // The same file statically, without a live app: judged against the 25 s default.
+    let lines = format!("{UPGRADE}\n    proxy_read_timeout 8s;");
+    let proxy = need!(NAME, nginx(&location(1, &lines)));
+    let report = lint(&proxy.conf);
+    let (status, ping_ms, observed) = timeout_evidence(&report);
+    assert_eq!((status, ping_ms, observed), ("fail", 25_000, false));
+}
+
+#[test]
+fn nginx_read_timeout_is_reset_by_traffic_either_way_on_an_upgraded_connection() {
+    // What the proxy engineer saw (nginx `proxy_read_timeout 20s` holding an idle websocket
+    // past a 25 s ping): on an upgraded connection nginx re-arms the read timer after any
+    // byte in either direction (ngx_http_upstream_process_upgraded), and uvicorn sends its
+    // own websocket ping frames (20 s by default). Scaled down: pingInterval 10 s, read
+    // timeout 8 s; with uvicorn pinging every 2 s the websocket lives, without it nginx cuts
+    // it at 8 s. proxy.timeout fails both (it cannot see uvicorn's pings) and says this
+    // exception in its message.
+    const NAME: &str =
+        "nginx_read_timeout_is_reset_by_traffic_either_way_on_an_upgraded_connection";
+    for (ws_ping, want) in [("2", "pass"), ("none", "fail")] {
+        let app = need!(
+            NAME,
+            SioServer::start(1, &["--ping-interval", "10", "--ws-ping-interval", ws_ping])
+        );
+        let lines = format!("{UPGRADE}\n    proxy_read_timeout 8s;");
+        let proxy = need!(NAME, nginx(&location(app.port, &lines)));
+        let url = format!("http://127.0.0.1:{}", proxy.port);
+        let live = run_ws(T, &[&url, "--rounds", "0", "--hold", "11"]);
+        assert_eq!(
+            live.status("ws.heartbeat"),
+            want,
+            "uvicorn ws ping {ws_ping}: {}",
+            live.stdout
+        );
+        let report = diagnose(&proxy.conf, &url);
+        assert_eq!(timeout_evidence(&report).0, "fail", "{report}");
+        let msg = check(&report, "proxy.timeout")["message"]
+            .as_str()
+            .unwrap_or("");
+        assert!(msg.contains("uvicorn's own websocket pings"), "{msg}");
+    }
 }

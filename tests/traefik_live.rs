@@ -182,3 +182,27 @@ fn traefik_without_rewrite_keeps_the_socketio_path() {
         "{report}"
     );
 }
+
+#[test]
+fn traefik_sets_no_idle_limit_on_a_websocket_and_proxy_timeout_passes() {
+    // 10 s of silence each way between pong and ping (uvicorn's own websocket pings off):
+    // Traefik does not cut it, and proxy.timeout passes citing why instead of skipping.
+    const NAME: &str = "traefik_sets_no_idle_limit_on_a_websocket_and_proxy_timeout_passes";
+    let app = need!(
+        NAME,
+        SioServer::start(1, &["--ping-interval", "10", "--ws-ping-interval", "none"])
+    );
+    let proxy = need!(
+        NAME,
+        proxy_support::traefik(&dynamic("/", "", "", "", &[app.port]))
+    );
+    let run = run_ws(T, &[&proxy.url(), "--rounds", "0", "--hold", "11"]);
+    assert_eq!(run.status("ws.heartbeat"), "pass", "{}", run.stdout);
+    let (_, route) = statically(&proxy, "/socket.io/");
+    assert!(route.timeouts.unlimited.is_some(), "{route:?}");
+    let report = lint_project(&proxy);
+    let (status, msg) = proxy_support::check(&report, "proxy.timeout");
+    assert_eq!(status, "pass", "{report}");
+    assert!(msg.contains("no read timeout"), "{msg}");
+    assert!(msg.contains("doc.traefik.io"), "{msg}");
+}

@@ -19,6 +19,7 @@ use crate::commands::{CliError, RunContext};
 use crate::config::Deployment;
 use crate::correlate::{self, AppTraits};
 use crate::probe::docker::{self as docker_probe, Endpoint, Selection};
+use crate::probe::engineio::codec::OpenPacket;
 use crate::probe::engineio::{self, Target as WsTarget, WsProbeOptions};
 use crate::probe::redis::{self as redis_probe, ProbeOptions, RedisObservations};
 use crate::redact::Secrets;
@@ -217,7 +218,7 @@ async fn live_round(
     config: &[CheckResult],
     auth: Option<&serde_json::Value>,
     secrets: &mut Secrets,
-) -> Vec<CheckResult> {
+) -> (Vec<CheckResult>, Option<OpenPacket>) {
     let app = targets::the_app(
         d,
         args.project.app.as_deref(),
@@ -288,15 +289,25 @@ async fn live_round(
     };
     let ws_fut = async {
         match &ws_plan {
-            Err(why) => skip_all(crate::checks::ws::RULES, why),
+            Err(why) => (skip_all(crate::checks::ws::RULES, why), None),
             Ok(opts) => match tokio::time::timeout(margin, engineio::probe(opts)).await {
-                Ok(obs) => crate::checks::ws::judge(&obs, &ws_expect),
-                Err(_) => overran(crate::checks::ws::RULES, "the Engine.IO probe", margin),
+                // The open packet goes to the proxy checks: its pingInterval is the app's.
+                Ok(obs) => (
+                    crate::checks::ws::judge(&obs, &ws_expect),
+                    obs.websocket
+                        .as_ref()
+                        .and_then(|w| w.open.clone())
+                        .or_else(|| obs.polling_open()),
+                ),
+                Err(_) => (
+                    overran(crate::checks::ws::RULES, "the Engine.IO probe", margin),
+                    None,
+                ),
             },
         }
     };
     let docker_fut = docker_checks(d, args, docker_plan.as_ref(), ctx.timeout, margin);
-    let (redis_obs, w, (k, docker_secrets)) = tokio::join!(redis_fut, ws_fut, docker_fut);
+    let (redis_obs, (w, open), (k, docker_secrets)) = tokio::join!(redis_fut, ws_fut, docker_fut);
     secrets.merge(&docker_secrets);
     // The Redis probe ran beside the app probe: judged now, knowing how many Engine.IO
     // sessions the app probe opened (a worker that subscribes with its first client).
@@ -360,7 +371,7 @@ async fn live_round(
     let mut out = r;
     out.extend(w);
     out.extend(k);
-    out
+    (out, open)
 }
 
 /// The Docker checks of the project, or all `skip` with why (no engine here is normal for
@@ -469,14 +480,21 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
         args.project.service.as_deref(),
         args.project.app.as_deref(),
     );
+    let facts = crate::checks::config::Facts::with_app(
+        &deployment,
+        args.project.service.as_deref(),
+        args.project.app.as_deref(),
+    );
+    // `proxy.timeout` was judged above against the default ping interval; it is judged again
+    // below against the pingInterval the live open packet gives.
     let rt = crate::commands::runtime()?;
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_message("probing Redis, the app and Docker…");
     spinner.enable_steady_tick(Duration::from_millis(120));
     let mut attempts = 0;
-    let live = loop {
+    let (live, open) = loop {
         attempts += 1;
-        let live = rt.block_on(live_round(
+        let (live, open) = rt.block_on(live_round(
             &deployment,
             args,
             ctx,
@@ -493,7 +511,7 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
                 ));
                 std::thread::sleep(Duration::from_secs(1));
             }
-            _ => break live,
+            _ => break (live, open),
         }
     };
     spinner.finish_and_clear();
@@ -516,6 +534,21 @@ pub fn run(args: &DiagnoseArgs, ctx: &RunContext) -> Result<Report, CliError> {
         tell_waited(&mut live, attempts, started.elapsed(), wait);
     }
     let mut results = config;
+    if let Some(open) = &open {
+        let expect = expect::proxy_expectations(open);
+        let fresh = crate::checks::proxy::run_with(&facts, &expect);
+        for r in results
+            .iter_mut()
+            .filter(|r| r.id == crate::checks::proxy::timeout::RULE.id)
+        {
+            if let Some(f) = fresh
+                .iter()
+                .find(|f| f.id == r.id && f.subject == r.subject)
+            {
+                *r = f.clone();
+            }
+        }
+    }
     results.extend(live);
     let app = targets::the_app(
         &deployment,

@@ -6,6 +6,7 @@ use crate::apps::{self, AppId, AppProfile, SocketIoApp};
 use crate::checks::redis::{ManagerExpectation, SubscribeTiming};
 use crate::checks::ws::{AppExpectations, ConnectRule};
 use crate::error::CliError;
+use crate::probe::engineio::codec::OpenPacket;
 
 /// The ws judges' expectations of a profile's app (no deployment files: `ws --app NAME`).
 pub fn ws_expectations_of(profile: &AppProfile) -> AppExpectations {
@@ -32,6 +33,20 @@ pub fn ws_expectations(app: &SocketIoApp<'_>) -> AppExpectations {
         websocket_only: app.websocket_only(),
         ..ws_expectations_of(app.profile)
     }
+}
+
+/// What the proxy checks judge against once the live probe has read the app's open packet:
+/// its pingInterval (and pingTimeout) replace the Engine.IO defaults.
+pub fn proxy_expectations(open: &OpenPacket) -> crate::checks::proxy::Expectations {
+    let mut e = crate::checks::proxy::Expectations::default();
+    if let Some(ms) = open.ping_interval_ms {
+        e.ping = crate::checks::proxy::PingInterval {
+            interval: std::time::Duration::from_millis(ms),
+            timeout: open.ping_timeout_ms.map(std::time::Duration::from_millis),
+            observed: true,
+        };
+    }
+    e
 }
 
 /// `--app NAME` for the probe commands that read no files.

@@ -4,7 +4,7 @@ Usage:
   python socketio_server.py --port N [--workers 1|4] [--transports polling|websocket|both]
          [--path socket.io] [--cors '*'|ORIGIN[,ORIGIN]] [--auth-token T] [--always-connect]
          [--redis-url redis://127.0.0.1:P/0 [--manager-at-startup]] [--ping-interval S]
-         [--ping-timeout S] [--ssl-certfile F --ssl-keyfile F] [--connect needs-session|hangs]
+         [--ping-timeout S] [--ws-ping-interval S|none] [--ssl-certfile F --ssl-keyfile F] [--connect needs-session|hangs]
 
 --connect needs-session: the connect handler reads auth["sessionId"] and auth["clientType"]
   as Chainlit 2.12.0's does (chainlit/socket.py `connect`), so an anonymous CONNECT raises in
@@ -93,6 +93,10 @@ def main():
     p.add_argument("--manager-at-startup", action="store_true")
     p.add_argument("--ping-interval", default="25")
     p.add_argument("--ping-timeout", default="20")
+    # uvicorn's own websocket ping frames (Config.ws_ping_interval, 20 s by default in
+    # uvicorn 0.54): bytes on an idle websocket that reset a proxy's idle timer. "none"
+    # turns them off so that only Engine.IO's ping/pong crosses the connection.
+    p.add_argument("--ws-ping-interval", default="20")
     p.add_argument("--ssl-certfile")
     p.add_argument("--ssl-keyfile")
     p.add_argument("--connect", choices=["needs-session", "hangs"])
@@ -127,6 +131,7 @@ def main():
         app_dir=here,
         ssl_certfile=a.ssl_certfile,
         ssl_keyfile=a.ssl_keyfile,
+        ws_ping_interval=None if a.ws_ping_interval == "none" else float(a.ws_ping_interval),
     )
 
 

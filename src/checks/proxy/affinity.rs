@@ -99,6 +99,15 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                         .pass(format!("{how}, pinned per client ({})", describe(other)))
                         .at(a.location()),
                 },
+                // Transports set in the app's code (Node, python-socketio, Flask-SocketIO):
+                // clients start on polling unless told otherwise, so this is the warning
+                // config.polling-multi-worker gives for the same reason, not a certainty.
+                None if s.app.is_some_and(|a| a.transports.value == Transports::Both) => RULE
+                    .warn(format!(
+                        "{how} without affinity: Socket.IO clients start on polling unless the app's code makes them websocket-only, and a session's polls then land on other servers, which answer 400 \"Invalid session\" (Node: \"Session ID unknown\")"
+                    ))
+                    .at(at)
+                    .hint(super::fixes::affinity(s.config.kind, group)),
                 None => RULE
                     .fire(format!(
                         "{how} without affinity on the polling transport: a session's polls land on other servers, which answer 400 \"Invalid session\" (Node: \"Session ID unknown\")"

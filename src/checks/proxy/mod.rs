@@ -5,7 +5,7 @@
 //! ([`Served`]): found once here, the way the proxy itself would pick it.
 
 pub mod affinity;
-mod fixes;
+pub(crate) mod fixes;
 pub mod path;
 pub mod syntax;
 pub mod timeout;
@@ -31,19 +31,67 @@ pub static RULES: &[&Rule] = &[
 ];
 
 /// The checks in report order (the order of RULES).
-type Check = fn(&Facts) -> Vec<CheckResult>;
+type Check = fn(&Facts, &Expectations) -> Vec<CheckResult>;
 static CHECKS: &[Check] = &[
-    syntax::check,
-    upgrade::check,
-    path::check,
-    upstream::check,
+    |f, _| syntax::check(f),
+    |f, _| upgrade::check(f),
+    |f, _| path::check(f),
+    |f, _| upstream::check(f),
     timeout::check,
-    affinity::check,
+    |f, _| affinity::check(f),
 ];
 
-/// Runs every proxy check on the deployment's proxy configurations.
+/// What the proxy checks judge against besides the files: the app's ping interval, the
+/// Engine.IO default unless a live probe read the app's open packet (`diagnose`, filled by
+/// `commands::expect::proxy_expectations`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Expectations {
+    pub ping: PingInterval,
+}
+
+/// The app's pingInterval (and pingTimeout when read live).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PingInterval {
+    pub interval: Duration,
+    pub timeout: Option<Duration>,
+    /// True when read from the open packet the live probe received.
+    pub observed: bool,
+}
+
+impl Default for PingInterval {
+    fn default() -> Self {
+        PingInterval {
+            interval: DEFAULT_PING_INTERVAL,
+            timeout: None,
+            observed: false,
+        }
+    }
+}
+
+impl PingInterval {
+    /// Where the value comes from, for messages.
+    pub fn source(&self) -> &'static str {
+        if self.observed {
+            "read live from the app's Engine.IO open packet"
+        } else {
+            "Engine.IO default; `diagnose` reads the app's own from its open packet"
+        }
+    }
+}
+
+/// Runs every proxy check on the deployment's proxy configurations, against the Engine.IO
+/// defaults (`lint`: nothing live is known).
 pub fn run(facts: &Facts) -> Vec<CheckResult> {
-    CHECKS.iter().flat_map(|check| check(facts)).collect()
+    run_with(facts, &Expectations::default())
+}
+
+/// Runs every proxy check, judging timeouts against `expect` (`diagnose`: what the live
+/// probe read).
+pub fn run_with(facts: &Facts, expect: &Expectations) -> Vec<CheckResult> {
+    CHECKS
+        .iter()
+        .flat_map(|check| check(facts, expect))
+        .collect()
 }
 
 /// The Engine.IO server's default ping interval, the longest silence on a healthy

@@ -1,6 +1,6 @@
 //! `proxy.timeout`: the proxy's idle timeouts outlast the app's ping interval.
 
-use super::{DEFAULT_PING_INTERVAL, Facts, TIMEOUT_MARGIN, human, nothing_served, served};
+use super::{Expectations, Facts, TIMEOUT_MARGIN, human, nothing_served, served};
 use crate::catalogue::{Rule, Severity};
 use crate::report::CheckResult;
 
@@ -9,23 +9,32 @@ pub static RULE: Rule = Rule {
     severity: Severity::Error,
     title: "Proxy read and tunnel timeouts outlast the ping interval",
     summary: "The idle timeouts on the socket.io route (nginx `proxy_read_timeout`, default \
-              60 s; HAProxy `timeout tunnel`, else `timeout server`) are longer than the \
-              app's Engine.IO pingInterval (25 s by default) with a margin of 5 s.",
-    why: "On a healthy Engine.IO connection the longest silence from the app is one \
-          pingInterval: the server pings every pingInterval, and holds a long-poll at most \
-          that long before answering. A proxy that closes an upstream connection silent for \
-          less than that cuts every idle websocket (the client sees a close, reconnects, and \
-          loses events sent meanwhile) and ends long-polls with 504.",
+              60 s; HAProxy `timeout tunnel`, else `timeout server`; Caddy `read_timeout`, \
+              none by default) are longer than the app's Engine.IO pingInterval (25 s by \
+              default; `diagnose` uses the value of the live open packet) with a margin of 5 s.",
+    why: "On a healthy idle Engine.IO websocket the server's ping and the client's pong \
+          cross the connection once per pingInterval and nothing else does: the longest \
+          silence, in both directions, is one pingInterval (a long-poll, too, is held at \
+          most that long). On an upgraded connection nginx's proxy_read_timeout is an idle \
+          timer over both directions: ngx_http_upstream_process_upgraded re-arms it after \
+          any byte either way (nginx src/http/ngx_http_upstream.c), so it fires only after \
+          that much silence. A timeout not longer than pingInterval therefore cuts every \
+          idle websocket (the client reconnects and loses events sent meanwhile) and ends \
+          long-polls with 504 — unless something else crosses the connection sooner: \
+          uvicorn (0.54, ws_ping_interval) sends its own websocket ping frames every 20 s, \
+          so in front of a uvicorn app only a timeout under 20 s is sure to cut; exactly \
+          20 s is a race between two 20 s timers (measured with nginx 1.22: cut at 20.0 s, \
+          held once). pingTimeout does not matter here: the pong follows the ping at once.",
     fix: "Raise the timeout in the socket.io location, e.g. `proxy_read_timeout 3600s;` \
           (nginx), `timeout tunnel 1h` (HAProxy); or lower the app's pingInterval below it.",
 };
 
-pub fn check(facts: &Facts) -> Vec<CheckResult> {
+pub fn check(facts: &Facts, expect: &Expectations) -> Vec<CheckResult> {
     let served = served(facts);
     if served.is_empty() {
         return nothing_served(&RULE, facts);
     }
-    let ping = DEFAULT_PING_INTERVAL;
+    let ping = expect.ping.interval;
     let need = ping + TIMEOUT_MARGIN;
     served
         .iter()
@@ -39,6 +48,24 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
             }
             if let Some(t) = route.timeouts.tunnel.as_ref() {
                 limits.push(("tunnel (websocket)", t));
+            }
+            if limits.is_empty()
+                && let Some(none) = &route.timeouts.unlimited
+            {
+                return RULE
+                    .pass(format!(
+                        "{}: no read timeout — {} ({}): an idle websocket is not cut by the \
+                         proxy, whatever the pingInterval ({} — {})",
+                        s.route_label(),
+                        none.why,
+                        none.source,
+                        human(ping),
+                        expect.ping.source()
+                    ))
+                    .at(Some(route.span.location()))
+                    .subject(s.subject())
+                    .evidence("ping_interval_ms", ping.as_millis() as u64)
+                    .evidence("timeouts_ms", "unlimited");
             }
             if limits.is_empty() {
                 return RULE
@@ -57,7 +84,7 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                 match short {
                     None => RULE
                         .pass(format!(
-                            "{}: {} — longer than pingInterval {} + {} margin",
+                            "{}: {} — longer than pingInterval {} ({}) + {} margin",
                             s.route_label(),
                             limits
                                 .iter()
@@ -65,13 +92,17 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                                 .collect::<Vec<_>>()
                                 .join(", "),
                             human(ping),
+                            expect.ping.source(),
                             human(TIMEOUT_MARGIN)
                         ))
                         .at(limits[0].1.location().or(Some(route.span.location()))),
                     Some((kind, l)) => {
                         let msg = format!(
-                            "{}: {kind} timeout {} is {} the app's pingInterval {}{}: idle \
-                         connections are cut before the next ping",
+                            "{}: {kind} timeout {} is {} the app's pingInterval {} ({}): \
+                             between a pong and the next ping nothing crosses an idle \
+                             websocket for one pingInterval, so the proxy cuts it {} — \
+                             unless something else crosses sooner (uvicorn's own websocket \
+                             pings, every 20 s by default)",
                             s.route_label(),
                             describe(l),
                             if l.value <= ping {
@@ -80,7 +111,12 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                                 "within the margin of"
                             },
                             human(ping),
-                            " (Engine.IO default)"
+                            expect.ping.source(),
+                            if l.value <= ping {
+                                "before the next ping"
+                            } else {
+                                "if the ping comes a little late (a busy event loop)"
+                            }
                         );
                         let r = if l.value <= ping {
                             RULE.fire(msg)
@@ -94,6 +130,7 @@ pub fn check(facts: &Facts) -> Vec<CheckResult> {
                 };
             r.subject(s.subject())
                 .evidence("ping_interval_ms", ping.as_millis() as u64)
+                .evidence("ping_interval_observed", expect.ping.observed)
                 .evidence(
                     "timeouts_ms",
                     limits

@@ -75,16 +75,34 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
             obs.path
         )),
         None => {
-            let all_404 = obs
-                .path_attempts
-                .iter()
-                .all(|a| matches!(&a.answer, Ok(x) if x.status == 404));
+            // "Nothing here": a 404, or an empty 200 — what Caddy answers for a path no
+            // route handles (Caddy 2.6.2, measured in tests/caddy_live.rs: `Server: Caddy`,
+            // `Content-Length: 0`); an Engine.IO server never answers its handshake so.
+            let absent = |a: &crate::probe::engineio::PathAttempt| matches!(&a.answer, Ok(x) if x.status == 404 || (x.status == 200 && x.body.is_empty()));
+            let all_absent = obs.path_attempts.iter().all(absent);
             let tried: Vec<&str> = obs.path_attempts.iter().map(|a| a.path.as_str()).collect();
-            if all_404 {
-                PATH.fire(format!(
-                    "no socket.io found: {} all answered 404",
-                    tried.join(", ")
-                ))
+            if all_absent {
+                let answers: Vec<String> = obs
+                    .path_attempts
+                    .iter()
+                    .map(|a| match &a.answer {
+                        Ok(x) if x.status == 404 => format!("{} answered 404", a.path),
+                        _ => format!(
+                            "{} answered an empty 200 (a proxy with no route for it: Caddy \
+                             answers so)",
+                            a.path
+                        ),
+                    })
+                    .collect();
+                let all_404 = obs
+                    .path_attempts
+                    .iter()
+                    .all(|a| matches!(&a.answer, Ok(x) if x.status == 404));
+                PATH.fire(if all_404 {
+                    format!("no socket.io found: {} all answered 404", tried.join(", "))
+                } else {
+                    format!("no socket.io found: {}", answers.join(", "))
+                })
                 .hint(
                     "find the path the app's client uses (Open WebUI, Chainlit: /ws/socket.io) \
                      and pass it with --path",
@@ -96,7 +114,7 @@ pub(super) fn judge(obs: &WsObservations) -> CheckResult {
                     .and_then(|f| f.answer.as_ref().ok())
                     .map_or_else(|| "an error".to_string(), describe_answer);
                 PATH.skip(format!(
-                    "cannot tell where socket.io lives: nothing at {} answered like Engine.IO \
+                    "cannot tell where socket.io lives: none of {} answered like Engine.IO \
                      ({given} answered {first})",
                     tried.join(", ")
                 ))

@@ -887,6 +887,14 @@ pub fn to_model(file: &str, text: &str, source: super::ProxySource) -> super::Pr
                 read: rp.read_timeout.clone(),
                 send: None,
                 tunnel: None,
+                // Caddy 2 reverse_proxy, the http transport: "read_timeout … Default: No
+                // timeout" (https://caddyserver.com/docs/caddyfile/directives/reverse_proxy#the-http-transport);
+                // `stream_timeout` (upgraded connections) also defaults to none. Measured
+                // with Caddy 2.6.2: tests/caddy_live.rs holds a websocket through it.
+                unlimited: rp.read_timeout.is_none().then_some(super::NoIdleLimit {
+                    why: "Caddy's reverse_proxy has no read timeout unless `transport http { read_timeout }` sets one",
+                    source: "https://caddyserver.com/docs/caddyfile/directives/reverse_proxy#the-http-transport",
+                }),
             };
             model.sites[site_idx].routes.push(route);
         }

@@ -793,6 +793,7 @@ pub fn to_model(file: &str, text: &str, source: super::ProxySource) -> super::Pr
                     read: read.clone(),
                     send: None,
                     tunnel: tunnel.clone(),
+                    unlimited: None,
                 };
                 routes.push(route);
             }

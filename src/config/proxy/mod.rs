@@ -397,6 +397,18 @@ pub struct ProxyTimeouts {
     /// The idle limit once the connection is upgraded, when the proxy has a separate one
     /// (HAProxy `timeout tunnel`, which replaces `timeout client`/`server` on a tunnel).
     pub tunnel: Option<Located<Duration>>,
+    /// Set when no limit is configured on the route and the proxy's documented default is
+    /// none at all: an idle websocket is never cut by the proxy (Caddy's `reverse_proxy`).
+    pub unlimited: Option<NoIdleLimit>,
+}
+
+/// "This proxy sets no idle limit unless told to", with the documentation that says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoIdleLimit {
+    /// The sentence for messages: `Caddy's reverse_proxy has no read timeout by default`.
+    pub why: &'static str,
+    /// The documentation URL.
+    pub source: &'static str,
 }
 
 impl ProxyTimeouts {

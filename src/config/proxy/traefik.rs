@@ -718,7 +718,22 @@ pub fn to_model(
                 evidence: Vec::new(),
             };
             route.rewrite = rewrite.clone();
-            route.timeouts = ProxyTimeouts::default();
+            // Traefik sets no idle limit on a proxied websocket or a waiting long-poll: the
+            // serversTransport `forwardingTimeouts.responseHeaderTimeout` defaults to 0 (no
+            // limit) and `idleConnTimeout` concerns pooled keep-alive connections
+            // (https://doc.traefik.io/traefik/routing/services/#forwardingtimeouts); the
+            // entrypoint `respondingTimeouts.readTimeout` (60 s) bounds reading the request,
+            // and measured with Traefik 3.7.15, even `readTimeout=3s` left a websocket idle
+            // for 10 s open (tests/traefik_live.rs). Not read here: forwardingTimeouts set in
+            // the files (proxy3 report, "left").
+            route.timeouts = ProxyTimeouts {
+                unlimited: Some(super::NoIdleLimit {
+                    why: "Traefik sets no idle limit on a proxied websocket or long-poll \
+                          (forwardingTimeouts.responseHeaderTimeout defaults to 0)",
+                    source: "https://doc.traefik.io/traefik/routing/services/#forwardingtimeouts",
+                }),
+                ..ProxyTimeouts::default()
+            };
             routes.push(route);
         }
     }
@@ -737,13 +752,24 @@ pub fn to_model(
 /// project's services, if any service carries `traefik.http.*` labels. Each service's
 /// replicas (`deploy.replicas`, default 1) are the servers of its label-defined services.
 pub fn from_deployment(d: &crate::config::model::Deployment) -> Option<super::ProxyConfig> {
-    let labelled: Vec<LabelledService<'_>> = d
+    // Swarm mode reads the labels of the *service* (`deploy.labels`), standalone Docker
+    // those of the container (`labels:`): "In Swarm Mode, Traefik uses labels found on
+    // services, not on individual containers" (Traefik docs, Docker provider, Swarm mode:
+    // https://doc.traefik.io/traefik/v2.11/providers/docker/#docker-api-access_1 and
+    // https://doc.traefik.io/traefik/providers/swarm/ for v3). A compose file does not say
+    // which mode runs it, so both are read; `deploy.labels` win on the same key.
+    let merged: Vec<(&str, BTreeMap<String, Located<String>>)> = d
         .services
         .iter()
-        .map(|s| LabelledService {
-            name: &s.name,
-            labels: &s.labels,
+        .map(|s| {
+            let mut labels = s.labels.clone();
+            labels.extend(s.deploy_labels.clone());
+            (s.name.as_str(), labels)
         })
+        .collect();
+    let labelled: Vec<LabelledService<'_>> = merged
+        .iter()
+        .map(|(name, labels)| LabelledService { name, labels })
         .collect();
     let cfg = from_labels(&labelled);
     if cfg.is_empty() && cfg.errors.is_empty() {

@@ -675,6 +675,7 @@ impl Interpreter {
                     .unwrap_or(Located::new(DEFAULT_PROXY_TIMEOUT, None)),
             ),
             tunnel: None,
+            unlimited: None,
         };
         route.upgrade = self.upgrade(&settings, block);
         Some(route)
