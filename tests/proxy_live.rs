@@ -409,3 +409,175 @@ fn nginx_read_timeout_is_reset_by_traffic_either_way_on_an_upgraded_connection()
         assert!(msg.contains("uvicorn's own websocket pings"), "{msg}");
     }
 }
+
+/// nginx in a private mount namespace whose `/etc/hosts` names `api` 127.0.0.1, so that it
+/// resolves the compose service name `api` of `proxy_pass http://api:PORT` as it would on the
+/// project's network, and reaches the python-socketio server that plays that service.
+/// Returns nginx's port and the process.
+fn nginx_on_the_project_network(
+    dir: &std::path::Path,
+    upstream: u16,
+) -> Result<(u16, Proc), String> {
+    if !std::path::Path::new(NGINX).exists() {
+        return Err(format!(
+            "{NGINX} is not installed (apt-get install nginx-light)"
+        ));
+    }
+    let d = dir.display().to_string();
+    let port = free_port();
+    let conf = format!(
+        "user root;\nworker_processes 1;\ndaemon off;\npid {d}/nginx.pid;\n\
+         error_log {d}/error.log warn;\nevents {{ worker_connections 128; }}\n\
+         http {{\n  access_log {d}/access.log;\n  client_body_temp_path {d}/body;\n\
+         proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
+         uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+         server {{\n  listen 127.0.0.1:{port};\n  location /socket.io/ {{\n    \
+         proxy_pass http://api:{upstream};\n    {UPGRADE}\n  }}\n}}\n}}\n"
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("hosts"), "127.0.0.1 localhost\n127.0.0.1 api\n")
+        .map_err(|e| e.to_string())?;
+    let mut cmd = Command::new("unshare");
+    cmd.arg("-m").arg("sh").arg("-c").arg(format!(
+        "mount --bind {d}/hosts /etc/hosts && exec {NGINX} -p {d} -c {d}/nginx.conf"
+    ));
+    let mut proc = Proc::spawn("nginx", cmd).map_err(|e| format!("cannot start nginx: {e}"))?;
+    if !wait_tcp(port, Duration::from_secs(10)) || proc.exited() {
+        return Err(format!(
+            "nginx in a mount namespace did not start (unshare -m and mount --bind need root): {}",
+            proc.stderr_text()
+        ));
+    }
+    Ok((port, proc))
+}
+
+/// `proxy.upstream`: the compose project's nginx sends the socket.io path to `api` on the port
+/// the app listens on (its uvicorn `--port`) or on another one. Statically, lint compares the
+/// upstream with the app's service and port; live, the same nginx file (resolving `api` as the
+/// project network would) answers 502 or passes the probe through.
+#[test]
+fn upstream_static_and_live_agree() {
+    let app = need!("upstream_static_and_live_agree", SioServer::start(1, &[]));
+    let wrong = free_port();
+    for (upstream, want) in [(wrong, "fail"), (app.port, "pass")] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("compose.yaml"),
+            format!(
+                "services:\n  api:\n    image: python:3.12-slim\n    command: uvicorn app:asgi_app --host 0.0.0.0 --port {}\n  proxy:\n    image: nginx:1.27\n    ports: [\"8080:80\"]\n    volumes:\n      - ./nginx.conf:/etc/nginx/nginx.conf:ro\n",
+                app.port
+            ),
+        )
+        .unwrap();
+        let (port, _nginx) = need!(
+            "upstream_static_and_live_agree",
+            nginx_on_the_project_network(dir.path(), upstream)
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_wsdoctor"))
+            .args([
+                "--format",
+                "json",
+                "lint",
+                "--app",
+                "python-socketio",
+                "--service",
+                "api",
+            ])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+        let c = check(&report, "proxy.upstream");
+        assert_eq!(c["status"], want, "{report}");
+        let text = std::fs::read_to_string(dir.path().join("nginx.conf")).unwrap();
+        let line = text.lines().position(|l| l.contains("proxy_pass")).unwrap() + 1;
+        assert_eq!(c["location"]["line"], line, "the proxy_pass line: {c}");
+        let live = run_ws(T, &[&format!("http://127.0.0.1:{port}")]);
+        if want == "fail" {
+            assert!(
+                c["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("api listens on {}", app.port)),
+                "{c}"
+            );
+            assert_eq!(live.status("ws.http-reachable"), "fail", "{}", live.stdout);
+            assert!(
+                live.message("ws.http-reachable").contains("502"),
+                "{}",
+                live.stdout
+            );
+        } else {
+            assert_eq!(
+                live.status("ws.polling-handshake"),
+                "pass",
+                "{}",
+                live.stdout
+            );
+            assert_eq!(
+                live.status("ws.websocket-handshake"),
+                "pass",
+                "{}",
+                live.stdout
+            );
+        }
+    }
+}
+
+/// `proxy.syntax` and the real `nginx -t` agree: a file nginx accepts passes, a file it
+/// rejects fails at the line nginx names.
+#[test]
+fn syntax_agrees_with_nginx_t() {
+    if !std::path::Path::new(NGINX).exists() {
+        ws_support::missing(
+            "syntax_agrees_with_nginx_t",
+            &format!("{NGINX} is not installed (apt-get install nginx-light)"),
+        );
+        return;
+    }
+    let good = location(free_port(), UPGRADE).replace("{port}", &free_port().to_string());
+    // The same server with the location's closing brace missing.
+    let bad = good.replacen("  }\n}", "\n}", 1);
+    for (server, want) in [(good.as_str(), "pass"), (bad.as_str(), "fail")] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let conf = format!(
+            "worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+             events {{ worker_connections 128; }}\nhttp {{\n  access_log {d}/access.log;\n\
+             client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n\
+             scgi_temp_path {d}/scgi;\n{server}\n}}\n"
+        );
+        let path = dir.path().join("nginx.conf");
+        std::fs::write(&path, &conf).unwrap();
+        let t = Command::new(NGINX)
+            .arg("-t")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let nginx_says = String::from_utf8_lossy(&t.stderr).to_string();
+        assert_eq!(t.status.success(), want == "pass", "nginx -t: {nginx_says}");
+        let report = lint(&path);
+        let c = check(&report, "proxy.syntax");
+        assert_eq!(c["status"], want, "{report}");
+        if want == "fail" {
+            // nginx: `… in /path/nginx.conf:LINE`
+            let line: u64 = nginx_says
+                .split(&format!("{}:", path.display()))
+                .nth(1)
+                .and_then(|rest| {
+                    rest.chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect::<String>()
+                        .parse()
+                        .ok()
+                })
+                .unwrap_or_else(|| panic!("no line in nginx's message: {nginx_says}"));
+            assert_eq!(c["location"]["line"], line, "{c}\nnginx -t: {nginx_says}");
+        }
+    }
+}

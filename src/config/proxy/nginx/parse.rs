@@ -231,6 +231,9 @@ const SIMPLE_DIRECTIVES: &[&str] = &[
 /// Parses one file's text into its top-level directives. Syntax errors do not stop the
 /// parse where nginx's message still leaves a sensible tree: the directives read before the
 /// error are kept.
+/// nginx's message for a block still open at the end of the file.
+const UNCLOSED_BLOCK: &str = "unexpected end of file, expecting \"}\"";
+
 pub fn parse(text: &str) -> (Vec<Directive>, Vec<SyntaxError>) {
     let (tokens, lex_error) = lex(text);
     let mut errors = Vec::new();
@@ -238,6 +241,18 @@ pub fn parse(text: &str) -> (Vec<Directive>, Vec<SyntaxError>) {
     let (mut tree, _) = parse_block(&tokens, &mut pos, 0, "", &mut errors);
     if let Some(e) = lex_error {
         errors.push(e);
+    }
+    // nginx names the line it reached at the end of the file (its counter starts at 1 and
+    // counts every newline: ngx_conf_file.c, ngx_conf_read_token), not the block left open;
+    // the finding says both, at nginx's line, so it agrees with `nginx -t`.
+    let eof_line = u32::try_from(text.matches('\n').count() + 1).unwrap_or(u32::MAX);
+    for e in errors.iter_mut().filter(|e| e.message == UNCLOSED_BLOCK) {
+        e.message = format!(
+            "{UNCLOSED_BLOCK} (the block opened at line {} is not closed)",
+            e.line
+        );
+        e.line = eof_line;
+        e.column = 1;
     }
     // `unexpected "}"` at the top level: nginx stops; the rest is read here so later lines
     // are still known, as crossplane does with catch_errors.
@@ -330,7 +345,7 @@ fn parse_block(
                     errors.push(SyntaxError {
                         line: open,
                         column: a.column,
-                        message: "unexpected end of file, expecting \"}\"".to_string(),
+                        message: UNCLOSED_BLOCK.to_string(),
                     });
                 }
                 if known(&d.name, SIMPLE_DIRECTIVES) {
@@ -404,9 +419,11 @@ mod tests {
 
     #[test]
     fn unbalanced_braces_are_errors_not_panics() {
+        // At nginx's line (the end of the file), naming the block left open.
         let (_, errors) = parse("http {\n server {\n");
-        assert_eq!(errors[0].line, 2, "{errors:?}");
+        assert_eq!(errors[0].line, 3, "{errors:?}");
         assert!(errors[0].message.contains("end of file"));
+        assert!(errors[0].message.contains("opened at line 2"), "{errors:?}");
         let (_, errors) = parse("server { }\n}\nlisten 80;\n");
         assert_eq!(errors[0].message, "unexpected \"}\"");
         assert_eq!(errors[0].line, 2);
