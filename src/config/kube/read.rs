@@ -204,15 +204,21 @@ impl<'m> Reader<'m> {
     }
 
     /// Registers a Secret's value for redaction, unless it is a name the manifests show in
-    /// plain text anyway (an object or namespace name) or a bare number or boolean.
+    /// plain text anyway (an object or namespace name), a boolean, or a number under a key
+    /// that names a port or a database index (`REDIS_PORT: 6379` masked would blank every
+    /// 6379 of the report; a numeric value under any other key may be a PIN or a password).
     /// `keys`: the Secret's key and the variable it feeds; a secret-looking one
     /// (`*PASSWORD*`, `*TOKEN*`…) masks the value whatever it is.
     fn register_secret(&mut self, keys: &[&str], value: &str) {
         self.dep.secrets.add_url_passwords(value);
         let v = value.trim();
         let secret_named = keys.iter().any(|k| crate::redact::is_secret_key(k));
+        let numeric_setting = keys.iter().any(|k| {
+            let k = k.to_ascii_uppercase();
+            k.contains("PORT") || k.ends_with("DB") || k.contains("DATABASE")
+        });
         let public = self.public_names.contains(v)
-            || v.parse::<f64>().is_ok()
+            || (numeric_setting && v.parse::<u32>().is_ok())
             || matches!(v, "true" | "false");
         if public && !secret_named {
             return;
@@ -969,6 +975,21 @@ spec:
         let text = text.replace("key: host}", "key: password}");
         let d = deployment_from_manifests(&manifests(&text), std::path::Path::new("."));
         assert_eq!(d.secrets.redact("host valkey"), "host ****");
+    }
+
+    #[test]
+    fn a_numeric_secret_value_is_masked_unless_it_is_a_port_or_db() {
+        let numeric = |key: &str| {
+            let text = SECRET_AND_APP
+                .replace("  host: valkey", &format!("  {key}: \"48213907\""))
+                .replace("key: host}", &format!("key: {key}}}"));
+            deployment_from_manifests(&manifests(&text), std::path::Path::new("."))
+        };
+        assert_eq!(numeric("auth").secrets.redact("x 48213907"), "x ****");
+        assert_eq!(
+            numeric("redis-port").secrets.redact("x 48213907"),
+            "x 48213907"
+        );
     }
 
     #[test]
