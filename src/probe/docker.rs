@@ -1,7 +1,9 @@
 //! Live Docker probe: what the engine says about the deployment's containers, through the
 //! Engine API (bollard). Read-only: it lists, inspects and reads logs; it never execs into,
-//! starts or changes a container. Every request runs under the run's deadline.
+//! starts or changes a container. Every request runs in what is left of the probe's one
+//! budget ([`Budget`]).
 
+use crate::probe::budget::Budget;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -351,23 +353,27 @@ pub fn classify_io(err: &std::io::Error, endpoint: &str) -> EngineProblem {
     }
 }
 
-/// Runs `fut` under `deadline`, mapping an expiry to `EngineProblem::Timeout`.
+/// Runs `fut` in what is left of the probe's budget, mapping an expiry to
+/// `EngineProblem::Timeout` (naming the whole budget: that is what the user set).
 pub(crate) async fn within<T, E: std::fmt::Display>(
-    deadline: Duration,
+    budget: &Budget,
     fut: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, EngineProblem> {
-    match tokio::time::timeout(deadline, fut).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(EngineProblem::Api {
+    match budget.run(fut).await {
+        Some(Ok(v)) => Ok(v),
+        Some(Err(e)) => Err(EngineProblem::Api {
             message: e.to_string(),
         }),
-        Err(_) => Err(EngineProblem::Timeout { after: deadline }),
+        None => Err(EngineProblem::Timeout {
+            after: budget.total(),
+        }),
     }
 }
 
 /// Opens a raw connection first: bollard folds every connect error into one hyper error,
 /// and the OS error is what separates "not in the docker group" from "no engine".
-async fn preflight(endpoint: &Endpoint, deadline: Duration) -> Result<(), EngineProblem> {
+async fn preflight(endpoint: &Endpoint, budget: &Budget) -> Result<(), EngineProblem> {
+    let deadline = budget.total();
     let shown = endpoint.display();
     let connect = async {
         match endpoint {
@@ -380,13 +386,13 @@ async fn preflight(endpoint: &Endpoint, deadline: Duration) -> Result<(), Engine
             Endpoint::Unsupported { .. } => Ok(()),
         }
     };
-    match tokio::time::timeout(deadline, connect).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(match classify_io(&e, &shown) {
+    match budget.run(connect).await {
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => Err(match classify_io(&e, &shown) {
             EngineProblem::Timeout { .. } => EngineProblem::Timeout { after: deadline },
             p => p,
         }),
-        Err(_) => Err(EngineProblem::Timeout { after: deadline }),
+        None => Err(EngineProblem::Timeout { after: deadline }),
     }
 }
 
@@ -394,16 +400,16 @@ async fn preflight(endpoint: &Endpoint, deadline: Duration) -> Result<(), Engine
 /// API 1.41, refuses newer versions) and reads `/version`.
 pub async fn connect(
     endpoint: &Endpoint,
-    deadline: Duration,
+    budget: &Budget,
 ) -> Result<(Docker, EngineFacts), EngineProblem> {
     if let Endpoint::Unsupported { reason, .. } = endpoint {
         return Err(EngineProblem::Unsupported {
             reason: reason.clone(),
         });
     }
-    preflight(endpoint, deadline).await?;
-    // bollard's own timeout is whole seconds; ours (per request, below) is the real bound.
-    let secs = deadline.as_secs().max(1);
+    preflight(endpoint, budget).await?;
+    // bollard's own timeout is whole seconds; the budget (below) is the real bound.
+    let secs = budget.total().as_secs().max(1);
     let docker = match endpoint {
         Endpoint::Unix(path) => {
             Docker::connect_with_unix(&path.to_string_lossy(), secs, bollard::API_DEFAULT_VERSION)
@@ -416,8 +422,8 @@ pub async fn connect(
     .map_err(|e| EngineProblem::Api {
         message: e.to_string(),
     })?;
-    let docker = within(deadline, docker.negotiate_version()).await?;
-    let v = within(deadline, docker.version()).await?;
+    let docker = within(budget, docker.negotiate_version()).await?;
+    let v = within(budget, docker.version()).await?;
     let facts = EngineFacts {
         version: v.version.unwrap_or_default(),
         api_version: v.api_version.unwrap_or_default(),
@@ -453,7 +459,7 @@ fn is_troubled(c: &ContainerInspectResponse) -> bool {
     restarts || unhealthy || bad_state
 }
 
-async fn log_tail(docker: &Docker, id: &str, deadline: Duration) -> Option<Vec<String>> {
+async fn log_tail(docker: &Docker, id: &str, budget: &Budget) -> Option<Vec<String>> {
     let opts = LogsOptionsBuilder::default()
         .stdout(true)
         .stderr(true)
@@ -470,7 +476,7 @@ async fn log_tail(docker: &Docker, id: &str, deadline: Duration) -> Option<Vec<S
         }
         text
     };
-    let text = tokio::time::timeout(deadline, collect).await.ok()?;
+    let text = budget.run(collect).await?;
     // Control characters (colour codes, cursor moves) from the container's output must not
     // reach the user's terminal through the report.
     let lines: Vec<String> = text
@@ -495,8 +501,11 @@ pub async fn observe(
     selection: Selection,
     deadline: Duration,
 ) -> DockerObservations {
+    // One budget for the whole probe: a silent engine costs `deadline` once, not once per
+    // request (connect, version, swarm, list, inspect, images, logs).
+    let budget = &Budget::start(deadline);
     let shown = endpoint.display();
-    let (docker, facts) = match connect(endpoint, deadline).await {
+    let (docker, facts) = match connect(endpoint, budget).await {
         Ok(ok) => ok,
         Err(p) => return DockerObservations::unreachable(shown, p, selection),
     };
@@ -512,7 +521,7 @@ pub async fn observe(
         swarm: None,
     };
     if let Selection::Project(namespace) = &selection {
-        match super::swarm::observe(&docker, namespace, deadline).await {
+        match super::swarm::observe(&docker, namespace, budget).await {
             Ok(facts) => obs.swarm = Some(facts),
             Err(p) => obs
                 .errors
@@ -520,7 +529,7 @@ pub async fn observe(
         }
     }
     let list_opts = ListContainersOptionsBuilder::default().all(true).build();
-    match within(deadline, docker.list_containers(Some(list_opts))).await {
+    match within(budget, docker.list_containers(Some(list_opts))).await {
         Ok(list) => obs.all_containers = list,
         Err(p) => {
             obs.errors
@@ -560,21 +569,22 @@ pub async fn observe(
     let inspections = futures_util::future::join_all(
         wanted
             .iter()
-            .map(|id| tokio::time::timeout(deadline, docker.inspect_container(id, None))),
+            .map(|id| budget.run(docker.inspect_container(id, None))),
     )
     .await;
     for (id, result) in wanted.iter().zip(inspections) {
         match result {
-            Ok(Ok(inspect)) => obs.containers.push(ContainerFacts {
+            Some(Ok(inspect)) => obs.containers.push(ContainerFacts {
                 inspect,
                 image_env: None,
                 log_tail: None,
             }),
-            Ok(Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
+            Some(Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404,
+                ..
             })) => obs.missing.push(id.clone()),
-            Ok(Err(e)) => obs.errors.push(format!("inspecting {id}: {e}")),
-            Err(_) => obs.errors.push(format!(
+            Some(Err(e)) => obs.errors.push(format!("inspecting {id}: {e}")),
+            None => obs.errors.push(format!(
                 "inspecting {id}: no answer within {}",
                 humantime::format_duration(deadline)
             )),
@@ -591,7 +601,7 @@ pub async fn observe(
     let answers = futures_util::future::join_all(
         images
             .iter()
-            .map(|i| within(deadline, docker.inspect_image(i))),
+            .map(|i| within(budget, docker.inspect_image(i))),
     )
     .await;
     for (image, answer) in images.iter().zip(answers) {
@@ -608,7 +618,7 @@ pub async fn observe(
         let troubled = is_troubled(&c.inspect);
         async move {
             if troubled && !id.is_empty() {
-                log_tail(docker, &id, deadline).await
+                log_tail(docker, &id, budget).await
             } else {
                 None
             }

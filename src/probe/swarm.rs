@@ -5,8 +5,8 @@
 //! secret carries the label `com.docker.stack.namespace=NAME`, and each service is named
 //! `NAME_SERVICE` (docker/cli `cli/compose/convert`, `LabelNamespace` and `ScopedName`).
 
+use crate::probe::budget::Budget;
 use std::collections::{BTreeSet, HashMap};
-use std::time::Duration;
 
 use bollard::Docker;
 use bollard::models::{Network, Service, Task};
@@ -100,16 +100,16 @@ pub fn namespace_of(service: &Service) -> Option<&str> {
 pub async fn observe(
     docker: &Docker,
     namespace: &str,
-    deadline: Duration,
+    budget: &Budget,
 ) -> Result<SwarmFacts, EngineProblem> {
-    let info = within(deadline, docker.info()).await?;
+    let info = within(budget, docker.info()).await?;
     let mut facts = SwarmFacts::new(state_of(&info), namespace);
     if facts.state != SwarmState::Manager {
         return Ok(facts);
     }
     // All services, then the stack's by label: the other namespaces name the stacks there are.
     let opts = ListServicesOptionsBuilder::default().status(true).build();
-    let services = match within(deadline, docker.list_services(Some(opts))).await {
+    let services = match within(budget, docker.list_services(Some(opts))).await {
         Ok(s) => s,
         Err(p) => {
             facts
@@ -138,8 +138,8 @@ pub async fn observe(
     let task_opts = ListTasksOptionsBuilder::default().filters(&filters).build();
     let net_opts = ListNetworksOptionsBuilder::default().build();
     let (tasks, networks) = tokio::join!(
-        within(deadline, docker.list_tasks(Some(task_opts))),
-        within(deadline, docker.list_networks(Some(net_opts))),
+        within(budget, docker.list_tasks(Some(task_opts))),
+        within(budget, docker.list_networks(Some(net_opts))),
     );
     match tasks {
         Ok(t) => facts.tasks = t,

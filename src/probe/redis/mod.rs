@@ -25,7 +25,7 @@
 //! handed to redis-rs' `MultiplexedConnection` with an empty handshake, and AUTH / PING /
 //! SELECT are sent one by one so NOAUTH, WRONGPASS, NOPERM and a bad db are each observed.
 
-pub mod budget;
+pub use crate::probe::budget;
 pub mod parse;
 pub mod target;
 pub mod transport;

@@ -1,6 +1,7 @@
-//! The Redis probe's one time budget (`--timeout`, 3 s by default).
+//! A probe's one time budget (`--timeout`, 3 s by default), shared by the Redis probe and the
+//! Docker Engine probe (each request to the engine gets what is left of it).
 //!
-//! Every stage of a probe run waits against the same end instant: resolving the name, the
+//! For Redis, every stage of a probe run waits against the same end instant: resolving the name, the
 //! TCP handshake, the TLS handshake, the first command (AUTH, or PING without a password),
 //! and the rest (SELECT, INFO, CONFIG GET, CLIENT LIST, PUBSUB, the latency PINGs, the
 //! sentinels and cluster nodes). A stage gets what the earlier ones left, so a server that
