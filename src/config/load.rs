@@ -56,6 +56,7 @@ fn load_files(source: &DeploymentSource) -> Result<Deployment, CliError> {
             "not a directory (give --project-dir the folder with your compose file)",
         ));
     }
+    let peeked = Peeked::default();
     // `-f -` is read once: it may be Container Apps YAML, manifests or a compose file.
     // `--helm-values -` reads it as a values file.
     let is_stdin = |f: &PathBuf| f.as_os_str() == compose::STDIN_PATH;
@@ -74,7 +75,7 @@ fn load_files(source: &DeploymentSource) -> Result<Deployment, CliError> {
     // Azure Container Apps YAML is recognised by its content (`type: Microsoft.App/…`,
     // `properties.template`), as the issue asks: `-f app.yaml`, `-f DIR` and `-f -` need no
     // other flag.
-    if let Some(files) = container_app_files(&source.files, stdin.as_ref())? {
+    if let Some(files) = container_app_files(&source.files, stdin.as_ref(), &peeked)? {
         let stdin_text = match &stdin {
             Some(Ok(t)) => Some(t.as_str()),
             _ => None,
@@ -86,7 +87,7 @@ fn load_files(source: &DeploymentSource) -> Result<Deployment, CliError> {
     if !source.helm_values.is_empty() {
         return load_helm(source, &project_dir, stdin.as_ref());
     }
-    if is_kubernetes(&source.files, stdin.as_ref())? {
+    if is_kubernetes(&source.files, stdin.as_ref(), &peeked)? {
         return load_manifests(source, &project_dir, stdin.as_ref());
     }
     // `--project-dir DIR` alone, on a directory of manifests without a compose file.
@@ -97,7 +98,7 @@ fn load_files(source: &DeploymentSource) -> Result<Deployment, CliError> {
         && !compose::DEFAULT_FILE_NAMES
             .iter()
             .any(|n| project_dir.join(n).is_file())
-        && dir_has_manifests(&project_dir)
+        && peeked.has_manifests(&project_dir)
     {
         let source = DeploymentSource {
             files: vec![project_dir.clone()],
@@ -113,7 +114,7 @@ fn load_files(source: &DeploymentSource) -> Result<Deployment, CliError> {
         && !compose::DEFAULT_FILE_NAMES
             .iter()
             .any(|n| project_dir.join(n).is_file())
-        && let Some(files) = container_app_files(std::slice::from_ref(&project_dir), None)?
+        && let Some(files) = container_app_files(std::slice::from_ref(&project_dir), None, &peeked)?
     {
         let mut deployment = crate::config::aca::load(&files, None, &project_dir)?;
         deployment.python_requirements = crate::config::requirements::scan(&deployment.project_dir);
@@ -150,17 +151,48 @@ fn load_files(source: &DeploymentSource) -> Result<Deployment, CliError> {
 /// manifest reader takes them). Standard input counts by the text already read; a directory
 /// counts when it holds Container Apps YAML and no Kubernetes manifest, and stands for its
 /// Container Apps files (other YAML beside them, such as a compose file, is not read).
+/// The text of each file the source detection looks at, read once per run: deciding between
+/// Container Apps YAML, Kubernetes manifests and compose looks at the same files (a
+/// directory's, several times), and each read goes through the loaders' size limit.
+#[derive(Default)]
+struct Peeked(std::cell::RefCell<std::collections::HashMap<PathBuf, Option<std::rc::Rc<str>>>>);
+
+impl Peeked {
+    /// The file's text, or None when it cannot be read or is refused (too large, not UTF-8):
+    /// the loader that reads it for real reports why.
+    fn text(&self, f: &std::path::Path) -> Option<std::rc::Rc<str>> {
+        if let Some(t) = self.0.borrow().get(f) {
+            return t.clone();
+        }
+        let text = (!(f.starts_with("/dev") || f.starts_with("/proc")) && f.is_file())
+            .then(|| {
+                compose::read_text(f, &f.display().to_string())
+                    .ok()
+                    .and_then(Result::ok)
+            })
+            .flatten()
+            .map(std::rc::Rc::from);
+        self.0.borrow_mut().insert(f.to_path_buf(), text.clone());
+        text
+    }
+
+    fn has_manifests(&self, dir: &std::path::Path) -> bool {
+        kube::files_under(dir)
+            .iter()
+            .any(|f| self.text(f).is_some_and(|t| kube::looks_like_manifests(&t)))
+    }
+}
+
 fn container_app_files(
     files: &[PathBuf],
     stdin: Option<&Result<String, compose::Refusal>>,
+    peeked: &Peeked,
 ) -> Result<Option<Vec<PathBuf>>, CliError> {
+    // Unreadable or refused content: compose's reader reports it as before.
     let is_aca_file = |f: &std::path::Path| {
-        // Unreadable or refused content: compose's reader reports it as before.
-        !(f.starts_with("/dev") || f.starts_with("/proc") || !f.is_file())
-            && compose::read_text(f, &f.display().to_string())
-                .ok()
-                .and_then(Result::ok)
-                .is_some_and(|t| crate::config::aca::is_container_app_text(&t))
+        peeked
+            .text(f)
+            .is_some_and(|t| crate::config::aca::is_container_app_text(&t))
     };
     let mut aca = Vec::new();
     let mut other = Vec::new();
@@ -175,7 +207,7 @@ fn container_app_files(
                 .into_iter()
                 .filter(|p| is_aca_file(p))
                 .collect();
-            if apps.is_empty() || dir_has_manifests(f) {
+            if apps.is_empty() || peeked.has_manifests(f) {
                 other.push(f.clone());
             } else {
                 aca.extend(apps);
@@ -203,6 +235,7 @@ fn container_app_files(
 fn is_kubernetes(
     files: &[PathBuf],
     stdin: Option<&Result<String, compose::Refusal>>,
+    peeked: &Peeked,
 ) -> Result<bool, CliError> {
     for f in files {
         if f.as_os_str() == compose::STDIN_PATH {
@@ -215,23 +248,17 @@ fn is_kubernetes(
         }
         // A directory of manifests (an empty one, or one without manifests, is left to the
         // compose loader, which refuses a directory).
-        if f.is_dir() && dir_has_manifests(f) {
+        if f.is_dir() && peeked.has_manifests(f) {
             return Ok(true);
         }
-        if f.is_file()
-            && let Ok(text) = std::fs::read(f)
-            && kube::looks_like_manifests(&String::from_utf8_lossy(&text))
+        if peeked
+            .text(f)
+            .is_some_and(|t| kube::looks_like_manifests(&t))
         {
             return Ok(true);
         }
     }
     Ok(false)
-}
-
-fn dir_has_manifests(dir: &std::path::Path) -> bool {
-    kube::files_under(dir).iter().any(|f| {
-        std::fs::read(f).is_ok_and(|t| kube::looks_like_manifests(&String::from_utf8_lossy(&t)))
-    })
 }
 
 fn load_manifests(
@@ -320,7 +347,7 @@ fn load_helm(
     let shown = |p: &std::path::Path| crate::report::paths::shown(&absolute(p), &cwd, &project_dir);
     let mut read = kube::ReadManifests::default();
     if !source.files.is_empty() {
-        if !is_kubernetes(&source.files, stdin)? {
+        if !is_kubernetes(&source.files, stdin, &Peeked::default())? {
             return Err(CliError::Usage(
                 "--helm-values renders Kubernetes objects: -f may add Kubernetes manifests beside them, not compose files".to_string(),
             ));
